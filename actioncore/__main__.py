@@ -1,0 +1,3 @@
+from actioncore.cli import main
+
+raise SystemExit(main())

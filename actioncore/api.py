@@ -1,0 +1,100 @@
+"""The Python API: what ``import actioncore`` offers besides ``hookimpl``."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .building import instantiate
+from .config import load_config as _load_config
+from .config.converter import ComponentSpec, format_path, iter_errors, make_converter, structure_component_table
+from .config.experiment import Experiment
+from .errors import ConfigError, PluginError
+from .plugin.host import PluginHost, current_host
+from .plugin.registry import Component
+from .runlog import run_log
+
+__all__ = ["build", "build_model", "components", "evaluate", "infer", "load_config", "plugins", "run"]
+
+
+def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Experiment:
+    """Read an experiment file with its includes and ``"a.b.c=value"`` overrides."""
+    return _load_config(path, overrides)
+
+
+def _spec(kind: str, table: Any, host: PluginHost, where: str) -> Any:
+    conv = make_converter(host.registry)
+    try:
+        return structure_component_table(conv, host.registry, table, kind)
+    except Exception as exc:
+        if isinstance(exc, (ConfigError, PluginError)):
+            raise
+        lines = [f"{where}{'.' if where and path else ''}{format_path(path)}: {msg}"
+                 for path, msg in iter_errors(exc)]
+        raise ConfigError("\n".join(lines)) from None
+
+
+def build(kind: str, type: str, /, **params: Any) -> Any:
+    """Build a registered component from keyword parameters, checked like a TOML table.
+
+    ``build("backbone", "resnet", depth=18)``; nested components may be tables or built objects.
+    """
+    host = current_host()
+    spec = _spec(kind, {"type": type, **params}, host, kind)
+    return instantiate(spec, host.registry, kind)
+
+
+def build_model(model_config: Experiment | ComponentSpec | Mapping[str, Any]) -> Any:
+    """Build the model of an experiment, a model spec, or a ``[model]`` table given as a dict."""
+    host = current_host()
+    if isinstance(model_config, Experiment):
+        if model_config.model is None:
+            raise ConfigError("the experiment has no [model] section")
+        model_config = model_config.model
+    spec = model_config if isinstance(model_config, ComponentSpec) else _spec("model", dict(model_config), host, "model")
+    return instantiate(spec, host.registry, "model")
+
+
+def components(kind: str | None = None) -> list[Component]:
+    """Registered components (of one kind, or all), each with the distribution that provides it."""
+    return current_host().registry.items(kind)
+
+
+def plugins() -> dict[str, Any]:
+    """Loaded plugins with what they register, plus failures: what ``actioncore plugins`` shows."""
+    return current_host().describe()
+
+
+def _experiment(experiment: Experiment | str | Path) -> Experiment:
+    return experiment if isinstance(experiment, Experiment) else load_config(experiment)
+
+
+def _task(experiment: Experiment, method: str) -> Any:
+    host = current_host()
+    task = instantiate(experiment.task, host.registry, "task")
+    if not callable(getattr(task, method, None)):
+        owner = host.registry.get("task", experiment.task.type).distribution
+        raise PluginError(f"task '{experiment.task.type}' (from {owner}) cannot {method}")
+    return task
+
+
+def run(experiment: Experiment | str | Path, *, resume: bool = False) -> dict[str, float]:
+    """Train the experiment with its task plugin; returns the final metrics."""
+    experiment = _experiment(experiment)
+    task = _task(experiment, "run")
+    with run_log(Path(experiment.runtime.work_dir), current_host()):
+        return task.run(experiment, resume=resume)
+
+
+def evaluate(experiment: Experiment | str | Path, checkpoint: str | Path, *,
+             split: str = "test") -> dict[str, float]:
+    """Evaluate a checkpoint on a split; returns a flat ``{metric: number}`` map."""
+    experiment = _experiment(experiment)
+    return _task(experiment, "evaluate").evaluate(experiment, checkpoint, split=split)
+
+
+def infer(experiment: Experiment | str | Path, checkpoint: str | Path,
+          inputs: Sequence[str | Path], *, topk: int = 5) -> list[dict[str, Any]]:
+    """Predict for video files or frame folders; one ``{input, predictions}`` dict per input."""
+    experiment = _experiment(experiment)
+    return _task(experiment, "infer").infer(experiment, checkpoint, list(inputs), topk=topk)

@@ -1,0 +1,98 @@
+"""The ``actioncore`` command. Parsing stays import-light: handlers load what they need."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+from ..errors import ActionCoreError
+
+EXIT_USER_ERROR = 2
+
+_COMMANDS = "actioncore.cli.commands"
+
+
+def _add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def _add_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, TOML-typed: --set data.batch_size=4 (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="actioncore",
+        description="Video understanding with plugins: train, evaluate and ship action models.",
+        epilog="Run 'actioncore COMMAND --help' for a command's options.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("plugins", help="installed plugin distributions, what they register, failures")
+    _add_json(p)
+    p.set_defaults(handler="plugins")
+
+    p = sub.add_parser("components", help="registered names per kind with their distribution")
+    p.add_argument("kind", nargs="?", help="only this kind (backbone, head, dataset, ...)")
+    _add_json(p)
+    p.set_defaults(handler="components")
+
+    p = sub.add_parser("config", help="print the fully resolved experiment as TOML")
+    p.add_argument("experiment", help="experiment TOML file")
+    _add_overrides(p)
+    _add_json(p)
+    p.set_defaults(handler="config")
+
+    p = sub.add_parser("run", help="train, validate on schedule, test at the end")
+    p.add_argument("experiment")
+    _add_overrides(p)
+    p.add_argument("--work-dir", help="overrides runtime.work_dir")
+    p.add_argument("--resume", action="store_true", help="continue from the work dir's latest checkpoint")
+    _add_json(p)
+    p.set_defaults(handler="run")
+
+    p = sub.add_parser("test", help="evaluate a checkpoint; metrics as a flat name -> number map")
+    p.add_argument("experiment")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--out", help="write per-sample predictions to this JSON file")
+    _add_overrides(p)
+    _add_json(p)
+    p.set_defaults(handler="test")
+
+    p = sub.add_parser("infer", help="top-k predictions with class names for videos or frame folders")
+    p.add_argument("experiment")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--topk", type=int, default=5)
+    _add_overrides(p)
+    _add_json(p)
+    p.set_defaults(handler="infer")
+
+    plugin = sub.add_parser("plugin", help="tools for plugin authors")
+    plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="COMMAND", required=True)
+    p = plugin_sub.add_parser("new", help="scaffold a plugin package with a passing test")
+    p.add_argument("name", help="short name, e.g. 'acme' -> distribution actioncore-acme")
+    p.add_argument("--kind", required=True, help="kind of the component it registers")
+    p.add_argument("--out", default=".", help="parent folder of the new package (default: .)")
+    _add_json(p)
+    p.set_defaults(handler="plugin_new")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler = getattr(importlib.import_module(_COMMANDS), args.handler)
+        return int(handler(args) or 0)
+    except ActionCoreError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"actioncore {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("actioncore: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,129 @@
+"""Handlers of the ``actioncore`` subcommands; each returns the exit status."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+
+
+def _print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")
+
+
+def plugins(args: argparse.Namespace) -> int:
+    from ..plugin.host import current_host
+
+    report = current_host().describe()
+    if args.json:
+        _print_json(report)
+        return 0
+    for p in report["plugins"]:
+        print(f"{p['distribution']} {p['version']}  [{p['entry_point']}]"
+              + ("" if p["status"] == "loaded" else f"  ({p['status']})"))
+        for kind, names in p["components"].items():
+            print(f"    {kind}: {', '.join(names)}")
+    for d in report["disabled"]:
+        print(f"{d}  (disabled by ACTIONCORE_DISABLED_PLUGINS)")
+    if report["failures"]:
+        print(f"\n{len(report['failures'])} plugin failure(s):")
+        for f in report["failures"]:
+            print(f"  {f['distribution']} {f['version']} [{f['entry_point']}] at {f['stage']}: {f['error']}")
+    return 0
+
+
+def components(args: argparse.Namespace) -> int:
+    from ..plugin.host import current_host
+
+    registry = current_host().registry
+    table: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for c in registry.items(args.kind):
+        table[c.kind].append({"name": c.name, "distribution": c.distribution,
+                              "version": c.version, "factory": c.qualname})
+    if args.json:
+        _print_json(dict(table))
+        return 0
+    for kind, entries in table.items():
+        print(f"{kind}:")
+        width = max(len(e["name"]) for e in entries)
+        for e in entries:
+            print(f"  {e['name']:<{width}}  {e['distribution']} {e['version']}")
+    return 0
+
+
+def config(args: argparse.Namespace) -> int:
+    from ..config import dump_experiment, experiment_to_dict, load_config
+
+    experiment = load_config(args.experiment, args.overrides)
+    if args.json:
+        _print_json(experiment_to_dict(experiment))
+    else:
+        sys.stdout.write(dump_experiment(experiment))
+    return 0
+
+
+def _load(args: argparse.Namespace):
+    from ..config import load_config
+
+    overrides = list(args.overrides)
+    if getattr(args, "work_dir", None):
+        overrides.append(f"runtime.work_dir={json.dumps(args.work_dir)}")
+    return load_config(args.experiment, overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import api
+
+    metrics = api.run(_load(args), resume=args.resume)
+    if args.json:
+        _print_json(metrics)
+    return 0
+
+
+def test(args: argparse.Namespace) -> int:
+    from .. import api
+
+    experiment = _load(args)
+    metrics = api.evaluate(experiment, args.checkpoint)
+    if args.json:
+        _print_json(metrics)
+    else:
+        for name, value in metrics.items():
+            print(f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}")
+    return 0
+
+
+def infer(args: argparse.Namespace) -> int:
+    from .. import api
+
+    results = api.infer(_load(args), args.checkpoint, args.inputs, topk=args.topk)
+    if args.json:
+        _print_json(results)
+        return 0
+    for result in results:
+        print(result["input"])
+        for p in result["predictions"]:
+            print(f"  {p['score']:.3f}  {p['label']}  {p.get('name', '')}")
+    return 0
+
+
+def plugin_new(args: argparse.Namespace) -> int:
+    from ..plugin.scaffold import scaffold
+
+    created = scaffold(args.name, kind=args.kind, parent=Path(args.out))
+    if args.json:
+        _print_json({"path": str(created.root), "distribution": created.distribution,
+                     "package": created.package, "files": [str(f) for f in created.files]})
+        return 0
+    print(f"created {created.distribution} in {created.root}")
+    for f in created.files:
+        print(f"  {f}")
+    print(f"\nnext: pip install -e {created.root} && pytest {created.root}")
+    return 0
+
+
+__all__ = ["components", "config", "infer", "plugin_new", "plugins", "run", "test"]

@@ -1,0 +1,116 @@
+"""The experiment: one TOML file, read into these attrs classes.
+
+Sections that hold components (``task``, ``model``, ``data.train``, ...) are
+:class:`ComponentSpec` values whose parameters follow the registered factory's signature; the
+fixed sections (``data``, ``optim``, ``schedule``, ``runtime``) are declared here. Unknown keys
+are errors everywhere.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from ..types import Dataset, Decoder, Model, Task
+from .converter import ComponentSpec
+
+
+@attrs.define
+class PluginsSection:
+    require: list[str] = attrs.Factory(list)
+    """Distributions the experiment needs, as requirement strings (``actioncore-tsm>=0.1``)."""
+
+
+@attrs.define
+class DataSection:
+    batch_size: int = 8
+    """Clips per process and iteration."""
+    workers: int = 4
+    """DataLoader worker processes per process; 0 decodes in the main process."""
+    decoder: Decoder | None = None
+    """The one place the video decoder is chosen; ``decode`` steps use it. None: ``pyav``."""
+    on_error: Literal["raise", "skip"] = "raise"
+    """``skip`` replaces a bad sample, counts it and reports every bad file after the epoch."""
+    pin_memory: bool = False
+    persistent_workers: bool = True
+    prefetch_factor: int = 2
+    val_batch_size: int | None = None
+    test_batch_size: int | None = None
+    train: Dataset | None = None
+    val: Dataset | None = None
+    test: Dataset | None = None
+
+
+@attrs.define
+class OptimSection:
+    type: Literal["sgd", "adam", "adamw"] = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0001
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    head_lr_mult: float = 1.0
+    """Learning-rate multiplier for the head's parameters (fine-tuning recipes use 10)."""
+    norm_decay_mult: float = 1.0
+    """Weight-decay multiplier for normalisation layers' parameters (0 turns it off)."""
+    bias_decay_mult: float = 1.0
+    grad_clip: float | None = None
+    """Clip the global gradient norm to this value."""
+    accumulate: int = 1
+    """Iterations whose gradients add up before one optimizer step."""
+
+
+@attrs.define
+class ScheduleSection:
+    epochs: int = 1
+    policy: Literal["constant", "step", "multistep", "cosine"] = "constant"
+    step: int = 1
+    """``step`` policy: decay every this many epochs."""
+    milestones: list[int] = attrs.Factory(list)
+    """``multistep`` policy: epochs at which the rate is multiplied by ``gamma``."""
+    gamma: float = 0.1
+    min_lr: float = 0.0
+    """``cosine`` policy: the rate at the end."""
+    warmup_epochs: float = 0.0
+    warmup_start_factor: float = 0.1
+
+
+@attrs.define
+class RuntimeSection:
+    work_dir: str = ""
+    """Where checkpoints and logs go; empty means ``work_dirs/<experiment file name>``."""
+    seed: int = 0
+    device: str = attrs.field(default="auto")
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``: a run option, never a model concern."""
+    amp: bool = False
+    deterministic: bool = False
+    log_interval: int = 20
+    checkpoint_interval: int = 1
+    eval_interval: int = 1
+    keep_checkpoints: int = 3
+    best_metric: str | None = None
+    load_from: str | None = None
+    sync_bn: bool = False
+
+    @device.validator
+    def _check_device(self, _: attrs.Attribute, value: str) -> None:
+        if value not in ("auto", "cpu", "cuda") and not (value.startswith("cuda:") and value[5:].isdigit()):
+            raise ValueError(f"expected 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}")
+
+
+@attrs.define
+class Experiment:
+    """A whole experiment. Build it with :func:`actioncore.load_config`."""
+
+    task: Task
+    model: Model | None = None
+    plugins: PluginsSection = attrs.Factory(PluginsSection)
+    data: DataSection = attrs.Factory(DataSection)
+    optim: OptimSection = attrs.Factory(OptimSection)
+    schedule: ScheduleSection = attrs.Factory(ScheduleSection)
+    runtime: RuntimeSection = attrs.Factory(RuntimeSection)
+
+
+__all__ = ["ComponentSpec", "DataSection", "Experiment", "OptimSection", "PluginsSection",
+           "RuntimeSection", "ScheduleSection"]

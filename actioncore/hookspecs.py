@@ -1,0 +1,225 @@
+"""The hooks a plugin may implement.
+
+A plugin is a module (named by an entry point in the ``actioncore`` group) holding functions
+marked with :data:`actioncore.hookimpl` whose names match the specifications below.
+
+Registration hooks (``actioncore_backbones`` ... ``actioncore_metrics``) each return a mapping
+``name -> factory``. A factory is a class or function whose keyword parameters, with their type
+annotations and defaults, are the component's config schema. The kernel calls every
+implementation of a registration hook on its own, so that each name is attributed to the
+distribution that registered it and a hook that raises takes down only its own plugin.
+
+Lifecycle hooks are called by task loops (the recognition loop, the skeleton loop, ...) through
+:class:`actioncore.hooks.Lifecycle`, so that loggers, callbacks and profilers are plugins too.
+They return nothing; an exception in one propagates and stops the run, because a callback that
+silently fails (a logger that stops writing, an early-stopping rule that is skipped) loses work.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .lifecycle import RunState
+
+hookspec = pluggy.HookspecMarker("actioncore")
+
+Factory = Callable[..., Any]
+"""A class or function building a component from typed keyword arguments."""
+
+# --------------------------------------------------------------------------------------------
+# Registration hooks: what a plugin provides. Called once per plugin when the kernel first
+# needs the registry (``actioncore components``, building a config, ``actioncore.build``).
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def actioncore_backbones() -> Mapping[str, Factory]:
+    """Register backbones: networks from a clip tensor to a feature map.
+
+    Who implements this: model plugins (``actioncore-resnet``, ``actioncore-slowfast``, ...).
+
+    :returns: ``{name: factory}``; each factory returns an ``nn.Module``. A name is used as
+        ``[model.backbone] type = "name"`` and must be unique across installed distributions.
+    """
+
+
+@hookspec
+def actioncore_heads() -> Mapping[str, Factory]:
+    """Register heads: modules from backbone (or neck) features to task outputs.
+
+    Who implements this: model plugins, usually next to the backbone they fit.
+
+    :returns: ``{name: factory}``; used as ``[model.head] type = "name"``.
+    """
+
+
+@hookspec
+def actioncore_necks() -> Mapping[str, Factory]:
+    """Register necks: optional modules between backbone and head (TPN, temporal pooling).
+
+    Who implements this: model plugins.
+
+    :returns: ``{name: factory}``; used as ``[model.neck] type = "name"``.
+    """
+
+
+@hookspec
+def actioncore_models() -> Mapping[str, Factory]:
+    """Register model compositions: the module that wires backbone, neck and head together.
+
+    Who implements this: task plugins (``recognizer2d``, ``recognizer3d``) and models that are
+    one piece (BMN). The kernel registers ``sequential`` (head of neck of backbone), used when
+    ``[model]`` names no ``type``.
+
+    :returns: ``{name: factory}``; used as ``[model] type = "name"``. A factory's parameters
+        annotated with :data:`actioncore.types.Backbone` (``Neck``, ``Head``) receive the built
+        sub-components of ``[model.backbone]`` (``[model.neck]``, ``[model.head]``).
+    """
+
+
+@hookspec
+def actioncore_datasets() -> Mapping[str, Factory]:
+    """Register datasets: annotation formats that yield samples for a pipeline.
+
+    Who implements this: dataset plugins (``actioncore-datasets``) and task plugins with
+    their own formats (AVA, ActivityNet, pose pickles).
+
+    :returns: ``{name: factory}``; used as ``[data.train] type = "name"``. The factory takes
+        ``ann_file``, ``root`` and ``pipeline`` keywords besides its own.
+    """
+
+
+@hookspec
+def actioncore_transforms() -> Mapping[str, Factory]:
+    """Register pipeline steps: samplers, ``decode``, crops, flips, formatting.
+
+    Who implements this: the kernel (its built-in steps) and any plugin with its own steps.
+
+    :returns: ``{name: factory}``; used as ``{type = "name", ...}`` items of a ``pipeline``.
+    """
+
+
+@hookspec
+def actioncore_decoders() -> Mapping[str, Factory]:
+    """Register video decoders: objects that open a file and read frames by index.
+
+    Who implements this: the kernel (``pyav``, ``frame_folder``) and decoder plugins
+    (torchcodec, decord).
+
+    :returns: ``{name: factory}``; chosen once per experiment as ``data.decoder = "name"``.
+    """
+
+
+@hookspec
+def actioncore_tasks() -> Mapping[str, Factory]:
+    """Register tasks: training, evaluation and inference loops for one problem family.
+
+    Who implements this: task plugins (``recognition``, ``skeleton``, ``localization``,
+    ``detection``).
+
+    :returns: ``{name: factory}``; used as ``[task] type = "name"``. The built object runs
+        the experiment (see :class:`actioncore.task.Task`).
+    """
+
+
+@hookspec
+def actioncore_metrics() -> Mapping[str, Factory]:
+    """Register metrics: functions of predictions and targets to named numbers.
+
+    Who implements this: task plugins and metric plugins.
+
+    :returns: ``{name: factory}``; used in a task's ``metrics`` list.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Lifecycle hooks: called by task loops, in rank 0 and every other rank alike; an
+# implementation that writes files should check ``run.is_main_process``.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def actioncore_run_start(run: RunState) -> None:
+    """Called once after the model, data and optimizer are built, before the first iteration.
+
+    Who implements this: loggers (open files, write the header), callbacks that inspect the
+    model.
+
+    :param run: the live run state; ``run.experiment`` is the resolved experiment.
+    """
+
+
+@hookspec
+def actioncore_after_iteration(run: RunState, outputs: Mapping[str, float]) -> None:
+    """Called after every training iteration (after the optimizer step).
+
+    Who implements this: loggers and profilers. Keep it cheap: it runs on the hot path.
+
+    :param run: the run state; ``run.iteration`` counts iterations done so far.
+    :param outputs: scalar values of this iteration (``loss``, ``lr``, ``data_time``, ...).
+    """
+
+
+@hookspec
+def actioncore_after_epoch(run: RunState) -> None:
+    """Called after each training epoch, before any evaluation scheduled for it.
+
+    Who implements this: loggers, early-stopping rules, schedulers outside the optimizer.
+
+    :param run: the run state; ``run.epoch`` counts epochs done so far.
+    """
+
+
+@hookspec
+def actioncore_after_evaluation(run: RunState, split: str, metrics: Mapping[str, float]) -> None:
+    """Called after an evaluation pass over a split, on every rank, with the gathered metrics.
+
+    Who implements this: loggers, best-checkpoint rules, early stopping.
+
+    :param run: the run state; ``run.epoch`` is the epoch just evaluated (0 for ``actioncore test``).
+    :param split: ``"val"`` or ``"test"``.
+    :param metrics: flat ``{name: number}`` computed over the whole split exactly once.
+    """
+
+
+@hookspec
+def actioncore_checkpoint_saved(run: RunState, path: str, tags: tuple[str, ...]) -> None:
+    """Called on the main process after a checkpoint file has been written and renamed in place.
+
+    Who implements this: uploaders, loggers.
+
+    :param run: the run state at the time of saving.
+    :param path: the final path of the checkpoint.
+    :param tags: what it is, e.g. ``("epoch_3", "latest")`` or ``("best",)``.
+    """
+
+
+@hookspec
+def actioncore_run_end(run: RunState, status: str, error: BaseException | None) -> None:
+    """Called once when a run ends, whether it finished, failed or was interrupted.
+
+    Who implements this: loggers (flush and close), notifiers.
+
+    :param run: the run state as it was when the run ended.
+    :param status: ``"finished"``, ``"failed"`` or ``"interrupted"``.
+    :param error: the exception that ended the run, or None.
+    """
+
+
+REGISTRATION_HOOKS: dict[str, str] = {
+    "backbone": "actioncore_backbones",
+    "head": "actioncore_heads",
+    "neck": "actioncore_necks",
+    "model": "actioncore_models",
+    "dataset": "actioncore_datasets",
+    "transform": "actioncore_transforms",
+    "decoder": "actioncore_decoders",
+    "task": "actioncore_tasks",
+    "metric": "actioncore_metrics",
+}
+"""Component kind -> the registration hook that provides it."""
+
+KINDS: tuple[str, ...] = tuple(REGISTRATION_HOOKS)

@@ -1,0 +1,1 @@
+"""Plugin discovery, the component registry and the plugin host that ties them together."""

@@ -1,0 +1,23 @@
+"""Components provided by the plugins that live in this repository, for install hints.
+
+When a config names a component no installed plugin provides, the error says which in-repo
+distribution would. ``tests/test_catalog.py`` checks this table against what the in-repo
+plugins really register, so it cannot drift.
+"""
+from __future__ import annotations
+
+IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "actioncore-toy3d": ("plugins/backbones/toy3d", {
+        "backbone": ("toy3d",),
+        "head": ("linear_head",),
+    }),
+}
+"""distribution -> (folder in the repository, {kind: names})."""
+
+
+def provider_of(kind: str, name: str) -> tuple[str, str] | None:
+    """The in-repo distribution and its folder that register ``name`` in ``kind``, if any."""
+    for distribution, (folder, provided) in IN_REPO_PLUGINS.items():
+        if name in provided.get(kind, ()):
+            return distribution, folder
+    return None

@@ -1,0 +1,11 @@
+"""Tools for testing plugins: a pytest plugin (installed as ``pytest11``) and contract checks.
+
+``actioncore_host`` is a fixture giving a :class:`~actioncore.plugin.host.PluginHost` that does
+not auto-discover and registers exactly the plugin modules under test, named by the
+``actioncore_plugins`` ini option, an ``@pytest.mark.actioncore_plugins("pkg.hooks")`` marker,
+or an overridden ``actioncore_plugin_modules`` fixture. While the test runs it is the
+process-wide host, so ``actioncore.build`` and ``load_config`` see exactly that plugin.
+"""
+from .contract import assert_component_contract
+
+__all__ = ["assert_component_contract"]

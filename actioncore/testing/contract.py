@@ -1,0 +1,57 @@
+"""Checks that a registered component honours the plugin contract of SPEC §3."""
+from __future__ import annotations
+
+import inspect
+import tomllib
+from typing import Any
+
+import tomli_w
+
+from ..building import instantiate
+from ..config.converter import format_path, iter_errors, make_converter, structure_component_table
+from ..config.schema import schema_of
+from ..plugin.host import PluginHost
+
+
+def assert_component_contract(host: PluginHost, kind: str, name: str,
+                              table: dict[str, Any] | str | None = None) -> Any:
+    """Assert that ``kind``/``name`` is registered, typed, builds from a TOML table and round-trips.
+
+    :param table: the component's parameters, as a dict or TOML text (without ``type``).
+    :returns: the built component, for further checks by the caller.
+    """
+    failures = host.registry.failures
+    assert not failures, "plugin failures: " + "; ".join(f.describe() for f in failures)
+    component = host.registry.get(kind, name)
+    factory = component.factory
+    signature = inspect.signature(factory)
+    positional = [p.name for p in signature.parameters.values() if p.kind is p.POSITIONAL_ONLY]
+    assert not positional, f"{name}: positional-only parameters cannot be configured: {positional}"
+    schema = schema_of(factory)
+    raw_annotations = {p.name: p.annotation for p in signature.parameters.values()}
+    untyped = [n for n in schema.params if raw_annotations.get(n) is inspect.Parameter.empty]
+    assert not untyped, f"{name}: parameters without a type annotation: {untyped}"
+    if isinstance(table, str):
+        table = tomllib.loads(table)
+    table = dict(table or {})
+    conv = make_converter(host.registry)
+    spec = _structure(conv, host, {"type": name, **table}, kind)
+    for param in schema.params.values():
+        if not param.required and param.name in spec.params and param.name not in table:
+            try:
+                fits = conv.structure(conv.unstructure(param.default), param.annotation) == param.default
+            except Exception:
+                fits = False
+            assert fits, f"{name}.{param.name}: default {param.default!r} does not fit its annotation"
+    text = tomli_w.dumps(conv.unstructure(spec))
+    again = _structure(conv, host, tomllib.loads(text), kind)
+    assert again == spec, f"{name}: config does not round-trip through TOML:\n{text}"
+    return instantiate(spec, host.registry, kind)
+
+
+def _structure(conv: Any, host: PluginHost, table: dict[str, Any], kind: str) -> Any:
+    try:
+        return structure_component_table(conv, host.registry, table, kind)
+    except Exception as exc:
+        problems = "; ".join(f"{format_path((kind, *path))}: {message}" for path, message in iter_errors(exc))
+        raise AssertionError(f"{kind} '{table.get('type')}' does not build from {table}: {problems}") from None

@@ -1,0 +1,36 @@
+"""pytest plugin for plugin authors (registered through the ``pytest11`` entry point)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ..plugin.host import PluginHost, use_host
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("actioncore_plugins", type="linelist", default=[],
+                  help="hook modules the actioncore_host fixture registers, e.g. acme_actioncore.hooks")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "actioncore_plugins(*modules): hook modules for actioncore_host")
+
+
+@pytest.fixture
+def actioncore_plugin_modules(request: pytest.FixtureRequest) -> list[str]:
+    """The plugin modules under test; override this fixture in a conftest to choose them."""
+    marker = request.node.get_closest_marker("actioncore_plugins")
+    if marker is not None:
+        return list(marker.args)
+    return list(request.config.getini("actioncore_plugins"))
+
+
+@pytest.fixture
+def actioncore_host(actioncore_plugin_modules: list[str]) -> Iterator[PluginHost]:
+    """A plugin host without discovery that has exactly the plugins under test registered."""
+    host = PluginHost(autoload=False)
+    for module in actioncore_plugin_modules:
+        host.register(module)
+    with use_host(host):
+        yield host

@@ -1,0 +1,40 @@
+"""Annotations that mark a factory parameter as a nested component.
+
+A factory that takes another component annotates the parameter with one of these, e.g. a
+dataset's ``pipeline: list[Transform]`` or a recognizer's ``backbone: Backbone``. The config
+then reads that value as a component table (``{type = "name", ...}``) of the right kind, and
+:func:`actioncore.build` builds it before calling the factory, so the factory receives the
+built object.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, get_args, get_origin
+
+import attrs
+
+
+@attrs.frozen
+class ComponentOf:
+    """Marker inside ``Annotated[...]``: the value is a component of this kind."""
+
+    kind: str
+
+
+Backbone = Annotated[Any, ComponentOf("backbone")]
+Neck = Annotated[Any, ComponentOf("neck")]
+Head = Annotated[Any, ComponentOf("head")]
+Model = Annotated[Any, ComponentOf("model")]
+Dataset = Annotated[Any, ComponentOf("dataset")]
+Transform = Annotated[Any, ComponentOf("transform")]
+Decoder = Annotated[Any, ComponentOf("decoder")]
+Task = Annotated[Any, ComponentOf("task")]
+Metric = Annotated[Any, ComponentOf("metric")]
+
+
+def component_kind(annotation: Any) -> str | None:
+    """The component kind an annotation marks, or None for plain values."""
+    if get_origin(annotation) is Annotated:
+        for extra in get_args(annotation)[1:]:
+            if isinstance(extra, ComponentOf):
+                return extra.kind
+    return None
