@@ -71,6 +71,9 @@ def _experiment(experiment: Experiment | str | Path) -> Experiment:
 
 def _task(experiment: Experiment, method: str) -> Any:
     host = current_host()
+    if experiment.task is None:
+        raise ConfigError(f"the experiment has no [task] table: name the task plugin that should {method} it "
+                          f"(available tasks: {', '.join(host.registry.names('task')) or 'none installed'})")
     task = instantiate(experiment.task, host.registry, "task")
     if not callable(getattr(task, method, None)):
         owner = host.registry.get("task", experiment.task.type).distribution

@@ -124,7 +124,6 @@ def test_unknown_type_lists_available_and_close_match(host, tmp_path):
 def test_missing_required_field(host, tmp_path):
     message = error_of(tmp_path, GOOD.replace("num_classes = 5", ""))
     assert message.endswith("model.head.num_classes: missing required key (int)")
-    assert "task: missing required key" in error_of(tmp_path, "[data]\nbatch_size = 1\n")
 
 
 def test_several_problems_are_reported_together(host, tmp_path):

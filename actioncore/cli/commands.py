@@ -111,6 +111,58 @@ def infer(args: argparse.Namespace) -> int:
     return 0
 
 
+def data_synth(args: argparse.Namespace) -> int:
+    from ..data.synth import synthesize
+
+    options = {"size": args.size} if args.size else {}
+    report = synthesize(args.kind, Path(args.out), seed=args.seed, **options)
+    if args.json:
+        _print_json(report.as_dict())
+        return 0
+    total = sum(report.num_samples.values())
+    print(f"wrote the {report.kind} data set to {report.root}: {len(report.classes)} classes, "
+          f"{total} samples ({', '.join(f'{k} {v}' for k, v in report.num_samples.items())})")
+    for split, path in report.ann_files.items():
+        print(f"  {split}: {path}")
+    return 0
+
+
+def data_check(args: argparse.Namespace) -> int:
+    from ..data.check import check_splits
+    from ..plugin.host import current_host
+
+    experiment = _load(args)
+    results = check_splits(experiment, current_host().registry)
+    bad = sum(len(r.bad) for r in results)
+    if args.json:
+        _print_json({"splits": {r.split: {"checked": r.checked, "bad": [
+            {"where": b.where, "source": b.source, "reason": b.reason} for b in r.bad]} for r in results},
+            "bad": bad})
+    else:
+        for r in results:
+            print(f"{r.split}: {r.checked} checked, {len(r.bad)} bad")
+            for b in r.bad:
+                print(f"  {b.where}: {b.reason}")
+    return 1 if bad else 0
+
+
+def bench_data(args: argparse.Namespace) -> int:
+    from ..data.bench import bench_split
+    from ..data.splits import build_split
+    from ..plugin.host import current_host
+
+    experiment = _load(args)
+    dataset = build_split(experiment, args.split, current_host().registry)
+    result = bench_split(dataset, workers=experiment.data.workers,
+                         batch_size=experiment.data.batch_size, clips=args.clips)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{args.split} pipeline: {result['single_process_clips_per_s']:.1f} clips/s in one process, "
+              f"{result['clips_per_s']:.1f} clips/s with {result['workers']} workers")
+    return 0
+
+
 def plugin_new(args: argparse.Namespace) -> int:
     from ..plugin.scaffold import scaffold
 
@@ -126,4 +178,4 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+__all__ = ["bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]

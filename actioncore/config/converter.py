@@ -228,7 +228,7 @@ def structure_component_table(conv: cattrs.Converter, registry: ComponentRegistr
             continue
         if param.required:
             fail(ValueProblem(f"missing required key ({type_name(param.annotation)})"), param.name)
-        elif _plain(param.default):
+        elif param.default is not None and _plain(param.default):
             params[param.name] = param.default
     if errors:
         raise ClassValidationError(f"invalid {kind} '{name}'", errors, ComponentSpec)

@@ -103,7 +103,8 @@ class RuntimeSection:
 class Experiment:
     """A whole experiment. Build it with :func:`actioncore.load_config`."""
 
-    task: Task
+    task: Task | None = None
+    """Runs the experiment (``run``, ``test``, ``infer``); data-only commands do without one."""
     model: Model | None = None
     plugins: PluginsSection = attrs.Factory(PluginsSection)
     data: DataSection = attrs.Factory(DataSection)

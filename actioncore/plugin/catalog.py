@@ -7,6 +7,9 @@ plugins really register, so it cannot drift.
 from __future__ import annotations
 
 IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "actioncore-datasets": ("plugins/datasets/lists", {
+        "dataset": ("cmr_list", "rawframe_list", "video_list"),
+    }),
     "actioncore-toy3d": ("plugins/backbones/toy3d", {
         "backbone": ("toy3d",),
         "head": ("linear_head",),

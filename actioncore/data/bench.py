@@ -1,0 +1,39 @@
+"""``actioncore bench data``: clips per second of a split's pipeline, one process and N workers."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .dataset import ClipDataset
+from .loader import build_loader
+
+
+def clips_per_second(dataset: ClipDataset, *, workers: int, batch_size: int, clips: int,
+                     seed: int = 0) -> dict[str, float]:
+    """Time ``clips`` prepared clips (after one warm-up batch, which also starts the workers)."""
+    loader = build_loader(dataset, batch_size=batch_size, workers=workers, shuffle=True, seed=seed,
+                          persistent_workers=False)
+    done, epoch, started = 0, 0, None
+    while done < clips:
+        loader.sampler.set_epoch(epoch)
+        for batch in loader:
+            if started is None:
+                started = time.perf_counter()
+                continue
+            done += len(batch["indices"])
+            if done >= clips:
+                break
+        epoch += 1
+    elapsed = time.perf_counter() - started
+    return {"clips_per_s": done / elapsed, "clips": done, "seconds": elapsed}
+
+
+def bench_split(dataset: ClipDataset, *, workers: int, batch_size: int, clips: int) -> dict[str, Any]:
+    single = clips_per_second(dataset, workers=0, batch_size=batch_size, clips=clips)
+    result: dict[str, Any] = {"single_process_clips_per_s": single["clips_per_s"], "clips": single["clips"]}
+    if workers > 0:
+        multi = clips_per_second(dataset, workers=workers, batch_size=batch_size, clips=clips)
+        result.update(clips_per_s=multi["clips_per_s"], workers=workers)
+    else:
+        result.update(clips_per_s=single["clips_per_s"], workers=0)
+    return result

@@ -1,0 +1,148 @@
+"""From annotation records to prepared samples: opening, sampling, decoding, bad-input policy.
+
+Dataset plugins only parse annotation formats into :class:`ClipRecord` lists; everything that
+must behave the same for every format (seeding, decoder choice, ``on_error``) lives here.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+import attrs
+import numpy as np
+import torch.utils.data
+
+from ..errors import DataError
+from .pipeline import Pipeline, Step
+from .sample import VideoSample
+
+OnError = Literal["raise", "skip"]
+
+MAX_CONSECUTIVE_BAD = 32
+"""Under ``skip``, give up after this many bad samples in a row: the data set is broken."""
+
+
+@attrs.frozen
+class ClipRecord:
+    """One annotated item: a video file or frame folder and its label(s)."""
+
+    source: str
+    label: int | tuple[int, ...] | None
+    num_frames: int | None = None
+    """From the annotation when it says; otherwise the decoder counts."""
+    frame_offset: int = 0
+    """Added to every sampled index (MMAction2's ``with_offset`` raw-frame lists)."""
+    ann_file: str = ""
+    line: int = 0
+
+    @property
+    def where(self) -> str:
+        return f"{self.ann_file}:{self.line}" if self.ann_file else self.source
+
+
+class AnnotationSet(Protocol):
+    """What a dataset component builds: parsed records plus the steps that prepare each one."""
+
+    records: Sequence[ClipRecord]
+    pipeline: Sequence[Step]
+    default_decoder: str
+    """The decoder used when ``data.decoder`` is not set (``pyav`` for videos, ...)."""
+
+
+@attrs.frozen
+class BadSample:
+    """A sample that could not be prepared, kept so that it can be reported after the epoch."""
+
+    where: str
+    source: str
+    reason: str
+
+
+def check_labels(records: Sequence[ClipRecord], num_classes: int | None) -> list[BadSample]:
+    """Records whose labels fall outside ``[0, num_classes)``."""
+    if num_classes is None:
+        return []
+    bad = []
+    for record in records:
+        labels = record.label if isinstance(record.label, tuple) else (record.label,)
+        wrong = [l for l in labels if l is not None and not 0 <= l < num_classes]
+        if wrong:
+            bad.append(BadSample(record.where, record.source,
+                                 f"label {wrong[0]} is outside [0, {num_classes})"))
+    return bad
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """A map-style dataset of prepared :class:`VideoSample` objects.
+
+    Indexed by ``(epoch, index)`` pairs (what :class:`~actioncore.data.loader.EpochSampler`
+    yields) or plain ints (epoch 0). Each sample's randomness comes from
+    ``(seed, epoch, index)`` alone, so a run is reproducible whatever the number of workers or
+    processes, and persistent workers need no epoch broadcast.
+
+    Under ``on_error="skip"`` a bad sample is replaced by the next good one, and the replaced
+    files travel with the batch (``sample.meta["skipped"]``) so the loop can report them.
+    """
+
+    def __init__(self, annotations: AnnotationSet, *, decoder: Any, on_error: OnError = "raise",
+                 seed: int = 0, num_classes: int | None = None):
+        records = list(annotations.records)
+        self.bad_records = check_labels(records, num_classes)
+        if self.bad_records:
+            if on_error == "raise":
+                first = self.bad_records[0]
+                more = f" ({len(self.bad_records) - 1} more such lines)" if len(self.bad_records) > 1 else ""
+                raise DataError(f"{first.where}: {first.reason}{more}", path=first.source)
+            dropped = {b.where for b in self.bad_records}
+            records = [r for r in records if r.where not in dropped]
+        if not records:
+            raise DataError("the annotation lists no usable samples")
+        self.records = records
+        self.pipeline = annotations.pipeline if isinstance(annotations.pipeline, Pipeline) else Pipeline(annotations.pipeline)
+        self.decoder = decoder
+        self.on_error = on_error
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def load(self, index: int, epoch: int = 0) -> VideoSample:
+        """Prepare one sample; a bad file raises :class:`DataError` naming it and its list line."""
+        record = self.records[index]
+        sample = VideoSample(source=record.source, label=record.label, index=index,
+                             num_frames=record.num_frames,
+                             rng=np.random.default_rng([self.seed, epoch, index]))
+        if record.frame_offset:
+            sample.meta["frame_offset"] = record.frame_offset
+        try:
+            with self.decoder.open(record.source) as reader:
+                sample.reader = reader
+                if sample.num_frames is None or sample.num_frames > reader.num_frames:
+                    sample.num_frames = reader.num_frames
+                sample.fps = reader.fps
+                sample = self.pipeline(sample)
+        except DataError as exc:
+            if record.ann_file and record.where not in str(exc):
+                raise DataError(f"{record.where}: {exc}", path=record.source, line=record.line) from exc
+            raise
+        finally:
+            sample.reader = None
+        return sample
+
+    def __getitem__(self, key: int | tuple[int, int]) -> VideoSample:
+        epoch, index = key if isinstance(key, tuple) else (0, key)
+        if self.on_error == "raise":
+            return self.load(index, epoch)
+        skipped: list[BadSample] = []
+        for attempt in range(MAX_CONSECUTIVE_BAD):
+            candidate = (index + attempt) % len(self)
+            try:
+                sample = self.load(candidate, epoch)
+            except DataError as exc:
+                record = self.records[candidate]
+                skipped.append(BadSample(record.where, record.source, str(exc)))
+                continue
+            sample.meta["skipped"] = skipped
+            return sample
+        raise DataError(f"{MAX_CONSECUTIVE_BAD} bad samples in a row from index {index} on; "
+                        f"the last: {skipped[-1].reason}")

@@ -1,0 +1,398 @@
+"""Frame-accurate random access to video files with PyAV (FFmpeg).
+
+Frame i is the i-th frame in presentation order. A demux-only pass (no decoding, a few ms)
+lists every packet's pts and keyframe flag; sorted by pts these give the exact frame count and
+the keyframes decoding can start from. A read then seeks to the keyframe at or before the first
+wanted frame, decodes forward, converts only wanted frames to RGB, seeks again whenever a
+keyframe lies between the decoder's position and the next wanted frame (far enough ahead to be
+worth a decoder flush), and stops after the last one. Decoded frames are matched to indices by
+their pts, never by counting, so B-frame reordering and inexact seeks cannot shift frames; a
+frame the decoder returns without pts counts on from the keyframe seeked to.
+
+Where the packets cannot be trusted (a stream without pts, such as a raw ``.h264`` file, or a
+decoder that emits frames the packet index does not predict) the reader counts frames in one
+full decode, once, and indexes them by the decoded frames' pts; a stream without any pts is
+then always decoded from the start.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+from collections.abc import Iterator
+
+import av
+import numpy as np
+
+from actioncore.errors import DataError
+
+from .base import VideoReader
+
+__all__ = ["PyAVDecoder", "PyAVReader"]
+
+_MOV_FAMILY = {"mov", "mp4"}
+_MIN_SKIP = 4
+"""Seek past a keyframe only when that skips at least this many frames: a seek flushes the
+decoder, which then re-decodes the packets it had already read ahead (B-frame and thread delay)."""
+
+
+class PyAVDecoder:
+    """Opens video files with PyAV; the default ``data.decoder``.
+
+    ``threads > 1`` turns on FFmpeg's frame and slice threading. It pays off (20-30%) only when a
+    core is idle; inside DataLoader workers that already fill the cores keep the default 1.
+    """
+
+    def __init__(self, *, threads: int = 1) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+        self.threads = threads
+
+    def open(self, path: str | os.PathLike[str]) -> PyAVReader:
+        return PyAVReader(path, threads=self.threads)
+
+    def __repr__(self) -> str:
+        return f"PyAVDecoder(threads={self.threads})"
+
+
+class _IndexMismatch(Exception):
+    """The decoder emitted frames the packet index does not predict."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _FrameIndex:
+    """Presentation-order timestamps of all frames and the keyframes decoding can start from."""
+
+    pts: np.ndarray
+    """int64 ``[num_frames]``, ascending: frame i has pts ``pts[i]``."""
+    keyframes: np.ndarray
+    """int64, ascending presentation indices of keyframes."""
+    seek_ts: np.ndarray
+    """int64, per keyframe: the timestamp to seek to so that the demuxer lands on it."""
+    start_ts: int
+    """The earliest timestamp in the stream: seeking there restarts from the first packet."""
+
+    @classmethod
+    def build(
+        cls, pts: list[int | None], dts: list[int | None], key: list[bool], *, mov: bool = False
+    ) -> _FrameIndex | None:
+        """None when the timestamps cannot identify frames (missing or repeated pts).
+
+        Demuxers seek by pts, but mp4/mov searches its dts-ordered sample table for the
+        target minus a constant offset (the initial pts-dts shift). With B-frames in a
+        variable-frame-rate file a keyframe's own pts can fall short of its dts plus that
+        offset and land a GOP early, so for mov the target is the larger of the two.
+        """
+        if not pts or any(p is None for p in pts):
+            return None
+        pts_arr = np.asarray(pts, dtype=np.int64)
+        order = np.argsort(pts_arr, kind="stable")
+        sorted_pts = pts_arr[order]
+        if np.any(np.diff(sorted_pts) == 0):
+            return None
+        dts_arr = np.asarray([p if d is None else d for p, d in zip(pts, dts)], dtype=np.int64)
+        seek_ts = pts_arr
+        if mov:
+            seek_ts = np.maximum(pts_arr, dts_arr + (pts_arr.min() - dts_arr.min()))
+        keyframes = np.flatnonzero(np.asarray(key, dtype=bool)[order]).astype(np.int64)
+        return cls(
+            pts=sorted_pts,
+            keyframes=keyframes,
+            seek_ts=seek_ts[order][keyframes],
+            start_ts=int(min(pts_arr.min(), dts_arr.min())),
+        )
+
+    def __len__(self) -> int:
+        return int(self.pts.size)
+
+    def keyframe_at_or_before(self, index: int) -> int:
+        """Presentation index of the last keyframe <= index, or -1 when there is none."""
+        pos = int(np.searchsorted(self.keyframes, index, side="right")) - 1
+        return int(self.keyframes[pos]) if pos >= 0 else -1
+
+    def seek_points(self, index: int) -> list[tuple[int, int]]:
+        """``(keyframe index, seek timestamp)`` to try for reaching ``index``, best first.
+
+        The keyframe at or before ``index``, the one before it, then the very start: later
+        entries are fallbacks for demuxers whose seek lands after the keyframe asked for.
+        """
+        pos = int(np.searchsorted(self.keyframes, index, side="right")) - 1
+        points = [
+            (int(self.keyframes[p]), int(self.seek_ts[p])) for p in (pos, pos - 1) if p >= 0
+        ]
+        points.append((0, self.start_ts))
+        return list(dict.fromkeys(points))
+
+    def index_of(self, pts: int) -> int:
+        pos = int(np.searchsorted(self.pts, pts))
+        if pos == self.pts.size or self.pts[pos] != pts:
+            raise _IndexMismatch(f"decoded a frame with pts {pts} that no packet has")
+        return pos
+
+
+@contextlib.contextmanager
+def _as_data_error(path: str, doing: str) -> Iterator[None]:
+    """Re-raise FFmpeg's errors, which name '<none>' or a C function, naming the file."""
+    try:
+        yield
+    except av.FFmpegError as exc:
+        reason = exc.strerror or str(exc)
+        raise DataError(f"{path}: cannot {doing}: {reason}", path=path) from exc
+
+
+class PyAVReader(VideoReader):
+    """An open video file; see the module docstring for how frames are found.
+
+    ``frames_decoded`` and ``seeks`` count the decoder's work since opening; tests and
+    benchmarks use them to check that reads decode only what they need.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, threads: int = 1) -> None:
+        self.path = os.fspath(path)
+        self.threads = threads
+        self.frames_decoded = 0
+        self.seeks = 0
+        self._reindexed = False
+        _check_file(self.path)
+        self._container, self._stream = self._open()
+        try:
+            with _as_data_error(self.path, "read the packet index"):
+                self._index = self._scan_packets()
+                self.num_frames = (
+                    len(self._index) if self._index is not None else self._count_by_decoding()
+                )
+            if self.num_frames == 0:
+                raise DataError(f"{self.path}: the video stream has no frames", path=self.path)
+            self.height = self._stream.codec_context.height
+            self.width = self._stream.codec_context.width
+            self.fps = self._average_fps()
+        except BaseException:
+            self._container.close()
+            raise
+
+    def close(self) -> None:
+        self._container.close()
+
+    def _open(self) -> tuple[av.container.InputContainer, av.VideoStream]:
+        with _as_data_error(self.path, "open the file as a video"):
+            container = av.open(self.path, metadata_errors="ignore")
+        videos = [
+            s
+            for s in container.streams.video
+            if not s.disposition & av.stream.Disposition.attached_pic
+        ]
+        if not videos:
+            container.close()
+            raise DataError(f"{self.path}: the file has no video stream", path=self.path)
+        stream = videos[0]
+        for other in container.streams:
+            if other is not stream:
+                other.discard = av.stream.Discard.all
+        context = stream.codec_context
+        problem = None
+        if context is None:
+            problem = "no decoder for its video codec"
+        elif not context.width or not context.height:
+            problem = "the video stream has no frame size"
+        if problem:
+            container.close()
+            raise DataError(f"{self.path}: {problem}", path=self.path)
+        if self.threads > 1:
+            context.thread_type = "AUTO"
+            context.thread_count = self.threads
+        else:
+            context.thread_count = 1
+        return container, stream
+
+    def _reopen(self) -> None:
+        """Start again from the first packet: raw streams cannot seek."""
+        self._container.close()
+        self._container, self._stream = self._open()
+
+    def _scan_packets(self) -> _FrameIndex | None:
+        """Demux without decoding; None when the packets carry no usable pts."""
+        pts: list[int | None] = []
+        dts: list[int | None] = []
+        key: list[bool] = []
+        demuxed = 0
+        end = None
+        for packet in self._container.demux(self._stream):
+            if packet.size == 0:
+                continue
+            demuxed += 1
+            if packet.is_corrupt:
+                raise DataError(
+                    f"{self.path}: corrupt or truncated packet #{demuxed} in the video stream",
+                    path=self.path,
+                )
+            if packet.is_discard:
+                continue
+            pts.append(packet.pts)
+            dts.append(packet.dts)
+            key.append(packet.is_keyframe)
+            if packet.pts is not None:
+                packet_end = packet.pts + (packet.duration or 0)
+                end = packet_end if end is None else max(end, packet_end)
+        self._check_complete(demuxed, pts, end)
+        return _FrameIndex.build(pts, dts, key, mov=self._is_mov())
+
+    def _is_mov(self) -> bool:
+        return bool(_MOV_FAMILY & set(self._container.format.name.split(",")))
+
+    def _check_complete(self, demuxed: int, pts: list[int | None], end: int | None) -> None:
+        """Catch files cut short, which demuxers read as a shorter video without an error.
+
+        mp4 and mov state their sample count in the header. Otherwise the stream's declared
+        duration (or the file's, when it holds nothing else) must be covered by the packets'
+        timestamps to within a second or 10%.
+        """
+        stream, container = self._stream, self._container
+        if self._is_mov() and stream.frames > demuxed:
+            raise DataError(
+                f"{self.path}: truncated file: the header lists {stream.frames} video frames, "
+                f"only {demuxed} are present",
+                path=self.path,
+            )
+        time_base = stream.time_base
+        if end is None or not time_base:
+            return
+        if stream.duration:
+            declared_s = float(stream.duration * time_base)
+        elif len(container.streams) == 1 and container.duration:
+            declared_s = container.duration / av.time_base
+        else:
+            return
+        start = min(p for p in pts if p is not None)
+        covered_s = float((end - start) * time_base)
+        if declared_s - covered_s > max(1.0, 0.1 * declared_s):
+            raise DataError(
+                f"{self.path}: truncated file: its frames cover {covered_s:.2f} s of the "
+                f"declared {declared_s:.2f} s",
+                path=self.path,
+            )
+
+    def _count_by_decoding(self) -> int:
+        """Frame count from a full decode; also re-indexes by the decoded frames' pts."""
+        self._reopen()
+        pts: list[int | None] = []
+        dts: list[int | None] = []
+        key: list[bool] = []
+        for frame in self._container.decode(self._stream):
+            self.frames_decoded += 1
+            pts.append(frame.pts)
+            dts.append(frame.dts)
+            key.append(frame.key_frame)
+        self._index = _FrameIndex.build(pts, dts, key, mov=self._is_mov())
+        self._reindexed = True
+        return len(pts)
+
+    def _average_fps(self) -> float:
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        if rate:
+            return float(rate)
+        index, time_base = self._index, self._stream.time_base
+        if index is not None and len(index) > 1 and time_base:
+            span = float((index.pts[-1] - index.pts[0]) * time_base)
+            if span > 0:
+                return (len(index) - 1) / span
+        return math.nan
+
+    def _read_unique(self, indices: np.ndarray) -> np.ndarray:
+        with _as_data_error(self.path, "decode"):
+            try:
+                return self._gather(indices)
+            except _IndexMismatch as exc:
+                if self._reindexed:
+                    raise DataError(f"{self.path}: cannot decode: {exc}", path=self.path) from exc
+            self.num_frames = self._count_by_decoding()
+            self._check_indices(indices)
+            try:
+                return self._gather(indices)
+            except _IndexMismatch as exc:
+                raise DataError(f"{self.path}: cannot decode: {exc}", path=self.path) from exc
+
+    def _gather(self, indices: np.ndarray) -> np.ndarray:
+        if self._index is None:
+            return self._gather_from_start(indices)
+        return self._gather_seeking(indices, self._index)
+
+    def _gather_seeking(self, indices: np.ndarray, index: _FrameIndex) -> np.ndarray:
+        out = np.empty((indices.size, self.height, self.width, 3), dtype=np.uint8)
+        frames: Iterator[tuple[int, av.VideoFrame]] | None = None
+        position = -1
+        try:
+            for slot, target in enumerate(indices.tolist()):
+                skip = index.keyframe_at_or_before(target) - (position + 1)
+                if frames is None or skip >= _MIN_SKIP:
+                    if frames is not None:
+                        frames.close()
+                    frames = self._frames_reaching(target, index)
+                found = None
+                for position, frame in frames:
+                    if position >= target:
+                        found = frame if position == target else None
+                        break
+                if found is None:
+                    raise _IndexMismatch(f"the decoder never produced frame {target}")
+                out[slot] = self._to_rgb(found)
+        finally:
+            if frames is not None:
+                frames.close()
+        return out
+
+    def _frames_reaching(
+        self, target: int, index: _FrameIndex
+    ) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Decoded ``(index, frame)`` from a seek point whose first frame is at or before target."""
+        for keyframe, ts in index.seek_points(target):
+            frames = self._decode_after_seek(ts, keyframe, index)
+            first = next(frames, None)
+            if first is not None and first[0] <= target:
+                yield first
+                yield from frames
+                return
+            frames.close()
+        raise _IndexMismatch(f"no seek point lets the decoder reach frame {target}")
+
+    def _decode_after_seek(
+        self, ts: int, keyframe: int, index: _FrameIndex
+    ) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Frames after seeking to ``ts``; a frame without pts counts on from ``keyframe``."""
+        self._container.seek(ts, stream=self._stream, backward=True, any_frame=False)
+        self.seeks += 1
+        following = keyframe
+        for frame in self._container.decode(self._stream):
+            self.frames_decoded += 1
+            position = following if frame.pts is None else index.index_of(frame.pts)
+            following = position + 1
+            yield position, frame
+
+    def _gather_from_start(self, indices: np.ndarray) -> np.ndarray:
+        out = np.empty((indices.size, self.height, self.width, 3), dtype=np.uint8)
+        self._reopen()
+        wanted = indices.tolist()
+        slot = 0
+        for position, frame in enumerate(self._container.decode(self._stream)):
+            self.frames_decoded += 1
+            if position == wanted[slot]:
+                out[slot] = self._to_rgb(frame)
+                slot += 1
+                if slot == len(wanted):
+                    return out
+        raise _IndexMismatch(f"the stream ended before frame {wanted[slot]}")
+
+    def _to_rgb(self, frame: av.VideoFrame) -> np.ndarray:
+        """RGB at the stream's size. One swscale thread: its default (automatic) threading
+        doubled the cost of converting a 340x256 frame and oversubscribes DataLoader workers."""
+        return frame.to_ndarray(format="rgb24", width=self.width, height=self.height, threads=1)
+
+
+def _check_file(path: str) -> None:
+    """Fail early, with a plain message, on what FFmpeg would report obscurely."""
+    if not os.path.exists(path):
+        raise DataError(f"{path}: no such file", path=path)
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: not a regular file", path=path)
+    if os.path.getsize(path) == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes)", path=path)

@@ -1,0 +1,94 @@
+"""Batches: the epoch-seeded sampler, collation and the DataLoader for one split."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.utils.data
+
+from .dataset import BadSample, ClipDataset
+from .sample import VideoSample
+from .transforms import collate as collate_clips
+
+
+class EpochSampler(torch.utils.data.Sampler):
+    """Yields ``(epoch, index)`` pairs: a seeded permutation per epoch, split across ranks.
+
+    The epoch travels with each index, so dataset workers (persistent or not) seed every sample
+    from ``(seed, epoch, index)`` without being told the epoch. Training pads the order so every
+    rank gets the same number of indices (DDP steps in lockstep); evaluation (``pad=False``)
+    gives each index to exactly one rank, so metrics count every sample once.
+
+    ``skip`` drops the first indices of this rank's order, to resume mid-epoch exactly.
+    """
+
+    def __init__(self, num_samples: int, *, shuffle: bool, seed: int = 0, rank: int = 0,
+                 world_size: int = 1, pad: bool = True):
+        self.num_samples = num_samples
+        self.shuffle = shuffle
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.pad = pad
+        self.epoch = 0
+        self.skip = 0
+
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        self.epoch = epoch
+        self.skip = skip
+
+    def order(self) -> np.ndarray:
+        """This rank's indices for the current epoch, before ``skip``."""
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(self.num_samples)
+        else:
+            order = np.arange(self.num_samples)
+        if self.pad and self.world_size > 1:
+            total = math.ceil(self.num_samples / self.world_size) * self.world_size
+            order = np.resize(order, total)
+        return order[self.rank::self.world_size]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        for index in self.order()[self.skip:]:
+            yield self.epoch, int(index)
+
+    def __len__(self) -> int:
+        return max(0, len(self.order()) - self.skip)
+
+
+def collate(samples: Sequence[VideoSample]) -> dict[str, Any]:
+    """Stack samples into a uint8 batch; add their dataset indices and any skipped bad files."""
+    batch = collate_clips(samples)
+    batch["indices"] = torch.tensor([s.index for s in samples], dtype=torch.int64)
+    batch["skipped"] = [bad for s in samples for bad in s.meta.get("skipped", ())]
+    return batch
+
+
+def _worker_init(worker_id: int) -> None:
+    # decoding threads beyond one per worker oversubscribe the cores the workers already fill
+    torch.set_num_threads(1)
+
+
+def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle: bool,
+                 seed: int = 0, rank: int = 0, world_size: int = 1, train: bool = True,
+                 pin_memory: bool = False, persistent_workers: bool = True,
+                 prefetch_factor: int = 2) -> torch.utils.data.DataLoader:
+    """A DataLoader over ``dataset`` with an :class:`EpochSampler`; call ``loader.sampler.set_epoch``."""
+    sampler = EpochSampler(len(dataset), shuffle=shuffle, seed=seed, rank=rank,
+                           world_size=world_size, pad=train)
+    extra: dict[str, Any] = {}
+    if workers > 0:
+        extra = dict(persistent_workers=persistent_workers, prefetch_factor=prefetch_factor,
+                     worker_init_fn=_worker_init)
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
+                                       num_workers=workers, collate_fn=collate,
+                                       pin_memory=pin_memory, drop_last=False, **extra)
+
+
+def report_skipped(skipped: Sequence[BadSample]) -> str:
+    """One line per bad file, for the end-of-epoch report under ``on_error = "skip"``."""
+    unique = {(b.where, b.reason): b for b in skipped}
+    return "\n".join(f"  {where}: {reason}" for where, reason in sorted(unique))

@@ -1,0 +1,47 @@
+"""Run clip transforms in order, resampling pending geometry only where pixels are needed."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+from actioncore.data.sample import VideoSample
+
+
+@runtime_checkable
+class Step(Protocol):
+    """One pipeline step. ``needs_pixels = False`` promises it only reads or edits
+    ``sample.geometry`` and metadata, so pending geometry may stay pending across it."""
+
+    needs_pixels: bool
+
+    def __call__(self, sample: VideoSample) -> VideoSample: ...
+
+
+def materialize(sample: VideoSample) -> VideoSample:
+    """Apply ``sample.geometry`` to ``sample.frames`` in one resample and clear it."""
+    if sample.geometry is not None:
+        sample.frames = sample.geometry.apply(sample.frames, flow=sample.modality == "Flow")
+        sample.geometry = None
+    return sample
+
+
+class Pipeline:
+    """Steps applied in order; geometry is materialised before each step that needs pixels and
+    at the end, so a chain of resizes, crops and flips costs one resample.
+
+    Steps without a ``needs_pixels`` attribute (from older plugins) are treated as needing pixels,
+    which is always correct, only slower.
+    """
+
+    def __init__(self, steps: Iterable[Step]):
+        self.steps = tuple(steps)
+
+    def __call__(self, sample: VideoSample) -> VideoSample:
+        for step in self.steps:
+            if getattr(step, "needs_pixels", True):
+                materialize(sample)
+            sample = step(sample)
+        return materialize(sample)
+
+    def __repr__(self) -> str:
+        return f"Pipeline({list(self.steps)!r})"

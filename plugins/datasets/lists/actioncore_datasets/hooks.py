@@ -1,0 +1,11 @@
+from collections.abc import Mapping
+
+import actioncore
+from actioncore.hookspecs import Factory
+
+from .lists import CmrList, RawframeList, VideoList
+
+
+@actioncore.hookimpl
+def actioncore_datasets() -> Mapping[str, Factory]:
+    return {"video_list": VideoList, "rawframe_list": RawframeList, "cmr_list": CmrList}
