@@ -90,10 +90,16 @@ def run(experiment: Experiment | str | Path, *, resume: bool = False) -> dict[st
 
 
 def evaluate(experiment: Experiment | str | Path, checkpoint: str | Path, *,
-             split: str = "test") -> dict[str, float]:
-    """Evaluate a checkpoint on a split; returns a flat ``{metric: number}`` map."""
+             split: str = "test", out: str | Path | None = None) -> dict[str, float]:
+    """Evaluate a checkpoint on a split; returns a flat ``{metric: number}`` map.
+
+    ``out`` also writes the per-sample predictions there as JSON.
+    """
     experiment = _experiment(experiment)
-    return _task(experiment, "evaluate").evaluate(experiment, checkpoint, split=split)
+    task = _task(experiment, "evaluate")
+    if out is None:
+        return task.evaluate(experiment, checkpoint, split=split)
+    return task.evaluate(experiment, checkpoint, split=split, out=out)
 
 
 def infer(experiment: Experiment | str | Path, checkpoint: str | Path,

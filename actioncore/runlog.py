@@ -16,6 +16,10 @@ LOGGER_NAME = "actioncore"
 def run_log(work_dir: Path, host: PluginHost, *, main_process: bool = True) -> Iterator[logging.Logger]:
     """Log to the console and, on the main process, to ``work_dir/run.log``; first line: plugins."""
     logger = logging.getLogger(LOGGER_NAME)
+    if getattr(logger, "_actioncore_run", False):  # nested (api.run around Trainer.fit): one log
+        yield logger
+        return
+    logger._actioncore_run = True
     logger.setLevel(logging.INFO)
     logger.propagate = False
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
@@ -30,6 +34,7 @@ def run_log(work_dir: Path, host: PluginHost, *, main_process: bool = True) -> I
         logger.info(host.banner())
         yield logger
     finally:
+        logger._actioncore_run = False
         for handler in handlers:
             logger.removeHandler(handler)
             handler.close()

@@ -8,10 +8,13 @@ times, per clip, open + read + close for
 - TSN-like index sets: 8 frames, one at a random offset in each of 8 equal segments;
 - SlowFast-like index sets: 32 frames with interval 2 from a random start;
 
-with three readers: ``naive`` (decode from frame 0 up to the last wanted frame, convert only the
+with four readers: ``naive`` (decode from frame 0 up to the last wanted frame, convert only the
 wanted frames; same thread settings as ours), ``mmaction2`` (as MMAction2's ``PyAVDecode``:
-default threading, every decoded frame converted to RGB) and ``actioncore`` (``PyAVDecoder``:
-seek + decode only what is needed). Also compares JPEG decoding backends for frame folders.
+default threading, every decoded frame converted to RGB), ``actioncore`` (``PyAVDecoder``:
+seek + decode only what is needed, unwanted non-reference frames skipped) and ``ac-noskip``
+(the same with ``skip_nonref=False``). This noise-like content gets few B-frames from x264, so
+skipping saves less here than on ordinary footage (see ``data_vs_mmaction2.py --content``).
+Also compares JPEG decoding backends for frame folders.
 
 Run: ``PYTHONPATH=. python benchmarks/decode_speed.py [--repeats N]``.
 """
@@ -99,8 +102,8 @@ def read_from_start(path: Path, indices: np.ndarray, *, convert_all: bool) -> to
     return torch.from_numpy(np.stack([got[i] for i in indices.tolist()]))
 
 
-def read_actioncore(path: Path, indices: np.ndarray) -> torch.Tensor:
-    with PyAVDecoder().open(path) as reader:
+def read_actioncore(path: Path, indices: np.ndarray, *, skip_nonref: bool = True) -> torch.Tensor:
+    with PyAVDecoder(skip_nonref=skip_nonref).open(path) as reader:
         return reader.read(indices)
 
 
@@ -108,6 +111,7 @@ READERS: dict[str, Callable[[Path, np.ndarray], torch.Tensor]] = {
     "naive": lambda p, i: read_from_start(p, i, convert_all=False),
     "mmaction2": lambda p, i: read_from_start(p, i, convert_all=True),
     "actioncore": read_actioncore,
+    "ac-noskip": lambda p, i: read_actioncore(p, i, skip_nonref=False),
 }
 
 
@@ -122,23 +126,26 @@ def time_reader(read, path: Path, sampler, repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def frames_decoded(path: Path, sampler, repeats: int) -> tuple[float, float]:
-    """Mean frames decoded per clip: by PyAVDecoder, and by any decode-from-start loop."""
+def frames_decoded(path: Path, sampler, repeats: int) -> tuple[float, float, float]:
+    """Mean frames decoded per clip: by PyAVDecoder with and without skipping non-reference
+    frames, and by any decode-from-start loop."""
     rng = np.random.default_rng(1)
-    ours, from_start = [], []
+    ours, noskip, from_start = [], [], []
     for _ in range(repeats):
         indices = sampler(rng)
-        with PyAVDecoder().open(path) as reader:
-            reader.read(indices)
-            ours.append(reader.frames_decoded)
+        for skip, counts in ((True, ours), (False, noskip)):
+            with PyAVDecoder(skip_nonref=skip).open(path) as reader:
+                reader.read(indices)
+                counts.append(reader.frames_decoded)
         from_start.append(int(indices.max()) + 1)
-    return float(np.mean(ours)), float(np.mean(from_start))
+    return float(np.mean(ours)), float(np.mean(noskip)), float(np.mean(from_start))
 
 
 def check_same_frames(path: Path) -> None:
     indices = tsn_indices(np.random.default_rng(5))
     reference = READERS["naive"](path, indices)
     assert torch.equal(READERS["actioncore"](path, indices), reference)
+    assert torch.equal(READERS["ac-noskip"](path, indices), reference)
 
 
 def video_benchmark(repeats: int) -> None:
@@ -153,9 +160,9 @@ def video_benchmark(repeats: int) -> None:
                 cells = "".join(f"{t * 1e3:9.1f} ms {1 / t:6.1f}/s " for t in row)
                 print(f"{name:<12}{cells}")
             for sampler in (tsn_indices, slowfast_indices):
-                ours, from_start = frames_decoded(path, sampler, repeats)
+                ours, noskip, from_start = frames_decoded(path, sampler, repeats)
                 print(f"frames decoded per clip, {sampler.__name__}: actioncore {ours:.0f}, "
-                      f"from the start {from_start:.0f}")
+                      f"without skipping {noskip:.0f}, from the start {from_start:.0f}")
 
 
 def jpeg_benchmark(repeats: int) -> None:

@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="infer")
 
+    p = sub.add_parser("info", help="model parameters, FLOPs and input shape")
+    p.add_argument("experiment")
+    _add_overrides(p)
+    p.add_argument("--split", default="train", help="whose pipeline gives the input shape (default train)")
+    _add_json(p)
+    p.set_defaults(handler="info")
+
     data = sub.add_parser("data", help="embedded data sets and data checks")
     data_sub = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
     p = data_sub.add_parser("synth", help="generate an embedded data set")
@@ -95,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="train")
     _add_json(p)
     p.set_defaults(handler="bench_data")
+    p = bench_sub.add_parser("model", help="training and inference clips/s of the model")
+    p.add_argument("experiment")
+    _add_overrides(p)
+    p.add_argument("--iterations", type=int, default=5)
+    p.add_argument("--channels-last", action="store_true", help="convolution weights in channels-last layout")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model first")
+    _add_json(p)
+    p.set_defaults(handler="bench_model")
 
     plugin = sub.add_parser("plugin", help="tools for plugin authors")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="COMMAND", required=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 
 
 def _print_json(document: Any) -> None:
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, one document from rank 0
+        return
     json.dump(document, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")
 
@@ -88,7 +91,7 @@ def test(args: argparse.Namespace) -> int:
     from .. import api
 
     experiment = _load(args)
-    metrics = api.evaluate(experiment, args.checkpoint)
+    metrics = api.evaluate(experiment, args.checkpoint, out=args.out)
     if args.json:
         _print_json(metrics)
     else:
@@ -163,6 +166,45 @@ def bench_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _adapter(experiment):
+    from ..api import _task
+
+    task = _task(experiment, "adapter")
+    return task.adapter(experiment)
+
+
+def info(args: argparse.Namespace) -> int:
+    from ..engine.profile import model_info
+    from ..plugin.host import current_host
+
+    experiment = _load(args)
+    result = model_info(experiment, _adapter(experiment), current_host().registry, split=args.split)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"parameters: {result['parameters']:,} ({result['trainable_parameters']:,} trainable)")
+        print(f"FLOPs:      {result['flops'] / 1e9:.2f} G per sample (forward)")
+        print(f"input:      {result['input_shape']} ({result['split']} pipeline)")
+    return 0
+
+
+def bench_model(args: argparse.Namespace) -> int:
+    from ..engine.distributed import resolve_device
+    from ..engine.profile import bench_model as bench
+    from ..plugin.host import current_host
+
+    experiment = _load(args)
+    result = bench(experiment, _adapter(experiment), current_host().registry,
+                   device=resolve_device(experiment.runtime.device), iterations=args.iterations,
+                   channels_last=args.channels_last, compile=args.compile)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"train {result['train_clips_per_s']:.2f} clips/s, inference {result['infer_clips_per_s']:.2f} clips/s "
+              f"(batch {result['batch_size']}, {result['device']})")
+    return 0
+
+
 def plugin_new(args: argparse.Namespace) -> int:
     from ..plugin.scaffold import scaffold
 
@@ -178,4 +220,4 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+__all__ = ["bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]

@@ -87,6 +87,9 @@ class RuntimeSection:
     deterministic: bool = False
     log_interval: int = 20
     checkpoint_interval: int = 1
+    """Epochs between checkpoints (``epoch_N.pth``; ``latest.pth`` points at the newest)."""
+    checkpoint_every_iters: int = 0
+    """Also save ``latest.pth`` every this many iterations inside an epoch (0: only at epoch ends)."""
     eval_interval: int = 1
     keep_checkpoints: int = 3
     best_metric: str | None = None

@@ -63,6 +63,7 @@ def collate(samples: Sequence[VideoSample]) -> dict[str, Any]:
     """Stack samples into a uint8 batch; add their dataset indices and any skipped bad files."""
     batch = collate_clips(samples)
     batch["indices"] = torch.tensor([s.index for s in samples], dtype=torch.int64)
+    batch["sources"] = [s.source for s in samples]
     batch["skipped"] = [bad for s in samples for bad in s.meta.get("skipped", ())]
     return batch
 
@@ -83,8 +84,11 @@ def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle
     if workers > 0:
         extra = dict(persistent_workers=persistent_workers, prefetch_factor=prefetch_factor,
                      worker_init_fn=_worker_init)
+    # a private generator: creating an iterator would otherwise draw from torch's global RNG
+    # (the workers' base seed) and shift dropout after a resume
+    generator = torch.Generator().manual_seed(seed)
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
-                                       num_workers=workers, collate_fn=collate,
+                                       num_workers=workers, collate_fn=collate, generator=generator,
                                        pin_memory=pin_memory, drop_last=False, **extra)
 
 

@@ -10,6 +10,16 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "actioncore-datasets": ("plugins/datasets/lists", {
         "dataset": ("cmr_list", "rawframe_list", "video_list"),
     }),
+    "actioncore-recognition": ("plugins/tasks/recognition", {
+        "task": ("recognition",),
+        "model": ("recognizer2d", "recognizer3d"),
+        "metric": ("mean_average_precision", "mean_class_accuracy", "mmit_mean_average_precision",
+                   "top_k_accuracy"),
+    }),
+    "actioncore-tsn": ("plugins/backbones/resnet", {
+        "backbone": ("resnet",),
+        "head": ("tsn",),
+    }),
     "actioncore-toy3d": ("plugins/backbones/toy3d", {
         "backbone": ("toy3d",),
         "head": ("linear_head",),

@@ -58,9 +58,11 @@ class PluginHost:
         self.disabled: list[str] = []
         self._registry: ComponentRegistry | None = None
         from .. import builtins
+        from ..engine import loggers
 
-        self.register(builtins, distribution=KERNEL_DISTRIBUTION, version=_kernel_version(),
-                      name="actioncore.builtins")
+        for module in (builtins, loggers):
+            self.register(module, distribution=KERNEL_DISTRIBUTION, version=_kernel_version(),
+                          name=module.__name__)
         if autoload is None:
             autoload = os.environ.get(AUTOLOAD_ENV, "").strip() not in ("1", "true", "yes")
         if autoload:

@@ -159,6 +159,15 @@ def faststart_mp4(video_dir: Path) -> Path:
     return encode_video(video_dir / "faststart.mp4", case, movflags="faststart")
 
 
+@pytest.fixture(scope="session")
+def hevc_temporal_layers(video_dir: Path) -> Path:
+    """HEVC with two temporal sub-layers (x265 ``temporal-layers``), B-frames in the upper one."""
+    case = VideoCase(
+        "libx265", 60, ".mp4", options={"x265-params": "log-level=error:temporal-layers=2"}
+    )
+    return encode_video(video_dir / "hevc_temporal_layers.mp4", case)
+
+
 def write_frame_folder(folder: Path, count: int, template: str, start_index: int) -> Path:
     folder.mkdir(parents=True)
     for index in range(count):

@@ -122,27 +122,25 @@ def test_index_that_disagrees_with_the_decoder_is_rebuilt_by_decoding(videos, re
         assert reader._index is not None and np.array_equal(reader._index.pts, index.pts)
 
 
-class _FramesWithoutPts:
-    """A container whose decoder returns frames without pts, as some decoders do."""
-
-    def __init__(self, container):
-        self._container = container
-
-    def __getattr__(self, name):
-        return getattr(self._container, name)
-
-    def decode(self, *args, **kwargs):
-        for frame in self._container.decode(*args, **kwargs):
-            frame.pts = None
-            yield frame
-
-
-def test_frames_without_pts_are_counted_from_the_keyframe_seeked_to(videos, read_ids):
+def test_frames_without_pts_are_counted_from_the_keyframe_seeked_to(videos, read_ids, monkeypatch):
+    """Some decoders return frames without pts. Counting them needs every frame decoded, so the
+    reader stops skipping non-reference frames and draining early when it meets one."""
     with PyAVDecoder().open(videos["h264_gop12"]) as reader:
-        reader._container = _FramesWithoutPts(reader._container)
+        assert reader.skip_nonref and not reader._counting
+        decode = reader._decode_packet
+
+        def without_pts(packet):
+            frames = decode(packet)
+            for frame in frames:
+                frame.pts = None
+            return frames
+
+        monkeypatch.setattr(reader, "_decode_packet", without_pts)
         wanted = [100, 3, 57, 58, 119, 24]
         assert read_ids(reader.read(wanted)) == wanted
         assert reader.seeks >= 4
+        assert reader._counting
+        assert read_ids(reader.read([7, 64])) == [7, 64]
 
 
 def test_threads_decode_the_same_frames(videos, read_ids):
@@ -150,6 +148,114 @@ def test_threads_decode_the_same_frames(videos, read_ids):
         assert reader._stream.codec_context.thread_count == 2
         wanted = [119, 0, 64, 65, 30]
         assert read_ids(reader.read(wanted)) == wanted
+
+
+# Skipping non-reference frames that were not asked for
+
+SKIPPING = ["h264_longgop", "h264_gop12", "h264_vfr", "h264_mkv", "hevc"]
+"""Fixture videos whose codec lets the reader skip non-reference frames exactly."""
+
+
+def _plain_decode(path: Path) -> np.ndarray:
+    """Every frame in presentation order from one plain PyAV decode: the reference pixels."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1
+        frames = sorted(
+            ((frame.pts, frame.to_ndarray(format="rgb24", threads=1))
+             for frame in container.decode(stream)),
+            key=lambda item: item[0],
+        )
+    return np.stack([pixels for _, pixels in frames])
+
+
+def _index_sets(n: int) -> list[np.ndarray]:
+    """TSN-like and SlowFast-like clips, random sets, and every frame."""
+    rng = np.random.default_rng(3)
+    segment = n / 8
+    sets = [(np.arange(8) * segment + rng.random(8) * segment).astype(np.int64) for _ in range(4)]
+    sets += [np.arange(start, min(start + 32, n), 2) for start in rng.integers(0, n - 16, size=4)]
+    sets += [rng.integers(0, n, size=size) for size in (1, 5, 17)]
+    return [*sets, np.arange(n)]
+
+
+@pytest.mark.parametrize("name", SKIPPING)
+def test_skipping_non_reference_frames_returns_bit_identical_frames(videos, name):
+    path = videos[name]
+    reference = _plain_decode(path)
+    with PyAVDecoder().open(path) as skipping, PyAVDecoder(skip_nonref=False).open(path) as full:
+        assert skipping.skip_nonref and not full.skip_nonref
+        for wanted in _index_sets(len(reference)):
+            frames = skipping.read(wanted)
+            assert torch.equal(frames, full.read(wanted))
+            assert np.array_equal(frames.numpy(), reference[wanted])
+        assert skipping._stream.codec_context.skip_frame == "DEFAULT"
+
+
+@pytest.mark.parametrize("name", SKIPPING)
+@pytest.mark.parametrize("style", ["tsn", "slowfast"])
+def test_skipping_decodes_fewer_frames(videos, name, style, read_ids):
+    with PyAVDecoder().open(videos[name]) as reader:
+        n = reader.num_frames
+    if style == "tsn":
+        wanted = np.linspace(5, n - 3, 8).round().astype(np.int64)
+    else:
+        wanted = np.arange(n // 3, min(n // 3 + 64, n), 2)
+    counts = {}
+    for skip in (True, False):
+        with PyAVDecoder(skip_nonref=skip).open(videos[name]) as reader:
+            assert read_ids(reader.read(wanted)) == wanted.tolist()
+            counts[skip] = (reader.frames_decoded, reader.seeks)
+    assert counts[True][1] == counts[False][1]
+    assert counts[True][0] < counts[False][0]
+
+
+def test_skipping_with_frame_threads_returns_the_same_frames(videos):
+    """Frame threads copy ``skip_frame`` from the user's context per packet, so it stays exact."""
+    for name in ("h264_longgop", "hevc"):
+        path = videos[name]
+        reference = _plain_decode(path)
+        with PyAVDecoder(threads=2).open(path) as reader:
+            assert reader.skip_nonref
+            for wanted in _index_sets(len(reference)):
+                assert np.array_equal(reader.read(wanted).numpy(), reference[wanted])
+
+
+def test_no_skipping_where_non_reference_is_not_exact(videos, hevc_temporal_layers, read_ids):
+    """VP9 and MPEG-4 decoders read NONREF their own way; HEVC with temporal sub-layers may
+    predict from a 'sub-layer non-reference' picture in a higher sub-layer."""
+    for name in ("vp9_webm", "vp9_mp4", "mpeg4", "mpeg4_avi"):
+        with PyAVDecoder().open(videos[name]) as reader:
+            assert not reader.skip_nonref
+    with PyAVDecoder().open(hevc_temporal_layers) as reader:
+        assert not reader.skip_nonref
+        wanted = [59, 1, 30, 31, 33]
+        assert read_ids(reader.read(wanted)) == wanted
+    with PyAVDecoder(skip_nonref=False).open(videos["h264_gop12"]) as reader:
+        assert not reader.skip_nonref
+
+
+def _hvcc(layers: int, sps_sub_layers_minus1: int) -> bytes:
+    """A minimal hvcC record holding one SPS NAL unit."""
+    header = bytearray(23)
+    header[0] = 1
+    header[21] = (layers << 3) | 0b111
+    header[22] = 1
+    sps = bytes([33 << 1, 1, (sps_sub_layers_minus1 << 1) | 1, 0x60])
+    return bytes(header) + bytes([33, 0, 1]) + len(sps).to_bytes(2, "big") + sps
+
+
+def test_hevc_sub_layer_count_is_read_from_the_parameter_sets():
+    from actioncore.data.decoders.pyav import _hevc_single_sublayer
+
+    assert _hevc_single_sublayer(_hvcc(1, 0))
+    assert not _hevc_single_sublayer(_hvcc(2, 1))
+    assert _hevc_single_sublayer(_hvcc(0, 0))
+    assert not _hevc_single_sublayer(_hvcc(0, 2))
+    sps = bytes([33 << 1, 1, 1, 0x60])
+    assert _hevc_single_sublayer(b"\0\0\0\1" + bytes([32 << 1, 1, 0x0C]) + b"\0\0\1" + sps)
+    assert not _hevc_single_sublayer(b"\0\0\1" + bytes([33 << 1, 1, 0b011, 0x60]))
+    assert not _hevc_single_sublayer(b"")
 
 
 def test_index_arrays_of_any_integer_type_and_shape(videos, read_ids):

@@ -9,6 +9,15 @@ worth a decoder flush), and stops after the last one. Decoded frames are matched
 their pts, never by counting, so B-frame reordering and inexact seeks cannot shift frames; a
 frame the decoder returns without pts counts on from the keyframe seeked to.
 
+Frames nobody asked for are not decoded where that is exact. Decoding forward to a wanted frame,
+each packet goes to the decoder with ``skip_frame = NONREF`` unless its own pts (the pts of the
+frame it encodes, whatever the decode order) is wanted: FFmpeg's H.264 and HEVC decoders then drop
+non-reference pictures, which no other picture predicts from, so every frame still decoded is
+bit-identical to a full decode. With x264's defaults that is most B-frames, a third to a half of
+the frames of ordinary video. Once the last wanted packet of a run is in, the decoder is drained
+instead of fed further packets. Skipping is on for H.264, and for HEVC with a single temporal
+sub-layer (a sub-layer non-reference picture may still be a reference for a higher sub-layer).
+
 Where the packets cannot be trusted (a stream without pts, such as a raw ``.h264`` file, or a
 decoder that emits frames the packet index does not predict) the reader counts frames in one
 full decode, once, and indexes them by the decoded frames' pts; a stream without any pts is
@@ -33,8 +42,8 @@ __all__ = ["PyAVDecoder", "PyAVReader"]
 
 _MOV_FAMILY = {"mov", "mp4"}
 _MIN_SKIP = 4
-"""Seek past a keyframe only when that skips at least this many frames: a seek flushes the
-decoder, which then re-decodes the packets it had already read ahead (B-frame and thread delay)."""
+"""Seek past a keyframe only when that skips at least this many frames (see :func:`_runs`)."""
+_HEVC_SPS = 33
 
 
 class PyAVDecoder:
@@ -44,20 +53,26 @@ class PyAVDecoder:
     core is idle; inside DataLoader workers that already fill the cores keep the default 1.
     """
 
-    def __init__(self, *, threads: int = 1) -> None:
+    def __init__(self, *, threads: int = 1, skip_nonref: bool = True) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
         self.threads = threads
+        self.skip_nonref = skip_nonref
+        """Leave unwanted non-reference frames undecoded where the codec allows it exactly."""
 
     def open(self, path: str | os.PathLike[str]) -> PyAVReader:
-        return PyAVReader(path, threads=self.threads)
+        return PyAVReader(path, threads=self.threads, skip_nonref=self.skip_nonref)
 
     def __repr__(self) -> str:
-        return f"PyAVDecoder(threads={self.threads})"
+        return f"PyAVDecoder(threads={self.threads}, skip_nonref={self.skip_nonref})"
 
 
 class _IndexMismatch(Exception):
     """The decoder emitted frames the packet index does not predict."""
+
+
+class _FramesWithoutPts(Exception):
+    """The decoder returned a frame without pts: frames must be counted, so none may be left out."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,18 +159,26 @@ def _as_data_error(path: str, doing: str) -> Iterator[None]:
 class PyAVReader(VideoReader):
     """An open video file; see the module docstring for how frames are found.
 
-    ``frames_decoded`` and ``seeks`` count the decoder's work since opening; tests and
-    benchmarks use them to check that reads decode only what they need.
+    ``frames_decoded`` and ``seeks`` count the decoder's work since opening (frames skipped as
+    non-reference are not decoded and not counted); tests and benchmarks use them to check that
+    reads decode only what they need.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, threads: int = 1) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, threads: int = 1, skip_nonref: bool = True
+    ) -> None:
         self.path = os.fspath(path)
         self.threads = threads
         self.frames_decoded = 0
         self.seeks = 0
         self._reindexed = False
+        self._counting = False
+        """Set once the decoder returned a frame without pts: from then on reads decode every
+        frame from the keyframe on and count them, with no skipping and no early drain."""
         _check_file(self.path)
         self._container, self._stream = self._open()
+        self.skip_nonref = skip_nonref and _nonref_skip_is_exact(self._stream.codec_context)
+        """Whether reads leave unwanted non-reference frames undecoded (see the module doc)."""
         try:
             with _as_data_error(self.path, "read the packet index"):
                 self._index = self._scan_packets()
@@ -301,7 +324,11 @@ class PyAVReader(VideoReader):
     def _read_unique(self, indices: np.ndarray) -> np.ndarray:
         with _as_data_error(self.path, "decode"):
             try:
-                return self._gather(indices)
+                try:
+                    return self._gather(indices)
+                except _FramesWithoutPts:
+                    self._counting = True
+                    return self._gather(indices)
             except _IndexMismatch as exc:
                 if self._reindexed:
                     raise DataError(f"{self.path}: cannot decode: {exc}", path=self.path) from exc
@@ -319,34 +346,38 @@ class PyAVReader(VideoReader):
 
     def _gather_seeking(self, indices: np.ndarray, index: _FrameIndex) -> np.ndarray:
         out = np.empty((indices.size, self.height, self.width, 3), dtype=np.uint8)
-        frames: Iterator[tuple[int, av.VideoFrame]] | None = None
-        position = -1
-        try:
-            for slot, target in enumerate(indices.tolist()):
-                skip = index.keyframe_at_or_before(target) - (position + 1)
-                if frames is None or skip >= _MIN_SKIP:
-                    if frames is not None:
-                        frames.close()
-                    frames = self._frames_reaching(target, index)
-                found = None
+        targets = indices.tolist()
+        # Skipping relies on packets and frames sharing pts; a re-index by decoded pts says not.
+        skip = self.skip_nonref and not self._reindexed and not self._counting
+        for first, stop in _runs(targets, index):
+            run = targets[first:stop]
+            frames = self._frames_reaching(run, index, skip)
+            try:
+                slot = first
                 for position, frame in frames:
-                    if position >= target:
-                        found = frame if position == target else None
+                    if position < targets[slot]:
+                        continue
+                    if position > targets[slot]:
                         break
-                if found is None:
-                    raise _IndexMismatch(f"the decoder never produced frame {target}")
-                out[slot] = self._to_rgb(found)
-        finally:
-            if frames is not None:
+                    out[slot] = self._to_rgb(frame)
+                    slot += 1
+                    if slot == stop:
+                        break
+            finally:
                 frames.close()
+            if slot < stop:
+                raise _IndexMismatch(f"the decoder never produced frame {targets[slot]}")
         return out
 
     def _frames_reaching(
-        self, target: int, index: _FrameIndex
+        self, run: list[int], index: _FrameIndex, skip: bool
     ) -> Iterator[tuple[int, av.VideoFrame]]:
-        """Decoded ``(index, frame)`` from a seek point whose first frame is at or before target."""
+        """Decoded ``(index, frame)`` for ``run`` (sorted frame indices), from a seek point whose
+        first frame is at or before ``run[0]``."""
+        target = run[0]
+        wanted = {int(index.pts[i]) for i in run}
         for keyframe, ts in index.seek_points(target):
-            frames = self._decode_after_seek(ts, keyframe, index)
+            frames = self._decode_after_seek(ts, keyframe, index, wanted, skip)
             first = next(frames, None)
             if first is not None and first[0] <= target:
                 yield first
@@ -356,17 +387,57 @@ class PyAVReader(VideoReader):
         raise _IndexMismatch(f"no seek point lets the decoder reach frame {target}")
 
     def _decode_after_seek(
-        self, ts: int, keyframe: int, index: _FrameIndex
+        self, ts: int, keyframe: int, index: _FrameIndex, wanted: set[int], skip: bool
     ) -> Iterator[tuple[int, av.VideoFrame]]:
-        """Frames after seeking to ``ts``; a frame without pts counts on from ``keyframe``."""
+        """Frames after seeking to ``ts``, until every packet whose pts is ``wanted`` is decoded.
+
+        With ``skip`` each other packet is decoded with ``skip_frame = NONREF``. Once the last
+        wanted packet is in, the decoder is drained rather than fed the packets after it, which
+        leaves out the frames that follow it in decode order but precede it in presentation.
+        Both need frames with pts: a frame without one raises :class:`_FramesWithoutPts`, unless
+        the reader is counting (``_counting``), where every frame is decoded and a frame without
+        pts counts on from ``keyframe``.
+        """
         self._container.seek(ts, stream=self._stream, backward=True, any_frame=False)
         self.seeks += 1
+        context = self._stream.codec_context
+        pending = set(wanted)
+        mode = "DEFAULT"
         following = keyframe
-        for frame in self._container.decode(self._stream):
-            self.frames_decoded += 1
-            position = following if frame.pts is None else index.index_of(frame.pts)
-            following = position + 1
-            yield position, frame
+        try:
+            for packet in self._container.demux(self._stream):
+                pts = packet.pts
+                if skip:
+                    want = pts is None or pts in wanted
+                    if want != (mode == "DEFAULT"):
+                        mode = "DEFAULT" if want else "NONREF"
+                        context.skip_frame = mode
+                pending.discard(pts)
+                frames = self._decode_packet(packet)
+                drain = not pending and packet.size > 0 and not self._counting
+                if drain:
+                    # Everything wanted is in the decoder: take its delayed frames out
+                    # instead of decoding more packets (the next seek resets it).
+                    frames = [*frames, *self._decode_packet(None)]
+                for frame in frames:
+                    self.frames_decoded += 1
+                    if frame.pts is not None:
+                        position = index.index_of(frame.pts)
+                    elif not self._counting:
+                        raise _FramesWithoutPts
+                    else:
+                        position = following
+                    following = position + 1
+                    yield position, frame
+                if drain:
+                    return
+        finally:
+            if mode != "DEFAULT":
+                context.skip_frame = "DEFAULT"
+
+    def _decode_packet(self, packet: av.Packet | None) -> list[av.VideoFrame]:
+        """The frames the decoder returns for ``packet``; None drains it."""
+        return self._stream.codec_context.decode(packet)
 
     def _gather_from_start(self, indices: np.ndarray) -> np.ndarray:
         out = np.empty((indices.size, self.height, self.width, 3), dtype=np.uint8)
@@ -396,3 +467,70 @@ def _check_file(path: str) -> None:
         raise DataError(f"{path}: not a regular file", path=path)
     if os.path.getsize(path) == 0:
         raise DataError(f"{path}: the file is empty (0 bytes)", path=path)
+
+
+def _runs(targets: list[int], index: _FrameIndex) -> list[tuple[int, int]]:
+    """``[first, stop)`` slices of sorted ``targets`` that one seek each decodes.
+
+    A new run starts where a keyframe lies far enough past the previous target: decoding from
+    that keyframe then skips every frame in between, where decoding on would still decode their
+    reference frames. Runs are drained at their end, so a seek costs no re-decoded read-ahead.
+    """
+    runs = []
+    first = 0
+    for i in range(1, len(targets)):
+        if index.keyframe_at_or_before(targets[i]) - (targets[i - 1] + 1) >= _MIN_SKIP:
+            runs.append((first, i))
+            first = i
+    runs.append((first, len(targets)))
+    return runs
+
+
+def _nonref_skip_is_exact(context: av.codec.context.CodecContext) -> bool:
+    """Whether FFmpeg's ``skip_frame = NONREF`` drops only pictures nothing predicts from.
+
+    H.264's ``nal_ref_idc == 0`` marks exactly those. HEVC's "sub-layer non-reference" pictures
+    may still be references for a higher temporal sub-layer, so HEVC qualifies only with one.
+    Other decoders interpret NONREF in their own ways (or not at all): no skipping there.
+    """
+    name = context.codec.name
+    if name == "h264":
+        return True
+    if name == "hevc":
+        return _hevc_single_sublayer(bytes(context.extradata or b""))
+    return False
+
+
+def _hevc_single_sublayer(extradata: bytes) -> bool:
+    """True when the stream's parameter sets declare one temporal sub-layer.
+
+    ``extradata`` is an ``hvcC`` record (mp4, mkv), whose ``numTemporalLayers`` says so, or
+    Annex B parameter sets; otherwise every SPS must have ``sps_max_sub_layers_minus1 == 0``.
+    """
+    if len(extradata) >= 23 and extradata[0] == 1:
+        layers = (extradata[21] >> 3) & 7
+        if layers:
+            return layers == 1
+        sps = [nal for nal in _hvcc_nal_units(extradata) if (nal[0] >> 1) & 0x3F == _HEVC_SPS]
+    else:
+        sps = [nal for nal in _annexb_nal_units(extradata) if (nal[0] >> 1) & 0x3F == _HEVC_SPS]
+    return bool(sps) and all(len(nal) > 2 and (nal[2] >> 1) & 7 == 0 for nal in sps)
+
+
+def _hvcc_nal_units(record: bytes) -> list[bytes]:
+    units, pos = [], 23
+    try:
+        for _ in range(record[22]):
+            count = int.from_bytes(record[pos + 1:pos + 3], "big")
+            pos += 3
+            for _ in range(count):
+                size = int.from_bytes(record[pos:pos + 2], "big")
+                units.append(record[pos + 2:pos + 2 + size])
+                pos += 2 + size
+    except IndexError:
+        pass
+    return [unit for unit in units if len(unit) >= 2]
+
+
+def _annexb_nal_units(data: bytes) -> list[bytes]:
+    return [unit for unit in data.split(b"\0\0\1")[1:] if len(unit) >= 2]

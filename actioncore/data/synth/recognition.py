@@ -1,0 +1,169 @@
+"""The ``recognition`` (mp4) and ``rawframes`` (JPEG folders) kinds: one content, two layouts.
+
+Both write ``DIR/train.txt``, ``val.txt``, ``test.txt`` in MMAction2's list formats with paths
+relative to the media folder (``DIR/videos`` or ``DIR/rawframes``: the config's ``root``),
+``DIR/classes.txt`` (line ``i`` names label ``i``) and ``DIR/README.txt``. For one seed and size
+the two kinds hold the same clips: videos decode to the rendered frames up to H.264 loss, frame
+folders hold them up to JPEG loss.
+
+Videos are H.264 (yuv420p) with every frame an IDR frame at constant QP. Then each decoded
+frame depends on that frame's pixels only, so the time-reversal argument of
+:mod:`actioncore.data.synth.scenes` holds for the decoded frames bit for bit. With inter coding
+the first frame is coded better than later ones, and "sharp" would mark the start state of a
+clip: a cue a frame model could learn.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+import av
+from PIL import Image
+
+from actioncore.errors import DataError
+
+from .base import MARKER, SynthReport, check_seed, prepare_out
+from .scenes import CLASSES, SPLITS, Clip, Geometry, SampleKey, render
+
+JPEG_QUALITY = 95
+"""Saved with 4:4:4 chroma: at 32 px, 4:2:0 would smear the colour of a 1-2 px ring."""
+X264_OPTIONS = {"preset": "veryfast", "qp": "18", "threads": "1"}
+"""Constant QP, because CRF's rate control sets a frame's quantiser from its neighbours; one
+thread, because 32-64 px frames gain nothing from more."""
+
+
+@attrs.frozen
+class Size:
+    """Frame side, clip length and frame rate, and videos per class in each split."""
+
+    resolution: int
+    frames: int
+    fps: int
+    per_class: Mapping[str, int]
+
+    @property
+    def geometry(self) -> Geometry:
+        return Geometry(self.resolution, self.frames)
+
+
+SIZES: Mapping[str, Size] = {
+    "tiny": Size(32, 8, 8, {"train": 4, "val": 2, "test": 2}),
+    "default": Size(64, 16, 8, {"train": 40, "val": 10, "test": 10}),
+}
+"""``tiny`` is for unit tests; ``default`` trains a small model in a few CPU minutes."""
+
+
+@attrs.frozen
+class _Layout:
+    kind: str
+    media: str
+    write: Callable[[Clip, Path, Size], list[Path]]
+    line: Callable[[str, Size, int], str]
+
+
+def _write_mp4(clip: Clip, stem: Path, size: Size) -> list[Path]:
+    path = stem.with_suffix(".mp4")
+    rate = Fraction(size.fps)
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width = stream.height = size.resolution
+        stream.pix_fmt = "yuv420p"
+        stream.gop_size = 1
+        stream.options = dict(X264_OPTIONS)
+        for i, pixels in enumerate(clip.frames):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts, frame.time_base = i, 1 / rate
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return [path]
+
+
+def _write_jpegs(clip: Clip, stem: Path, size: Size) -> list[Path]:
+    stem.mkdir()
+    paths = [stem / f"img_{i:05d}.jpg" for i in range(1, len(clip.frames) + 1)]
+    for pixels, path in zip(clip.frames, paths):
+        Image.fromarray(pixels).save(path, quality=JPEG_QUALITY, subsampling=0)
+    return paths
+
+
+_VIDEOS = _Layout("recognition", "videos", _write_mp4, lambda rel, size, label: f"{rel}.mp4 {label}")
+_FRAMES = _Layout("rawframes", "rawframes", _write_jpegs,
+                  lambda rel, size, label: f"{rel} {size.frames} {label}")
+
+
+def _size(size: str | Size) -> Size:
+    if isinstance(size, Size):
+        return size
+    if size not in SIZES:
+        raise DataError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    return SIZES[size]
+
+
+def _readme(layout: _Layout, seed: int, size: Size, name: str) -> str:
+    classes = "\n".join(
+        f"  {i:2d} {c.name:<9} {'motion-only' if c.motion_only else 'appearance '}  {c.description}"
+        + (f" (= {c.partner} played backwards)" if c.reverse else "")
+        for i, c in enumerate(CLASSES))
+    example = "img_00001.jpg ... in each folder; list lines: 'class/id FRAMES LABEL'" \
+        if layout is _FRAMES else "list lines: 'class/id.mp4 LABEL'"
+    return f"""{MARKER}: {layout.kind} (seed {seed}, size {name})
+
+{size.per_class['train']}/{size.per_class['val']}/{size.per_class['test']} train/val/test clips per class,
+{size.frames} frames of {size.resolution}x{size.resolution} px at {size.fps} fps.
+Regenerate with: actioncore data synth {layout.kind} --out DIR --seed {seed}
+
+Layout: {layout.media}/<class>/<split>_<index>, {example}.
+Paths in train.txt, val.txt and test.txt are relative to {layout.media}/: point a config's
+`root` at DIR/{layout.media} and `ann_file` at DIR/train.txt (val.txt, test.txt).
+classes.txt: line i is the name of label i.
+
+Classes:
+{classes}
+
+Motion-only classes come in time-reversed pairs: a clip of the second class is a clip of the
+first played backwards, so both classes hold exactly the same frames and a model that averages
+per-frame scores cannot do better than chance within a pair (best top-1 overall: 2/3).
+Horizontal flips keep every label; vertical flips swap move_up and move_down.
+"""
+
+
+def _synth(layout: _Layout, out: Path, seed: int, size: str | Size) -> SynthReport:
+    seed, preset = check_seed(seed), _size(size)
+    out = Path(out)
+    prepare_out(out, [layout.media, *(f"{s}.txt" for s in SPLITS), "classes.txt", "README.txt"])
+    media = out / layout.media
+    for cls in CLASSES:
+        (media / cls.name).mkdir(parents=True)
+    written: list[Path] = []
+    ann_files: dict[str, Path] = {}
+    for split in SPLITS:
+        lines = []
+        for index in range(preset.per_class[split]):
+            key = SampleKey(seed, split, index)
+            for label, cls in enumerate(CLASSES):
+                rel = f"{cls.name}/{split}_{index:04d}"
+                written += layout.write(render(cls, key, preset.geometry), media / rel, preset)
+                lines.append(layout.line(rel, preset, label))
+        ann_files[split] = out / f"{split}.txt"
+        ann_files[split].write_text("".join(f"{line}\n" for line in lines))
+    (out / "classes.txt").write_text("".join(f"{c.name}\n" for c in CLASSES))
+    name = size if isinstance(size, str) else "custom"
+    (out / "README.txt").write_text(_readme(layout, seed, preset, name))
+    written += [*ann_files.values(), out / "classes.txt", out / "README.txt"]
+    return SynthReport(
+        kind=layout.kind, root=out, seed=seed, classes=tuple(c.name for c in CLASSES),
+        motion_only=tuple(c.name for c in CLASSES if c.motion_only),
+        num_samples={s: preset.per_class[s] * len(CLASSES) for s in SPLITS}, data_prefix=media,
+        ann_files=ann_files, files=tuple(p.relative_to(out) for p in written))
+
+
+def synth_recognition(out: Path, *, seed: int = 0, size: str | Size = "default") -> SynthReport:
+    """Write the recognition data set as mp4 videos (see the module docstring for the layout)."""
+    return _synth(_VIDEOS, out, seed, size)
+
+
+def synth_rawframes(out: Path, *, seed: int = 0, size: str | Size = "default") -> SynthReport:
+    """Write the same clips as :func:`synth_recognition` as MMAction2 JPEG frame folders."""
+    return _synth(_FRAMES, out, seed, size)

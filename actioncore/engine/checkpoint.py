@@ -1,0 +1,129 @@
+"""Checkpoints: atomic, versioned, self-describing files that hold tensors and plain data only.
+
+A checkpoint is a dict saved with ``torch.save`` and read with ``torch.load(weights_only=True)``,
+so loading one never runs code. It records what made it (actioncore and plugin versions, the
+resolved experiment as TOML) and everything needed to continue a run exactly: model,
+optimizer and scaler state, the RNG states, epoch, iteration and position inside the epoch.
+"""
+from __future__ import annotations
+
+import os
+import random
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import CheckpointError
+
+FORMAT = "actioncore-checkpoint"
+FORMAT_VERSION = 1
+
+
+def rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: Mapping[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path:
+    """Write ``state`` to ``path`` atomically: a reader sees the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **state}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return path
+
+
+def link_checkpoint(source: Path, alias: Path) -> Path:
+    """Point ``alias`` (``latest.pth``, ``best.pth``) at ``source`` atomically, without copying."""
+    tmp = alias.with_name(f".{alias.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, alias)
+    _fsync_dir(alias.parent)
+    return alias
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a checkpoint (ours, or any plain state dict) safely; errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or not a torch file?): "
+                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    except Exception as exc:  # weights_only refuses pickled code: say so instead of a traceback
+        raise CheckpointError(f"{path}: refused to load: it holds more than tensors and plain data "
+                              f"({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: expected a dict of tensors, got {type(state).__name__}")
+    if state.get("format") == FORMAT and state.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {state['format_version']} is newer than this "
+                              f"actioncore reads ({FORMAT_VERSION}); upgrade actioncore")
+    return state
+
+
+def model_weights(state: Mapping[str, Any], path: str | os.PathLike[str] = "<checkpoint>") -> dict[str, torch.Tensor]:
+    """The model's state dict from one of our checkpoints or from a bare state dict."""
+    if state.get("format") == FORMAT:
+        return dict(state["model"])
+    for key in ("state_dict", "model"):
+        if isinstance(state.get(key), Mapping):
+            return dict(state[key])
+    if all(isinstance(v, torch.Tensor) for v in state.values()):
+        return dict(state)
+    raise CheckpointError(f"{path}: no model weights found (keys: {', '.join(list(state)[:8])})")
+
+
+_EPOCH_FILE = re.compile(r"epoch_(\d+)\.pth")
+
+
+def prune_epochs(folder: Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` ``epoch_N.pth`` files (aliases keep their data)."""
+    if keep <= 0:
+        return
+    epochs = sorted((int(m.group(1)), p) for p in folder.glob("epoch_*.pth")
+                    if (m := _EPOCH_FILE.fullmatch(p.name)))
+    for _, path in epochs[:-keep]:
+        path.unlink(missing_ok=True)

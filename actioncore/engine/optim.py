@@ -1,0 +1,86 @@
+"""Optimizers with per-parameter options, and learning-rate policies stepped every iteration."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..config.experiment import OptimSection, ScheduleSection
+
+_NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.modules.instancenorm._InstanceNorm)
+
+
+def param_groups(model: nn.Module, cfg: OptimSection, head: str = "head") -> list[dict]:
+    """Parameters grouped by (learning-rate multiplier, weight-decay multiplier).
+
+    Parameters under the submodule ``head`` get ``head_lr_mult``; those of normalisation layers
+    get ``norm_decay_mult`` and other biases ``bias_decay_mult`` on the weight decay.
+    """
+    norm_params = {id(p) for m in model.modules() if isinstance(m, _NORMS) for p in m.parameters(recurse=False)}
+    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        bare = name.removeprefix("module.")
+        lr_mult = cfg.head_lr_mult if bare == head or bare.startswith(head + ".") else 1.0
+        if id(param) in norm_params:
+            decay_mult = cfg.norm_decay_mult
+        elif bare.endswith("bias"):
+            decay_mult = cfg.bias_decay_mult
+        else:
+            decay_mult = 1.0
+        groups.setdefault((lr_mult, decay_mult), []).append(param)
+    return [{"params": params, "lr": cfg.lr * lr_mult, "initial_lr": cfg.lr * lr_mult,
+             "lr_mult": lr_mult, "weight_decay": cfg.weight_decay * decay_mult}
+            for (lr_mult, decay_mult), params in groups.items()]
+
+
+def build_optimizer(model: nn.Module, cfg: OptimSection) -> torch.optim.Optimizer:
+    groups = param_groups(model, cfg)
+    if cfg.type == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                               nesterov=cfg.nesterov)
+    optimizer = torch.optim.AdamW if cfg.type == "adamw" else torch.optim.Adam
+    return optimizer(groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
+
+
+class LRSchedule:
+    """The learning rate as a function of the iteration, set on the optimizer before each step.
+
+    Stateless apart from the iteration, which the trainer checkpoints; ``step``, ``multistep``
+    and ``milestones`` count whole epochs as MMAction2's epoch-based policies do, ``cosine``
+    decays every iteration, and warm-up ramps linearly from ``warmup_start_factor``.
+    """
+
+    def __init__(self, cfg: ScheduleSection, base_lr: float, iterations_per_epoch: int):
+        self.cfg = cfg
+        self.base_lr = base_lr
+        self.per_epoch = max(1, iterations_per_epoch)
+        self.total = cfg.epochs * self.per_epoch
+        self.warmup = int(round(cfg.warmup_epochs * self.per_epoch))
+
+    def factor(self, iteration: int) -> float:
+        cfg = self.cfg
+        epoch = iteration // self.per_epoch
+        if cfg.policy == "step":
+            factor = cfg.gamma ** (epoch // cfg.step)
+        elif cfg.policy == "multistep":
+            factor = cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
+        elif cfg.policy == "cosine":
+            floor = cfg.min_lr / self.base_lr if self.base_lr else 0.0
+            progress = min(1.0, iteration / max(1, self.total))
+            factor = floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+        else:
+            factor = 1.0
+        if iteration < self.warmup:
+            start = cfg.warmup_start_factor
+            factor *= start + (1 - start) * iteration / self.warmup
+        return factor
+
+    def apply(self, optimizer: torch.optim.Optimizer, iteration: int) -> float:
+        """Set every group's rate for ``iteration``; returns the base group's rate."""
+        factor = self.factor(iteration)
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"] * factor
+        return self.base_lr * factor

@@ -1,0 +1,91 @@
+"""``info`` and ``bench model``: parameters, FLOPs and clips/s of an experiment's model."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from ..config.experiment import Experiment
+from ..data.loader import collate
+from ..data.probe import probe, split_pipeline
+from ..errors import ConfigError
+from ..plugin.registry import ComponentRegistry
+from .trainer import TaskAdapter
+
+
+def example_batch(experiment: Experiment, registry: ComponentRegistry, *, split: str, batch_size: int) -> dict[str, Any]:
+    """A batch shaped like the split's real ones, made from blank frames."""
+    pipeline = split_pipeline(experiment, split, registry)
+    return collate([probe(pipeline, seed=i) for i in range(batch_size)])
+
+
+def first_split(experiment: Experiment, preferred: str) -> str:
+    for split in (preferred, "train", "val", "test"):
+        if getattr(experiment.data, split, None) is not None:
+            return split
+    raise ConfigError("the experiment has no data split ([data.train], [data.val] or [data.test]) "
+                      "to take the model's input shape from")
+
+
+def model_info(experiment: Experiment, adapter: TaskAdapter, registry: ComponentRegistry, *,
+               split: str = "train") -> dict[str, Any]:
+    """Parameters, forward FLOPs (2 x multiply-adds, torch.utils.flop_counter) for one sample."""
+    model = adapter.build_model(experiment).eval()
+    split = first_split(experiment, split)
+    inputs = adapter.prepare_inputs(example_batch(experiment, registry, split=split, batch_size=1), torch.device("cpu"))
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(inputs)
+    return {"parameters": sum(p.numel() for p in model.parameters()),
+            "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "flops": int(counter.get_total_flops()), "input_shape": list(inputs.shape), "split": split}
+
+
+def _channels_last(model: nn.Module) -> None:
+    """Convolution weights in channels-last layout (2D and 3D); inputs follow the weights."""
+    for param in model.parameters():
+        if param.dim() in (4, 5):
+            fmt = torch.channels_last if param.dim() == 4 else torch.channels_last_3d
+            param.data = param.data.contiguous(memory_format=fmt)
+
+
+def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: ComponentRegistry, *,
+                device: torch.device, iterations: int = 5, channels_last: bool = False,
+                compile: bool = False) -> dict[str, Any]:
+    """Training (forward, backward, step) and inference clips/s at ``data.batch_size``."""
+    batch_size = experiment.data.batch_size
+    batch = example_batch(experiment, registry, split=first_split(experiment, "train"), batch_size=batch_size)
+    model: nn.Module = adapter.build_model(experiment).to(device)
+    if channels_last:
+        _channels_last(model)
+    runner = torch.compile(model) if compile else model
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
+
+    def train_step() -> None:
+        loss = adapter.train_step(runner, batch, device)["loss"]
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    def infer_step() -> None:
+        with torch.no_grad():
+            runner(adapter.prepare_inputs(batch, device))
+
+    def rate(step, train: bool) -> float:
+        model.train(train)
+        step()  # warm-up (and compilation)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        for _ in range(iterations):
+            step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return batch_size * iterations / (time.perf_counter() - start)
+
+    return {"train_clips_per_s": rate(train_step, True), "infer_clips_per_s": rate(infer_step, False),
+            "batch_size": batch_size, "iterations": iterations, "device": str(device),
+            "channels_last": channels_last, "compile": compile, "input_shape": list(batch["inputs"].shape)}

@@ -1,0 +1,394 @@
+"""The epoch/iteration loops every task plugin shares.
+
+A task plugin supplies a :class:`TaskAdapter` (how to build its model, run a training step on a
+batch, score an evaluation batch and turn the scores into metrics); the :class:`Trainer` does
+the rest the same way for every task: devices and processes, seeding, optimizer and schedule,
+AMP, gradient accumulation and clipping, checkpoints and exact resume, evaluation over whole
+splits, lifecycle hooks and logs.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import dump_experiment
+from ..config.experiment import Experiment
+from ..data.loader import build_loader, report_skipped
+from ..data.splits import build_split
+from ..errors import CheckpointError, ConfigError, TrainingError
+from ..lifecycle import RunState
+from ..plugin.host import PluginHost, current_host
+from ..runlog import LOGGER_NAME, run_log
+from . import checkpoint as ckpt
+from .distributed import Placement, all_gather_objects, barrier, broadcast_object, setup_placement, teardown
+from .optim import LRSchedule, build_optimizer
+
+log = logging.getLogger(LOGGER_NAME)
+
+
+class TaskAdapter(Protocol):
+    """What a task plugin tells the trainer about its model and batches."""
+
+    def build_model(self, experiment: Experiment) -> nn.Module:
+        """The model, on the CPU; the trainer moves it to the run device."""
+
+    def train_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        """Forward a training batch; returns scalar tensors, ``loss`` among them."""
+
+    def eval_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, np.ndarray]:
+        """Score an evaluation batch; returns per-sample rows, ``index`` (dataset index) among them."""
+
+    def compute_metrics(self, outputs: Mapping[str, np.ndarray], split: str) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Metrics over a whole split (rows sorted by index, each sample once) and images to log."""
+
+    def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> Any:
+        """The model's input for a batch, on ``device`` (for ``info`` and ``bench model``)."""
+
+
+def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    if not enabled:
+        return contextlib.nullcontext()
+    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def load_weights(model: nn.Module, path: str | Path, *, strict: bool = True) -> list[str]:
+    """Load model weights from a checkpoint; with ``strict=False`` tensors whose shape differs
+    (a head for another number of classes) keep their fresh initialisation. Returns notes."""
+    state = ckpt.model_weights(ckpt.load_checkpoint(path), path)
+    own = model.state_dict()
+    notes = []
+    if not strict:
+        for key in [k for k, v in state.items() if k in own and own[k].shape != v.shape]:
+            notes.append(f"re-initialised {key}: checkpoint {list(state[key].shape)}, model {list(own[key].shape)}")
+            del state[key]
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if strict and (missing or unexpected):
+        raise CheckpointError(f"{path}: weights do not fit the model: missing {missing[:5]}, "
+                              f"unexpected {unexpected[:5]}")
+    notes += [f"not in checkpoint (fresh): {k}" for k in missing]
+    notes += [f"ignored (not in model): {k}" for k in unexpected]
+    return notes
+
+
+class Trainer:
+    """Runs an experiment's training, evaluation and test with a task's :class:`TaskAdapter`."""
+
+    def __init__(self, experiment: Experiment, adapter: TaskAdapter, *, host: PluginHost | None = None):
+        self.exp = experiment
+        self.adapter = adapter
+        self.host = host or current_host()
+        self.work_dir = Path(experiment.runtime.work_dir)
+        self.checkpoints = self.work_dir / "checkpoints"
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def _seed(self, placement: Placement) -> None:
+        rt = self.exp.runtime
+        torch.manual_seed(rt.seed + placement.rank)
+        import random
+
+        random.seed(rt.seed + placement.rank)
+        if rt.deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.benchmark = False
+
+    def _loader(self, split: str, placement: Placement, *, train: bool):
+        dataset = build_split(self.exp, split, self.host.registry)
+        data = self.exp.data
+        batch = data.batch_size if train else (getattr(data, f"{split}_batch_size", None) or data.batch_size)
+        return build_loader(dataset, batch_size=batch, workers=data.workers, shuffle=train,
+                            seed=self.exp.runtime.seed, rank=placement.rank, world_size=placement.world_size,
+                            train=train, pin_memory=data.pin_memory and placement.device.type == "cuda",
+                            persistent_workers=data.persistent_workers, prefetch_factor=data.prefetch_factor)
+
+    def _build_model(self, placement: Placement) -> nn.Module:
+        model = self.adapter.build_model(self.exp)
+        if self.exp.runtime.sync_bn and placement.distributed:
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        return model.to(placement.device)
+
+    # -- training ------------------------------------------------------------------------------
+
+    def fit(self, *, resume: bool = False) -> dict[str, float]:
+        """Train for ``schedule.epochs``, validating and checkpointing on schedule, then test."""
+        placement = setup_placement(self.exp.runtime.device)
+        try:
+            with run_log(self.work_dir, self.host, main_process=placement.is_main):
+                return self._fit(placement, resume)
+        finally:
+            teardown(placement)
+
+    def _fit(self, placement: Placement, resume: bool) -> dict[str, float]:
+        exp, rt = self.exp, self.exp.runtime
+        self._seed(placement)
+        log.info("work dir %s, device %s, %d process(es)", self.work_dir, placement.device, placement.world_size)
+        if placement.is_main:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+            (self.work_dir / "experiment.toml").write_text(dump_experiment(exp, self.host.registry))
+        model = self._build_model(placement)
+        loader = self._loader("train", placement, train=True)
+        val_loader = self._loader("val", placement, train=False) if exp.data.val is not None else None
+        optimizer = build_optimizer(model, exp.optim)
+        per_epoch = len(loader)
+        schedule = LRSchedule(exp.schedule, exp.optim.lr, per_epoch)
+        amp = rt.amp
+        scaler = torch.amp.GradScaler("cuda", enabled=amp and placement.device.type == "cuda")
+        run = RunState(experiment=exp, work_dir=self.work_dir, rank=placement.rank,
+                       world_size=placement.world_size, max_epochs=exp.schedule.epochs,
+                       iterations_per_epoch=per_epoch, model=model, optimizer=optimizer)
+        run.extra["best"] = None
+        skip_batches = 0
+        if resume:
+            skip_batches = self._resume(run, model, optimizer, scaler, placement)
+        elif rt.load_from:
+            for note in load_weights(model, rt.load_from, strict=False):
+                log.info("load_from %s: %s", rt.load_from, note)
+        train_model: nn.Module = model
+        if placement.distributed:
+            ids = [placement.device.index] if placement.device.type == "cuda" else None
+            train_model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        lifecycle = self.host.lifecycle
+        lifecycle.run_start(run)
+        status, error, metrics = "failed", None, {}
+        try:
+            while run.epoch < exp.schedule.epochs:
+                self._train_epoch(run, train_model, loader, optimizer, schedule, scaler, placement, skip_batches)
+                skip_batches = 0
+                lifecycle.after_epoch(run)
+                saved = None
+                if run.epoch % rt.checkpoint_interval == 0 or run.epoch == exp.schedule.epochs:
+                    saved = self._save(run, model, optimizer, scaler, placement, epoch_end=True)
+                if val_loader is not None and (run.epoch % rt.eval_interval == 0 or run.epoch == exp.schedule.epochs):
+                    metrics = self._evaluate(model, val_loader, "val", placement, run)
+                    self._track_best(run, metrics, saved, placement)
+            if exp.data.test is not None:
+                barrier(placement)  # rank 0 may still be linking best.pth
+                best = self.checkpoints / "best.pth"
+                if best.is_file():
+                    load_weights(model, best)
+                test_loader = self._loader("test", placement, train=False)
+                metrics = self._evaluate(model, test_loader, "test", placement, run)
+            status = "finished"
+            return metrics
+        except KeyboardInterrupt as exc:
+            status, error = "interrupted", exc
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            lifecycle.run_end(run, status, error)
+
+    def _train_epoch(self, run: RunState, model: nn.Module, loader, optimizer, schedule: LRSchedule,
+                     scaler, placement: Placement, skip_batches: int) -> None:
+        exp, rt = self.exp, self.exp.runtime
+        accumulate = max(1, exp.optim.accumulate)
+        loader.sampler.set_epoch(run.epoch, skip=skip_batches * loader.batch_size)
+        model.train()
+        epoch_iteration = skip_batches
+        window: dict[str, list[float]] = defaultdict(list)
+        skipped = []
+        loader_bound_warned = False
+        tick = time.perf_counter()
+        total_iterations = exp.schedule.epochs * run.iterations_per_epoch
+        for batch in loader:
+            data_time = time.perf_counter() - tick
+            skipped += batch.get("skipped", [])
+            lr = schedule.apply(optimizer, run.iteration)
+            step_now = (epoch_iteration + 1) % accumulate == 0 or epoch_iteration + 1 == run.iterations_per_epoch
+            sync = contextlib.nullcontext() if step_now or not placement.distributed else model.no_sync()
+            with sync:
+                with _autocast(placement.device, rt.amp):
+                    losses = self.adapter.train_step(model, batch, placement.device)
+                loss = losses["loss"]
+                self._check_finite(loss, run, placement)
+                scaler.scale(loss / accumulate).backward()
+            if step_now:
+                if exp.optim.grad_clip is not None:
+                    scaler.unscale_(optimizer)
+                    grad_norm = nn.utils.clip_grad_norm_(model.parameters(), exp.optim.grad_clip)
+                    window["grad_norm"].append(float(grad_norm))
+                scaler.step(optimizer)
+                scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+            run.iteration += 1
+            epoch_iteration += 1
+            step_time = time.perf_counter() - tick
+            clips = len(batch["indices"]) * placement.world_size
+            outputs = {k: float(v.detach()) for k, v in losses.items()}
+            outputs.update(lr=lr, data_time=data_time, step_time=step_time, clips_per_s=clips / step_time)
+            for k, v in outputs.items():
+                window[k].append(v)
+            self.host.lifecycle.after_iteration(run, outputs)
+            if epoch_iteration % rt.log_interval == 0 or epoch_iteration == run.iterations_per_epoch:
+                means = {k: sum(v) / len(v) for k, v in window.items()}
+                eta = (total_iterations - run.iteration) * means["step_time"]
+                log.info("epoch %d/%d iter %d/%d loss %.4f lr %.3g data %.3fs step %.3fs %.1f clips/s eta %s",
+                         run.epoch + 1, exp.schedule.epochs, epoch_iteration, run.iterations_per_epoch,
+                         means["loss"], lr, means["data_time"], means["step_time"], means["clips_per_s"],
+                         _duration(eta))
+                if means["data_time"] > 0.5 * means["step_time"] and not loader_bound_warned:
+                    log.warning("data loading bounds the step time (%.3fs of %.3fs waiting for batches): "
+                                "raise data.workers or make the pipeline cheaper",
+                                means["data_time"], means["step_time"])
+                    loader_bound_warned = True
+                window.clear()
+            elif placement.is_main and sys.stderr.isatty():
+                print(f"\r  epoch {run.epoch + 1} [{epoch_iteration}/{run.iterations_per_epoch}] "
+                      f"loss {outputs['loss']:.4f}", end="", file=sys.stderr, flush=True)
+            if rt.checkpoint_every_iters and run.iteration % rt.checkpoint_every_iters == 0 \
+                    and epoch_iteration < run.iterations_per_epoch:
+                self._save(run, _unwrap(model), optimizer, scaler, placement, epoch_end=False,
+                           epoch_iteration=epoch_iteration)
+            tick = time.perf_counter()
+        run.epoch += 1
+        all_skipped = [s for part in all_gather_objects(skipped, placement) for s in part]
+        if all_skipped:
+            log.warning("epoch %d: %d bad sample(s) skipped and replaced:\n%s", run.epoch,
+                        len(all_skipped), report_skipped(all_skipped))
+
+    def _check_finite(self, loss: torch.Tensor, run: RunState, placement: Placement) -> None:
+        finite = torch.isfinite(loss.detach()).all()
+        if placement.distributed:
+            flag = finite.to(torch.int32)
+            torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MIN)
+            finite = bool(flag)
+        if not finite:
+            latest = self.checkpoints / "latest.pth"
+            kept = f"; the last checkpoint {latest} is intact" if latest.exists() else "; no checkpoint was written yet"
+            raise TrainingError(f"non-finite loss ({float(loss.detach()):.4g}) at iteration {run.iteration + 1} "
+                                f"(epoch {run.epoch + 1}){kept}")
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def _state(self, run: RunState, model: nn.Module, optimizer, scaler, placement: Placement,
+               epoch_iteration: int) -> dict[str, Any]:
+        return {
+            "actioncore_version": self.host.distributions().get("actioncore", "?"),
+            "plugins": self.host.distributions(),
+            "experiment": dump_experiment(self.exp, self.host.registry),
+            "epoch": run.epoch, "iteration": run.iteration, "epoch_iteration": epoch_iteration,
+            "world_size": placement.world_size,
+            "model": _unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
+            "scaler": scaler.state_dict(), "rng": all_gather_objects(ckpt.rng_state(), placement),
+            "best": run.extra.get("best"),
+        }
+
+    def _save(self, run: RunState, model: nn.Module, optimizer, scaler, placement: Placement, *,
+              epoch_end: bool, epoch_iteration: int = 0) -> Path | None:
+        state = self._state(run, model, optimizer, scaler, placement, epoch_iteration)
+        if not placement.is_main:
+            return None
+        name = f"epoch_{run.epoch}.pth" if epoch_end else f"iter_{run.iteration}.pth"
+        path = ckpt.save_checkpoint(self.checkpoints / name, state)
+        ckpt.link_checkpoint(path, self.checkpoints / "latest.pth")
+        if epoch_end:
+            ckpt.prune_epochs(self.checkpoints, self.exp.runtime.keep_checkpoints)
+        for old in self.checkpoints.glob("iter_*.pth"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        log.info("saved %s", path)
+        self.host.lifecycle.checkpoint_saved(run, path, (path.stem, "latest"))
+        return path
+
+    def _resume(self, run: RunState, model: nn.Module, optimizer, scaler, placement: Placement) -> int:
+        path = self.checkpoints / "latest.pth"
+        if not path.is_file():
+            raise CheckpointError(f"--resume: no checkpoint to resume from in {self.checkpoints}")
+        state = ckpt.load_checkpoint(path)
+        if state.get("format") != ckpt.FORMAT:
+            raise CheckpointError(f"{path}: not an actioncore training checkpoint")
+        if state["world_size"] != placement.world_size:
+            raise CheckpointError(f"{path}: written by {state['world_size']} process(es); resume with the same "
+                                  f"number (now {placement.world_size}) to continue exactly")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scaler.load_state_dict(state["scaler"])
+        ckpt.restore_rng(state["rng"][placement.rank])
+        run.epoch, run.iteration = state["epoch"], state["iteration"]
+        run.extra["best"] = state.get("best")
+        log.info("resumed from %s at epoch %d, iteration %d", path, run.epoch, run.iteration)
+        return state["epoch_iteration"]
+
+    def _track_best(self, run: RunState, metrics: Mapping[str, float], saved: Path | None,
+                    placement: Placement) -> None:
+        name = self.exp.runtime.best_metric or next(iter(metrics), None)
+        if name is None or name not in metrics:
+            if self.exp.runtime.best_metric:
+                raise ConfigError(f"runtime.best_metric = '{name}' is not among the metrics: {', '.join(metrics)}")
+            return
+        best = run.extra.get("best")
+        if best is None or metrics[name] > best["value"]:
+            run.extra["best"] = {"metric": name, "value": metrics[name], "epoch": run.epoch}
+            if placement.is_main and saved is not None:
+                ckpt.link_checkpoint(saved, self.checkpoints / "best.pth")
+                log.info("new best %s = %.4f at epoch %d", name, metrics[name], run.epoch)
+                self.host.lifecycle.checkpoint_saved(run, saved, ("best",))
+
+    # -- evaluation ----------------------------------------------------------------------------
+
+    def _evaluate(self, model: nn.Module, loader, split: str, placement: Placement,
+                  run: RunState) -> dict[str, float]:
+        outputs = self.predict(model, loader, placement)
+        metrics, images = ({}, {}) if not outputs else self.adapter.compute_metrics(outputs, split)
+        metrics = broadcast_object(metrics, placement)
+        run.extra["images"] = {f"{split}/{k}": v for k, v in images.items()}
+        log.info("%s: %s", split, "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+        self.host.lifecycle.after_evaluation(run, split, metrics)
+        return dict(metrics)
+
+    def predict(self, model: nn.Module, loader, placement: Placement) -> dict[str, np.ndarray]:
+        """Per-sample outputs over the whole split, gathered from every rank, each index once."""
+        model = _unwrap(model)
+        model.eval()
+        loader.sampler.set_epoch(0)
+        rows: dict[str, list[np.ndarray]] = defaultdict(list)
+        with torch.no_grad(), _autocast(placement.device, self.exp.runtime.amp):
+            for batch in loader:
+                for key, value in self.adapter.eval_step(model, batch, placement.device).items():
+                    rows[key].append(np.asarray(value))
+        local = {k: np.concatenate(v) for k, v in rows.items()}
+        parts = [p for p in all_gather_objects(local, placement) if p]
+        if not parts:
+            return {}
+        merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        _, first = np.unique(merged["index"], return_index=True)
+        return {k: v[first] for k, v in merged.items()}
+
+    def evaluate(self, checkpoint: str | Path, split: str = "test") -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Metrics of ``checkpoint`` on ``split``, and the per-sample outputs behind them."""
+        placement = setup_placement(self.exp.runtime.device)
+        try:
+            self._seed(placement)
+            model = self._build_model(placement)
+            load_weights(model, checkpoint)
+            loader = self._loader(split, placement, train=False)
+            run = RunState(experiment=self.exp, work_dir=self.work_dir, rank=placement.rank,
+                           world_size=placement.world_size, model=model)
+            outputs = self.predict(model, loader, placement)
+            metrics, _ = self.adapter.compute_metrics(outputs, split)
+            self.host.lifecycle.after_evaluation(run, split, metrics)
+            return metrics, outputs
+        finally:
+            teardown(placement)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+

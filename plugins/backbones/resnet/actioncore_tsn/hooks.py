@@ -1,0 +1,17 @@
+from collections.abc import Mapping
+
+import actioncore
+from actioncore.hookspecs import Factory
+
+from .resnet import ResNet
+from .tsn_head import TSNHead
+
+
+@actioncore.hookimpl
+def actioncore_backbones() -> Mapping[str, Factory]:
+    return {"resnet": ResNet}
+
+
+@actioncore.hookimpl
+def actioncore_heads() -> Mapping[str, Factory]:
+    return {"tsn": TSNHead}

@@ -1,0 +1,178 @@
+"""The ``recognition`` task: losses, evaluation outputs, metrics and predictions for clips."""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from actioncore.building import instantiate
+from actioncore.config.experiment import Experiment
+from actioncore.data.dataset import ClipDataset, ClipRecord
+from actioncore.data.loader import collate
+from actioncore.data.probe import split_pipeline
+from actioncore.data.splits import build_decoder, num_classes_of
+from actioncore.data.transforms import normalize_on_device
+from actioncore.engine.task import TrainerTask
+from actioncore.engine.trainer import load_weights
+from actioncore.errors import ConfigError, DataError
+from actioncore.plugin.host import current_host
+from actioncore.types import Metric
+
+from .metrics import MeanClassAccuracy, TopKAccuracy, confusion_matrix, render_confusion_matrix
+
+
+def prepare_inputs(batch: Mapping[str, Any], device: torch.device) -> torch.Tensor:
+    """The uint8 batch moved to ``device`` and normalised there (workers never ship floats)."""
+    inputs = batch["inputs"].to(device, non_blocking=True)
+    normalize = batch.get("normalize")
+    if normalize is None:
+        return inputs.float()
+    return normalize_on_device(inputs, **normalize)
+
+
+def read_class_names(path: str | None, num_classes: int | None) -> list[str] | None:
+    if path is None:
+        return None
+    try:
+        names = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read class names: {exc}", path=path) from None
+    if num_classes is not None and len(names) != num_classes:
+        raise DataError(f"{path}: {len(names)} class names for {num_classes} classes", path=path)
+    return names
+
+
+@attrs.define
+class _Annotations:
+    records: list[ClipRecord]
+    pipeline: Any
+    default_decoder: str = "auto"
+
+
+class RecognitionAdapter:
+    """How the trainer builds, trains and scores a recognizer for one experiment."""
+
+    def __init__(self, task: RecognitionTask, experiment: Experiment):
+        self.task = task
+        self.experiment = experiment
+        self.num_classes = num_classes_of(experiment)
+        self.metrics = list(task.metrics) if task.metrics else [TopKAccuracy(topk=(1, 5)), MeanClassAccuracy()]
+
+    def build_model(self, experiment: Experiment) -> nn.Module:
+        if experiment.model is None:
+            raise ConfigError("the recognition task needs a [model] table")
+        return instantiate(experiment.model, current_host().registry, "model")
+
+    def targets(self, labels: Any, device: torch.device) -> torch.Tensor:
+        if isinstance(labels, torch.Tensor):
+            return labels.to(device)
+        if self.num_classes is None:
+            raise ConfigError("multi-label data needs model.head.num_classes")
+        hot = torch.zeros(len(labels), self.num_classes, device=device)
+        for row, label in enumerate(labels):
+            hot[row, list(label if isinstance(label, tuple) else (label,))] = 1.0
+        return hot
+
+    def loss(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        scores = scores.float()
+        if self.task.multi_label:
+            return F.binary_cross_entropy_with_logits(scores, targets.float())
+        if targets.dim() == 2:  # soft labels: a probability distribution per sample
+            return -(targets * scores.log_softmax(dim=1)).sum(dim=1).mean()
+        return F.cross_entropy(scores, targets, label_smoothing=self.task.label_smoothing)
+
+    def train_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        scores = model(prepare_inputs(batch, device))
+        targets = self.targets(batch["labels"], device)
+        out = {"loss": self.loss(scores, targets) * self.task.loss_weight}
+        if targets.dim() == 1:
+            out["top1"] = (scores.detach().argmax(dim=1) == targets).float().mean()
+        return out
+
+    def eval_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, np.ndarray]:
+        scores = model(prepare_inputs(batch, device)).float().cpu().numpy()
+        targets = self.targets(batch["labels"], torch.device("cpu")).numpy()
+        return {"index": batch["indices"].numpy(), "scores": scores, "label": targets,
+                "source": np.asarray(batch["sources"], dtype=object)}
+
+    def compute_metrics(self, outputs: Mapping[str, np.ndarray], split: str) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        scores, labels = outputs["scores"], outputs["label"]
+        metrics: dict[str, float] = {}
+        for metric in self.metrics:
+            metrics.update(metric(scores, labels))
+        images = {}
+        if labels.ndim == 1:
+            matrix = confusion_matrix(scores.argmax(axis=1), labels, scores.shape[1])
+            names = read_class_names(self.task.classes, scores.shape[1])
+            images["confusion_matrix"] = render_confusion_matrix(matrix, names)
+        return metrics, images
+
+    def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> torch.Tensor:
+        return prepare_inputs(batch, device)
+
+
+class RecognitionTask(TrainerTask):
+    """Classify clips: cross-entropy (with label smoothing), soft-label CE or multi-label BCE.
+
+    ``metrics`` default to top-1/top-5 accuracy and mean class accuracy; ``classes`` names a
+    file with one class name per line (line i = label i) for predictions and plots.
+    """
+
+    def __init__(self, *, metrics: list[Metric] | None = None, label_smoothing: float = 0.0,
+                 multi_label: bool = False, loss_weight: float = 1.0, classes: str | None = None):
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        self.metrics = metrics
+        self.label_smoothing = label_smoothing
+        self.multi_label = multi_label
+        self.loss_weight = loss_weight
+        self.classes = classes
+
+    def adapter(self, experiment: Experiment) -> RecognitionAdapter:
+        return RecognitionAdapter(self, experiment)
+
+    def write_predictions(self, experiment: Experiment, split: str, outputs: dict[str, Any], out: Path) -> None:
+        names = read_class_names(self.classes, num_classes_of(experiment))
+        rows = []
+        for index, source, scores, label in zip(outputs["index"], outputs["source"], outputs["scores"], outputs["label"]):
+            rows.append({"index": int(index), "source": str(source),
+                         "label": label.tolist() if isinstance(label, np.ndarray) else int(label),
+                         "predictions": _top(scores, 5, names)})
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"split": split, "samples": rows}, indent=1))
+
+    def infer(self, experiment: Experiment, checkpoint: str | Path, inputs: Sequence[str], *,
+              topk: int = 5) -> list[dict[str, Any]]:
+        registry = current_host().registry
+        split = "test" if experiment.data.test is not None else "val"
+        annotations = _Annotations([ClipRecord(str(p), None) for p in inputs],
+                                   split_pipeline(experiment, split, registry))
+        decoder = build_decoder(experiment, "auto", registry)
+        dataset = ClipDataset(annotations, decoder=decoder, seed=experiment.runtime.seed)
+        adapter = self.adapter(experiment)
+        model = adapter.build_model(experiment)
+        load_weights(model, checkpoint)
+        model.eval()
+        names = read_class_names(self.classes, num_classes_of(experiment))
+        results = []
+        with torch.no_grad():
+            for i, path in enumerate(inputs):
+                scores = model(prepare_inputs(collate([dataset[i]]), torch.device("cpu")))[0]
+                if self.multi_label:
+                    probs = scores.sigmoid()
+                else:
+                    probs = scores if getattr(model, "average_clips", None) == "prob" else scores.softmax(dim=0)
+                results.append({"input": str(path), "predictions": _top(probs.numpy(), topk, names)})
+        return results
+
+
+def _top(scores: np.ndarray, k: int, names: list[str] | None) -> list[dict[str, Any]]:
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [{"label": int(i), "score": float(scores[i]), **({"name": names[i]} if names else {})} for i in order]

@@ -1,0 +1,128 @@
+"""The training engine end to end: resume after kill -9, DDP, NaN stops, logs, checkpoints."""
+from __future__ import annotations
+
+import json
+import signal
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from actioncore.engine.checkpoint import load_checkpoint
+
+
+def actioncore(*args: str, env=None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "actioncore", *args], capture_output=True, text=True,
+                            env=env, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_checkpoint(path)["model"]
+
+
+def test_run_writes_checkpoints_logs_and_tensorboard(experiment_file, tmp_path):
+    exp = experiment_file(tmp_path)
+    metrics = json.loads(actioncore("run", str(exp), "--json").stdout)
+    assert set(metrics) >= {"top1", "top5", "mean_class_accuracy"} and 0 <= metrics["top1"] <= 1
+    wd = tmp_path / "wd"
+    names = sorted(p.name for p in (wd / "checkpoints").iterdir())
+    assert names == ["best.pth", "epoch_1.pth", "epoch_2.pth", "latest.pth"]
+    state = load_checkpoint(wd / "checkpoints/latest.pth")
+    assert state["format"] == "actioncore-checkpoint" and state["epoch"] == 2 and state["iteration"] == 12
+    assert "actioncore-toy3d" in state["plugins"] and "[model.backbone]" in state["experiment"]
+    assert (wd / "run.log").read_text().splitlines()[0].split(" INFO ")[1].startswith("plugins loaded: actioncore")
+    events = [json.loads(line) for line in (wd / "log.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events][0] == "run_start" and events[-1] == {**events[-1], "event": "run_end", "status": "finished"}
+    assert sum(e["event"] == "evaluation" for e in events) == 2
+    scalars = read_tensorboard(next((wd / "tensorboard").glob("events.out.tfevents.*")))
+    assert {"train/loss", "train/lr", "train/clips_per_s", "val/top1", "val/mean_class_accuracy"} <= set(scalars["scalars"])
+    assert scalars["scalars"]["train/loss"][0][0] == 2  # logged every log_interval = 2 iterations
+    assert "val/confusion_matrix" in scalars["images"]
+
+
+def read_tensorboard(path: Path) -> dict[str, dict]:
+    """Read a TensorBoard event file record by record (TFRecord framing, tensorboardX protobufs)."""
+    from tensorboardX.proto import event_pb2
+
+    data, offset = path.read_bytes(), 0
+    scalars: dict[str, list] = {}
+    images: set[str] = set()
+    while offset < len(data):
+        (length,) = struct.unpack("<Q", data[offset:offset + 8])
+        event = event_pb2.Event.FromString(data[offset + 12:offset + 12 + length])
+        offset += 12 + length + 4
+        for value in event.summary.value:
+            if value.HasField("image"):
+                images.add(value.tag)
+            else:
+                scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
+    return {"scalars": scalars, "images": images}
+
+
+def test_resume_after_kill_9_mid_epoch_ends_bitwise_equal(experiment_file, chaos_env, tmp_path):
+    reference = experiment_file(tmp_path / "reference", extra="")
+    actioncore("run", str(reference), env=chaos_env())
+    killed = experiment_file(tmp_path / "killed", extra="")
+    options = ["--set", "runtime.checkpoint_every_iters=2"]
+    result = actioncore("run", str(killed), *options, env=chaos_env(CHAOS_KILL_AT="9"), check=False)
+    assert result.returncode == -signal.SIGKILL
+    latest = load_checkpoint(tmp_path / "killed/wd/checkpoints/latest.pth")
+    assert (latest["epoch"], latest["epoch_iteration"], latest["iteration"]) == (1, 2, 8)
+    actioncore("run", str(killed), *options, "--resume", env=chaos_env())
+    final, expected = weights(tmp_path / "killed/wd/checkpoints/epoch_2.pth"), weights(tmp_path / "reference/wd/checkpoints/epoch_2.pth")
+    assert final.keys() == expected.keys()
+    assert all(torch.equal(final[k], expected[k]) for k in final)
+
+
+def test_nan_loss_stops_with_the_iteration_and_keeps_the_checkpoint(experiment_file, chaos_env, tmp_path):
+    exp = experiment_file(tmp_path)
+    result = actioncore("run", str(exp), env=chaos_env(CHAOS_NAN_AT="8"), check=False)
+    assert result.returncode == 2
+    assert "non-finite loss" in result.stderr and "at iteration 9 (epoch 2)" in result.stderr
+    assert "Traceback" not in result.stderr
+    state = load_checkpoint(tmp_path / "wd/checkpoints/latest.pth")
+    assert state["epoch"] == 1 and all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_ddp_two_processes_match_single_process_evaluation(experiment_file, tiny_data, tmp_path):
+    odd = tmp_path / "val23.txt"
+    odd.write_text("\n".join((tiny_data / "val.txt").read_text().splitlines()[:23]) + "\n")
+    extra = f"""
+        [data.test]
+        type = "video_list"
+        ann_file = "{odd}"
+        root = "{tiny_data / 'videos'}"
+        pipeline = [
+          {{type = "sample_frames", clip_len = 4, frame_interval = 2, num_clips = 2, test_mode = true}},
+          {{type = "decode"}},
+          {{type = "resize", scale = [16, 16], keep_ratio = false}},
+          {{type = "normalize", mean = [127.5, 127.5, 127.5], std = [64.0, 64.0, 64.0]}},
+          {{type = "format_shape", input_format = "NCTHW"}},
+        ]
+    """
+    exp = experiment_file(tmp_path, epochs=2, extra=extra)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533",
+                "-m", "actioncore"]
+    ddp = subprocess.run([*torchrun, "run", str(exp), "--json"], capture_output=True, text=True, timeout=600)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    trained = json.loads(ddp.stdout)
+    best = str(tmp_path / "wd/checkpoints/best.pth")
+    ddp_test = subprocess.run([*torchrun, "test", str(exp), "--checkpoint", best, "--out", str(tmp_path / "ddp.json"),
+                               "--json"], capture_output=True, text=True, timeout=600)
+    assert ddp_test.returncode == 0, ddp_test.stderr[-3000:]
+    single = json.loads(actioncore("test", str(exp), "--checkpoint", best, "--out", str(tmp_path / "single.json"),
+                                   "--json").stdout)
+    assert trained == json.loads(ddp_test.stdout) == single
+    by_ddp, by_one = (json.loads((tmp_path / name).read_text())["samples"] for name in ("ddp.json", "single.json"))
+    assert [p["index"] for p in by_ddp] == [p["index"] for p in by_one] == list(range(23))
+    for a, b in zip(by_ddp, by_one):
+        assert [x["label"] for x in a["predictions"]] == [x["label"] for x in b["predictions"]]
+        assert [x["score"] for x in a["predictions"]] == pytest.approx([x["score"] for x in b["predictions"]], abs=1e-5)
+    state = load_checkpoint(tmp_path / "wd/checkpoints/latest.pth")
+    assert state["world_size"] == 2 and len(state["rng"]) == 2
