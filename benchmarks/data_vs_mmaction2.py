@@ -16,8 +16,11 @@ for MMAction2 with ``PyAVInit``/``PyAVDecode`` and with ``DecordInit``/``DecordD
 defaults: PyAV's default threading, decord with one thread), and for actioncore through its own
 path: an experiment TOML, ``build_split`` and the ``video_list`` dataset with the default
 ``pyav`` decoder. Each pipeline runs in this one process, without DataLoader workers, over the
-same videos; the toolboxes take turns in rounds (the order rotating every round) so that machine
-noise hits all of them alike, and the ratios are reported per round as well as overall.
+same videos (clip j from video j mod N; both MMAction2 pipelines draw the same frames for it,
+actioncore draws its own from its seeded generator). The toolboxes take turns clip by clip, in
+an order that rotates, so that load from other processes hits all of them alike; clips/s and
+the ratios are reported per round of ``--clips`` clips as well as overall, in wall-clock time
+(the bar) and per CPU-second of this process (steadier on a shared machine).
 
 MMAction2 and decord are measuring sticks: nothing in the package or its tests imports them.
 Install them with ``shared/peers/setup.sh /tmp/peers`` and run::
@@ -319,28 +322,44 @@ def decoder_work(style: str, videos: list[Path], workdir: Path, clips: int) -> d
 # Timing
 
 
-def measure(style: str, run: dict[str, Callable[[int, int], object]], *, clips: int,
-            rounds: int) -> dict:
-    """Seconds per round per toolbox; the toolboxes alternate, in a rotating order."""
-    seconds: dict[str, list[float]] = {name: [] for name in run}
+def measure(run: dict[str, Callable[[int, int], object]], *, clips: int, rounds: int) -> dict:
+    """Clips/s per toolbox, overall and per round, in wall-clock and in CPU time.
+
+    The toolboxes alternate clip by clip (the order rotating with each clip), so that load from
+    other processes lands on all of them alike; a round is ``clips`` clips of each. CPU time is
+    this process's, all threads (PyAV's default decoding threads and decord's helper thread
+    included): steadier than wall-clock on a shared machine, though the bar is wall-clock.
+    """
     names = list(run)
+    wall = {name: [0.0] * rounds for name in names}
+    cpu = {name: [0.0] * rounds for name in names}
+    turn = 0
     for round_ in range(rounds):
-        order = names[round_ % len(names):] + names[:round_ % len(names)]
-        for name in order:
-            np.random.seed(1000 + round_)  # MMAction2 samples with the global NumPy generator
-            start = time.perf_counter()
-            for clip in range(clips):
+        np.random.seed(1000 + round_)
+        for clip in range(clips):
+            # MMAction2 samples with the global NumPy generator: both of its pipelines draw
+            # the same indices for a clip.
+            state = np.random.get_state()
+            turn += 1
+            for name in names[turn % len(names):] + names[:turn % len(names)]:
+                np.random.set_state(state)
+                start, start_cpu = time.perf_counter(), time.process_time()
                 run[name](round_ + 1, clip)
-            seconds[name].append(time.perf_counter() - start)
-    rate = {name: clips * rounds / sum(s) for name, s in seconds.items()}
-    per_round = {name: [clips / s for s in values] for name, values in seconds.items()}
-    ratios = {}
-    for peer in [name for name in run if name != "actioncore"]:
-        each = [a / b for a, b in zip(per_round["actioncore"], per_round[peer])]
-        ratios[peer] = {"overall": rate["actioncore"] / rate[peer],
-                        "median_round": statistics.median(each),
-                        "min_round": min(each), "max_round": max(each), "rounds": each}
-    return {"clips_per_s": rate, "clips_per_s_rounds": per_round, "ours_over": ratios}
+                wall[name][round_] += time.perf_counter() - start
+                cpu[name][round_] += time.process_time() - start_cpu
+    result: dict = {}
+    for label, seconds in (("wall", wall), ("cpu", cpu)):
+        rate = {name: clips * rounds / sum(values) for name, values in seconds.items()}
+        per_round = {name: [clips / v for v in values] for name, values in seconds.items()}
+        ratios = {}
+        for peer in [name for name in names if name != "actioncore"]:
+            each = [a / b for a, b in zip(per_round["actioncore"], per_round[peer])]
+            ratios[peer] = {"overall": rate["actioncore"] / rate[peer],
+                            "median_round": statistics.median(each),
+                            "min_round": min(each), "max_round": max(each), "rounds": each}
+        result[label] = {"clips_per_s": rate, "clips_per_s_rounds": per_round,
+                         "ours_over": ratios}
+    return result
 
 
 def main() -> int:
@@ -397,7 +416,7 @@ def main() -> int:
             for r in run.values():  # warm-up: page cache, lazy imports, first-call setup
                 for clip in range(len(videos)):
                     r(0, clip)
-            result = measure(style, run, clips=args.clips, rounds=args.rounds)
+            result = measure(run, clips=args.clips, rounds=args.rounds)
             result["decoder_work"] = decoder_work(style, videos, Path(tmp), args.clips)
             report["styles"][style] = result
             if not args.json:
@@ -410,13 +429,16 @@ def main() -> int:
 
 def print_style(style: str, result: dict) -> None:
     label = {"tsn": "TSN 1x1x8", "slowfast": "SlowFast 32x2x1"}[style]
-    print(f"{label}: clips/s (per round: min-max)")
-    for name, rate in result["clips_per_s"].items():
-        rounds = result["clips_per_s_rounds"][name]
-        print(f"  {name:<18}{rate:7.2f}   ({min(rounds):.2f}-{max(rounds):.2f})")
-    for peer, r in result["ours_over"].items():
+    wall, cpu = result["wall"], result["cpu"]
+    print(f"{label}: clips/s wall-clock (per round min-max), clips per CPU-second")
+    for name, rate in wall["clips_per_s"].items():
+        rounds = wall["clips_per_s_rounds"][name]
+        print(f"  {name:<18}{rate:7.2f}  ({min(rounds):6.2f}-{max(rounds):6.2f})"
+              f"   cpu {cpu['clips_per_s'][name]:7.2f}")
+    for peer, r in wall["ours_over"].items():
         print(f"  actioncore / {peer:<18}{r['overall']:5.2f}x  (per round: median "
-              f"{r['median_round']:.2f}, {r['min_round']:.2f}-{r['max_round']:.2f})")
+              f"{r['median_round']:.2f}, {r['min_round']:.2f}-{r['max_round']:.2f})   "
+              f"cpu {cpu['ours_over'][peer]['overall']:5.2f}x")
     work = result["decoder_work"]
     print(f"  actioncore frames decoded per clip: {work['skipping']['frames_decoded']:.1f} "
           f"({work['no_skipping']['frames_decoded']:.1f} with skip_nonref = false; decoding from "

@@ -65,6 +65,7 @@ def test_components_and_plugins_describe_sources():
         ("backbone", "toy3d"): "actioncore-toy3d", ("head", "linear_head"): "actioncore-toy3d"}
     assert kinds[("model", "sequential")] == kinds[("decoder", "pyav")] == kinds[("transform", "decode")] == "actioncore"
     assert [c.name for c in actioncore.components("head")] == ["linear_head"]
-    assert [p["distribution"] for p in actioncore.plugins()["plugins"]] == ["actioncore", "actioncore-toy3d"]
+    assert [p["name"] for p in actioncore.plugins()["plugins"]] == [
+        "actioncore.builtins", "actioncore.engine.loggers", "actioncore_toy3d.hooks"]
     with pytest.raises(PluginError):
         actioncore.components("heads")

@@ -109,9 +109,10 @@ def test_run_writes_a_log_that_starts_with_the_plugins(echo_host, site_dir, tmp_
 def test_run_without_a_task_plugin_says_so(tmp_path, cli, site_dir):
     exp = tmp_path / "exp.toml"
     exp.write_text("[task]\ntype = 'recognition'\n")
-    result = cli("run", str(exp), env=site_dir.env())
+    result = cli("run", str(exp), env=site_dir.env(ACTIONCORE_DISABLE_PLUGIN_AUTOLOAD="1"))
     assert result.returncode == 2
-    assert "task.type: unknown task 'recognition'" in result.stderr
+    assert "task.type: unknown task 'recognition'. Available tasks: none." in result.stderr
+    assert "pip install actioncore-recognition" in result.stderr
 
 
 def test_python_m_actioncore_and_help(cli):

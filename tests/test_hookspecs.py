@@ -31,7 +31,7 @@ def test_hookspec_is_documented_and_typed(name):
         assert f":param {param.name}:" in doc, f"{name} does not document {param.name}"
 
 
-def test_lifecycle_facade_calls_every_lifecycle_hook():
+def test_lifecycle_facade_calls_every_lifecycle_hook(tmp_path):
     calls = []
     plugin = types.ModuleType("recorder")
     import actioncore
@@ -48,7 +48,7 @@ def test_lifecycle_facade_calls_every_lifecycle_hook():
         setattr(plugin, hook_name, recorder(hook_name))
     host = PluginHost(autoload=False)
     assert host.register(plugin, distribution="recorder") is not None, host.failures
-    run = RunState(experiment=None, work_dir=Path("wd"), iteration=3)
+    run = RunState(experiment=None, work_dir=tmp_path / "wd", iteration=3)
     host.lifecycle.run_start(run)
     host.lifecycle.after_iteration(run, {"loss": 1.5})
     host.lifecycle.after_epoch(run)

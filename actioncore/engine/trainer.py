@@ -72,11 +72,12 @@ def load_weights(model: nn.Module, path: str | Path, *, strict: bool = True) -> 
     state = ckpt.model_weights(ckpt.load_checkpoint(path), path)
     own = model.state_dict()
     notes = []
-    if not strict:
-        for key in [k for k, v in state.items() if k in own and own[k].shape != v.shape]:
-            notes.append(f"re-initialised {key}: checkpoint {list(state[key].shape)}, model {list(own[key].shape)}")
-            del state[key]
+    reinitialised = [k for k, v in state.items() if k in own and own[k].shape != v.shape] if not strict else []
+    for key in reinitialised:
+        notes.append(f"re-initialised {key}: checkpoint {list(state[key].shape)}, model {list(own[key].shape)}")
+        del state[key]
     missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k not in reinitialised]
     if strict and (missing or unexpected):
         raise CheckpointError(f"{path}: weights do not fit the model: missing {missing[:5]}, "
                               f"unexpected {unexpected[:5]}")
@@ -218,11 +219,11 @@ class Trainer:
                 loss = losses["loss"]
                 self._check_finite(loss, run, placement)
                 scaler.scale(loss / accumulate).backward()
+            grad_norm = None
             if step_now:
                 if exp.optim.grad_clip is not None:
                     scaler.unscale_(optimizer)
-                    grad_norm = nn.utils.clip_grad_norm_(model.parameters(), exp.optim.grad_clip)
-                    window["grad_norm"].append(float(grad_norm))
+                    grad_norm = float(nn.utils.clip_grad_norm_(model.parameters(), exp.optim.grad_clip))
                 scaler.step(optimizer)
                 scaler.update()
                 optimizer.zero_grad(set_to_none=True)
@@ -232,6 +233,8 @@ class Trainer:
             clips = len(batch["indices"]) * placement.world_size
             outputs = {k: float(v.detach()) for k, v in losses.items()}
             outputs.update(lr=lr, data_time=data_time, step_time=step_time, clips_per_s=clips / step_time)
+            if grad_norm is not None:
+                outputs["grad_norm"] = grad_norm
             for k, v in outputs.items():
                 window[k].append(v)
             self.host.lifecycle.after_iteration(run, outputs)

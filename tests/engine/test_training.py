@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -20,6 +21,12 @@ def actioncore(*args: str, env=None, check: bool = True) -> subprocess.Completed
     if check:
         assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
@@ -107,8 +114,8 @@ def test_ddp_two_processes_match_single_process_evaluation(experiment_file, tiny
         ]
     """
     exp = experiment_file(tmp_path, epochs=2, extra=extra)
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533",
-                "-m", "actioncore"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port",
+                str(free_port()), "-m", "actioncore"]
     ddp = subprocess.run([*torchrun, "run", str(exp), "--json"], capture_output=True, text=True, timeout=600)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     trained = json.loads(ddp.stdout)
@@ -126,3 +133,64 @@ def test_ddp_two_processes_match_single_process_evaluation(experiment_file, tiny
         assert [x["score"] for x in a["predictions"]] == pytest.approx([x["score"] for x in b["predictions"]], abs=1e-5)
     state = load_checkpoint(tmp_path / "wd/checkpoints/latest.pth")
     assert state["world_size"] == 2 and len(state["rng"]) == 2
+
+
+def test_load_from_reinitialises_a_head_of_another_size_and_infer_names_classes(experiment_file, tiny_data, tmp_path):
+    first = experiment_file(tmp_path / "first", epochs=1)
+    actioncore("run", str(first))
+    checkpoint = tmp_path / "first/wd/checkpoints/latest.pth"
+    second = experiment_file(tmp_path / "second", epochs=1)
+    log = tmp_path / "second/wd/run.log"
+    result = actioncore("run", str(second), "--set", f"runtime.load_from='{checkpoint}'",
+                        "--set", "model.head.num_classes=5", check=False)
+    # labels of the data set go up to 11, so training a 5-class head must fail on the label check
+    assert result.returncode == 2 and "label 5 is outside [0, 5)" in result.stderr
+    ok = actioncore("run", str(second), "--set", f"runtime.load_from='{checkpoint}'")
+    assert "re-initialised" not in (tmp_path / "second/wd/run.log").read_text()
+    assert log.exists() and ok.returncode == 0
+    video = next((tiny_data / "videos/square").glob("*.mp4"))
+    predictions = json.loads(actioncore("infer", str(second), "--checkpoint",
+                                        str(tmp_path / "second/wd/checkpoints/latest.pth"),
+                                        "--set", f"task.classes='{tiny_data / 'classes.txt'}'",
+                                        str(video), "--topk", "3", "--json").stdout)
+    assert predictions[0]["input"] == str(video) and len(predictions[0]["predictions"]) == 3
+    assert {"label", "name", "score"} == set(predictions[0]["predictions"][0])
+    assert sum(p["score"] for p in predictions[0]["predictions"]) <= 1.0 + 1e-6
+
+
+def test_load_from_says_which_tensors_were_reinitialised(tmp_path):
+    from actioncore.engine.checkpoint import save_checkpoint
+    from actioncore.engine.trainer import load_weights
+
+    small, big = nn_pair()
+    path = save_checkpoint(tmp_path / "w.pth", {"model": small.state_dict()})
+    notes = load_weights(big, path, strict=False)
+    assert notes == ["re-initialised fc.weight: checkpoint [3, 4], model [5, 4]",
+                     "re-initialised fc.bias: checkpoint [3], model [5]"]
+    assert torch.equal(big.body.weight, small.body.weight)
+
+
+def nn_pair():
+    from torch import nn
+
+    def net(classes):
+        model = nn.Module()
+        model.body, model.fc = nn.Linear(4, 4), nn.Linear(4, classes)
+        return model
+
+    return net(3), net(5)
+
+
+def test_amp_bf16_on_cpu_trains_and_bench_model_reports_rates(experiment_file, tmp_path):
+    exp = experiment_file(tmp_path, epochs=1)
+    metrics = json.loads(actioncore("run", str(exp), "--set", "runtime.amp=true", "--set", "optim.grad_clip=5.0",
+                                    "--set", "optim.accumulate=2", "--json").stdout)
+    assert 0 <= metrics["top1"] <= 1
+    events = [json.loads(l) for l in (tmp_path / "wd/log.jsonl").read_text().splitlines()]
+    assert any("grad_norm" in e for e in events if e["event"] == "train")
+    bench = json.loads(actioncore("bench", "model", str(exp), "--iterations", "2", "--json").stdout)
+    assert bench["train_clips_per_s"] > 0 and bench["infer_clips_per_s"] > 0
+    assert bench["input_shape"] == [8, 1, 3, 4, 16, 16]
+    channels_last = json.loads(actioncore("bench", "model", str(exp), "--iterations", "1", "--channels-last",
+                                          "--json").stdout)
+    assert channels_last["channels_last"] is True and channels_last["train_clips_per_s"] > 0

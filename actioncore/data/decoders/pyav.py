@@ -2,21 +2,25 @@
 
 Frame i is the i-th frame in presentation order. A demux-only pass (no decoding, a few ms)
 lists every packet's pts and keyframe flag; sorted by pts these give the exact frame count and
-the keyframes decoding can start from. A read then seeks to the keyframe at or before the first
-wanted frame, decodes forward, converts only wanted frames to RGB, seeks again whenever a
-keyframe lies between the decoder's position and the next wanted frame (far enough ahead to be
-worth a decoder flush), and stops after the last one. Decoded frames are matched to indices by
-their pts, never by counting, so B-frame reordering and inexact seeks cannot shift frames; a
-frame the decoder returns without pts counts on from the keyframe seeked to.
+the keyframes decoding can start from. A read splits the sorted wanted frames into runs, a new
+run wherever a keyframe lies far enough past the previous wanted frame; each run seeks to the
+keyframe at or before its first frame, decodes forward, converts only wanted frames to RGB, and
+once the packet of its last wanted frame is in, drains the decoder instead of feeding it more.
+Decoded frames are matched to indices by their pts, never by counting, so B-frame reordering and
+inexact seeks cannot shift frames.
 
-Frames nobody asked for are not decoded where that is exact. Decoding forward to a wanted frame,
-each packet goes to the decoder with ``skip_frame = NONREF`` unless its own pts (the pts of the
-frame it encodes, whatever the decode order) is wanted: FFmpeg's H.264 and HEVC decoders then drop
-non-reference pictures, which no other picture predicts from, so every frame still decoded is
-bit-identical to a full decode. With x264's defaults that is most B-frames, a third to a half of
-the frames of ordinary video. Once the last wanted packet of a run is in, the decoder is drained
-instead of fed further packets. Skipping is on for H.264, and for HEVC with a single temporal
-sub-layer (a sub-layer non-reference picture may still be a reference for a higher sub-layer).
+Frames nobody asked for are not decoded where that is exact: each packet goes to the decoder
+with ``skip_frame = NONREF`` unless its own pts (the pts of the frame it encodes, whatever the
+decode order) is wanted. FFmpeg's H.264 and HEVC decoders then drop non-reference pictures,
+which no other picture predicts from, so every frame still decoded is bit-identical to a full
+decode. With x264's defaults these are most B-frames: often a third to a half of all frames
+(47% in ``benchmarks/data_vs_mmaction2.py``'s synthetic footage), which halves the decoding of
+sparse TSN-style reads. Skipping is on for H.264, and for HEVC with a single temporal sub-layer
+(a sub-layer non-reference picture may still be a reference for a higher sub-layer); other
+codecs decode every frame up to the wanted ones.
+
+A decoder that returns a frame without pts makes the reader count frames from the keyframe
+seeked to instead, which needs every frame: it then stops skipping and draining early.
 
 Where the packets cannot be trusted (a stream without pts, such as a raw ``.h264`` file, or a
 decoder that emits frames the packet index does not predict) the reader counts frames in one
@@ -51,6 +55,8 @@ class PyAVDecoder:
 
     ``threads > 1`` turns on FFmpeg's frame and slice threading. It pays off (20-30%) only when a
     core is idle; inside DataLoader workers that already fill the cores keep the default 1.
+    ``skip_nonref = false`` decodes every frame up to the wanted ones, as a plain decoder does
+    (the frames returned are the same either way; see the module docstring).
     """
 
     def __init__(self, *, threads: int = 1, skip_nonref: bool = True) -> None:
