@@ -51,6 +51,11 @@ def _positive(owner: str, **values: int | float | None) -> None:
             raise ConfigError(f"{owner}: {name} must be positive, got {value!r}")
 
 
+def _check_out_of_bound(owner: str, value: str) -> None:
+    if value not in ("loop", "repeat_last"):
+        raise ConfigError(f"{owner}: out_of_bound_opt must be 'loop' or 'repeat_last', got {value!r}")
+
+
 def _num_frames(sample: VideoSample) -> int:
     """The frame count to sample from; a video without frames cannot give a clip."""
     if not sample.num_frames or sample.num_frames < 1:
@@ -275,11 +280,7 @@ class SampleFrames:
             num_clips=num_clips,
             target_fps=target_fps,
         )
-        if out_of_bound_opt not in ("loop", "repeat_last"):
-            raise ConfigError(
-                f"sample_frames: out_of_bound_opt must be 'loop' or 'repeat_last', "
-                f"got {out_of_bound_opt!r}"
-            )
+        _check_out_of_bound("sample_frames", out_of_bound_opt)
         self.clip_len = clip_len
         self.frame_interval = frame_interval
         self.num_clips = num_clips
@@ -405,11 +406,7 @@ class DenseSampleFrames:
             sample_range=sample_range,
             num_sample_positions=num_sample_positions,
         )
-        if out_of_bound_opt not in ("loop", "repeat_last"):
-            raise ConfigError(
-                f"dense_sample_frames: out_of_bound_opt must be 'loop' or 'repeat_last', "
-                f"got {out_of_bound_opt!r}"
-            )
+        _check_out_of_bound("dense_sample_frames", out_of_bound_opt)
         self.clip_len = clip_len
         self.frame_interval = frame_interval
         self.num_clips = num_clips
