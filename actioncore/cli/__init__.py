@@ -111,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="bench_model")
 
+    convert = sub.add_parser("convert", help="other toolboxes' checkpoints to ours")
+    convert_sub = convert.add_subparsers(dest="convert_command", metavar="SOURCE", required=True)
+    p = convert_sub.add_parser("mmaction2", help="an MMAction2 1.x checkpoint to an actioncore checkpoint")
+    p.add_argument("source", metavar="IN.pth")
+    p.add_argument("target", metavar="OUT")
+    p.add_argument("--config", required=True, help="the experiment whose model the weights are for")
+    _add_overrides(p)
+    _add_json(p)
+    p.set_defaults(handler="convert_mmaction2")
+
     plugin = sub.add_parser("plugin", help="tools for plugin authors")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="COMMAND", required=True)
     p = plugin_sub.add_parser("new", help="scaffold a plugin package with a passing test")

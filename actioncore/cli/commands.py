@@ -205,6 +205,33 @@ def bench_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def convert_mmaction2(args: argparse.Namespace) -> int:
+    from ..building import instantiate
+    from ..config import dump_experiment, load_config
+    from ..convert import convert_state, load_into, mmaction2_weights
+    from ..engine.checkpoint import save_checkpoint
+    from ..errors import ConfigError
+    from ..plugin.host import current_host
+
+    experiment = load_config(args.config, args.overrides)
+    if experiment.model is None:
+        raise ConfigError(f"{args.config}: the experiment has no [model] to convert the weights for")
+    host = current_host()
+    model = instantiate(experiment.model, host.registry, "model")
+    state = convert_state(model, mmaction2_weights(args.source))
+    load_into(model, state, args.source)
+    path = save_checkpoint(args.target, {
+        "plugins": host.distributions(), "experiment": dump_experiment(experiment, host.registry),
+        "converted_from": str(args.source), "model": model.state_dict()})
+    report = {"checkpoint": str(path), "tensors": len(state),
+              "parameters": sum(p.numel() for p in model.parameters())}
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"wrote {path}: {report['tensors']} tensors, {report['parameters']:,} parameters")
+    return 0
+
+
 def plugin_new(args: argparse.Namespace) -> int:
     from ..plugin.scaffold import scaffold
 
@@ -220,4 +247,4 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+__all__ = ["convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]

@@ -16,6 +16,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from actioncore.convert import convert_parts
 from actioncore.types import Backbone, Head, Neck
 
 AverageClips = Literal["score", "prob"]
@@ -38,6 +39,10 @@ class _Recognizer(nn.Module):
         self.neck = neck
         self.head = head
         self.average_clips = average_clips
+
+    def from_mmaction2(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """MMAction2 recognizer weights renamed for this model (see ``actioncore convert``)."""
+        return convert_parts(self, state)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.backbone(x)

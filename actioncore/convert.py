@@ -1,0 +1,93 @@
+"""``actioncore convert mmaction2``: an MMAction2 checkpoint as one of ours, for a given experiment.
+
+MMAction2 names a recognizer's parts ``backbone``, ``neck`` and ``cls_head``; ours are
+``backbone``, ``neck`` and ``head``. Model plugins that name their modules as MMAction2 does
+need nothing more. A model whose names differ defines a static method
+``from_mmaction2(state_dict) -> state_dict`` on its model class; the recognizers call the same
+method on their backbone, neck and head when those define it.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import CheckpointError
+
+
+def rename_mmaction2(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """MMAction2's recognizer keys to ours: ``cls_head.`` -> ``head.``, no preprocessor buffers."""
+    out = {}
+    for key, value in state.items():
+        key = key.removeprefix("module.")
+        if key.startswith("data_preprocessor."):
+            continue
+        if key.startswith("cls_head."):
+            key = "head." + key.removeprefix("cls_head.")
+        out[key] = value
+    return out
+
+
+def convert_parts(model: nn.Module, state: Mapping[str, torch.Tensor],
+                  parts: tuple[str, ...] = ("backbone", "neck", "head")) -> dict[str, torch.Tensor]:
+    """Renamed keys, then each part's own ``from_mmaction2`` on its slice of the state dict."""
+    state = rename_mmaction2(state)
+    for name in parts:
+        convert = getattr(getattr(model, name, None), "from_mmaction2", None)
+        if not callable(convert):
+            continue
+        prefix = name + "."
+        own = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        state = {k: v for k, v in state.items() if not k.startswith(prefix)}
+        state.update({prefix + k: v for k, v in convert(own).items()})
+    return state
+
+
+def convert_state(model: nn.Module, state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """MMAction2 weights renamed for ``model`` (its own ``from_mmaction2`` if it has one)."""
+    convert = getattr(model, "from_mmaction2", None)
+    return convert(dict(state)) if callable(convert) else rename_mmaction2(state)
+
+
+def load_into(model: nn.Module, state: Mapping[str, torch.Tensor], source: str | os.PathLike) -> None:
+    """Load strictly; a mismatch names the file and the first differing keys and shapes."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k}: checkpoint {list(state[k].shape)}, model {list(own[k].shape)}"
+              for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        raise CheckpointError(f"{source}: does not fit the experiment's model: "
+                              f"{len(missing)} missing (e.g. {missing[:3]}), {len(unexpected)} unexpected "
+                              f"(e.g. {unexpected[:3]}), {len(shapes)} of another shape {shapes[:2]}")
+    model.load_state_dict(state)
+
+
+def mmaction2_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The ``state_dict`` of an MMAction2 checkpoint, read without running any pickled code.
+
+    MMAction2 checkpoints keep NumPy scalars and arrays in their ``meta``; those few NumPy
+    reconstruction functions are allowed, nothing else.
+    """
+    import numpy as np
+
+    core = getattr(np, "_core", None) or np.core
+    allowed: list[Any] = [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype]
+    allowed += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32", "uint8", "bool")]
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        with torch.serialization.safe_globals(allowed):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(f"{path}: cannot read as a weights-only checkpoint: "
+                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    weights = state.get("state_dict", state) if isinstance(state, dict) else None
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise CheckpointError(f"{path}: no state_dict of tensors found")
+    return weights

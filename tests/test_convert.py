@@ -1,0 +1,51 @@
+"""``actioncore convert mmaction2``: renamed keys, strict fit, weights-only reading."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import actioncore
+from actioncore.cli import main
+from actioncore.engine.checkpoint import load_checkpoint
+from pathlib import Path
+
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples/quickstart.toml"
+
+
+def mmaction2_checkpoint(path, model, *, drop=None):
+    state = {("cls_head." + k[5:] if k.startswith("head.") else k): v for k, v in model.state_dict().items()}
+    state["data_preprocessor.mean"] = torch.zeros(3, 1, 1)
+    if drop:
+        del state[drop]
+    import numpy as np
+
+    torch.save({"meta": {"epoch": np.int64(3), "hist": np.arange(3.0)}, "state_dict": state}, path)
+
+
+def test_converted_checkpoint_gives_the_same_outputs(tmp_path, capsys):
+    model = actioncore.build_model(actioncore.load_config(QUICKSTART)).eval()
+    mmaction2_checkpoint(tmp_path / "mm.pth", model)
+    assert main(["convert", "mmaction2", str(tmp_path / "mm.pth"), str(tmp_path / "ours.pth"),
+                 "--config", str(QUICKSTART), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["parameters"] == 11_182_668
+    fresh = actioncore.build_model(actioncore.load_config(QUICKSTART)).eval()
+    fresh.load_state_dict(load_checkpoint(tmp_path / "ours.pth")["model"])
+    x = torch.randn(2, 2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(fresh(x), model(x))
+
+
+def test_a_checkpoint_that_does_not_fit_names_the_file_and_keys(tmp_path, capsys):
+    model = actioncore.build_model(actioncore.load_config(QUICKSTART))
+    mmaction2_checkpoint(tmp_path / "mm.pth", model, drop="cls_head.fc_cls.bias")
+    assert main(["convert", "mmaction2", str(tmp_path / "mm.pth"), str(tmp_path / "o.pth"), "--config", str(QUICKSTART)]) == 2
+    err = capsys.readouterr().err
+    assert "mm.pth: does not fit the experiment's model: 1 missing (e.g. ['head.fc_cls.bias'])" in err
+
+
+def test_pickled_code_is_refused(tmp_path, capsys):
+    torch.save({"state_dict": {"x": torch.zeros(1)}, "hook": pytest.approx}, tmp_path / "evil.pth")
+    assert main(["convert", "mmaction2", str(tmp_path / "evil.pth"), str(tmp_path / "o.pth"), "--config", str(QUICKSTART)]) == 2
+    assert "evil.pth: cannot read as a weights-only checkpoint" in capsys.readouterr().err
