@@ -7,10 +7,10 @@ from typing import Any
 
 from .building import instantiate
 from .config import load_config as _load_config
-from .config.converter import ComponentSpec, format_path, iter_errors, make_converter, structure_component_table
+from .config.converter import ComponentSpec, component_spec
 from .config.experiment import Experiment
 from .errors import ConfigError, PluginError
-from .plugin.host import PluginHost, current_host
+from .plugin.host import current_host
 from .plugin.registry import Component
 from .runlog import run_log
 
@@ -22,25 +22,13 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Experiment:
     return _load_config(path, overrides)
 
 
-def _spec(kind: str, table: Any, host: PluginHost, where: str) -> Any:
-    conv = make_converter(host.registry)
-    try:
-        return structure_component_table(conv, host.registry, table, kind)
-    except Exception as exc:
-        if isinstance(exc, (ConfigError, PluginError)):
-            raise
-        lines = [f"{where}{'.' if where and path else ''}{format_path(path)}: {msg}"
-                 for path, msg in iter_errors(exc)]
-        raise ConfigError("\n".join(lines)) from None
-
-
 def build(kind: str, type: str, /, **params: Any) -> Any:
     """Build a registered component from keyword parameters, checked like a TOML table.
 
     ``build("backbone", "resnet", depth=18)``; nested components may be tables or built objects.
     """
     host = current_host()
-    spec = _spec(kind, {"type": type, **params}, host, kind)
+    spec = component_spec(host.registry, {"type": type, **params}, kind, kind)
     return instantiate(spec, host.registry, kind)
 
 
@@ -51,7 +39,8 @@ def build_model(model_config: Experiment | ComponentSpec | Mapping[str, Any]) ->
         if model_config.model is None:
             raise ConfigError("the experiment has no [model] section")
         model_config = model_config.model
-    spec = model_config if isinstance(model_config, ComponentSpec) else _spec("model", dict(model_config), host, "model")
+    spec = model_config if isinstance(model_config, ComponentSpec) else component_spec(
+        host.registry, dict(model_config), "model", "model")
     return instantiate(spec, host.registry, "model")
 
 

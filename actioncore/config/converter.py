@@ -279,3 +279,20 @@ def format_path(path: tuple[str | int, ...]) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def component_spec(registry: ComponentRegistry, table: Any, kind: str, where: str = "") -> Any:
+    """:func:`structure_component_table` with its problems as one :class:`ConfigError`.
+
+    ``where`` prefixes every key path (``model.backbone``).
+    """
+    from ..errors import ConfigError
+
+    try:
+        return structure_component_table(make_converter(registry), registry, table, kind)
+    except (ConfigError, PluginError):
+        raise
+    except Exception as exc:
+        lines = [".".join(p for p in (where, format_path(path)) if p) + f": {message}"
+                 for path, message in iter_errors(exc)]
+        raise ConfigError("\n".join(lines)) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..building import instantiate
-from ..config.converter import make_converter, structure_component_table
+from ..config.converter import component_spec
 from ..config.experiment import Experiment
 from ..errors import ConfigError
 from ..plugin.registry import ComponentRegistry
@@ -25,7 +25,7 @@ def build_decoder(experiment: Experiment, default: str, registry: ComponentRegis
     """The decoder of ``data.decoder``, or the dataset's default when the experiment names none."""
     spec = experiment.data.decoder
     if spec is None:
-        spec = structure_component_table(make_converter(registry), registry, default, "decoder")
+        spec = component_spec(registry, default, "decoder", "data.decoder")
     return instantiate(spec, registry, "data.decoder")
 
 

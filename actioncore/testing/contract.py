@@ -8,7 +8,8 @@ from typing import Any
 import tomli_w
 
 from ..building import instantiate
-from ..config.converter import format_path, iter_errors, make_converter, structure_component_table
+from ..config.converter import component_spec, make_converter
+from ..errors import ConfigError
 from ..config.schema import schema_of
 from ..plugin.host import PluginHost
 
@@ -35,7 +36,7 @@ def assert_component_contract(host: PluginHost, kind: str, name: str,
         table = tomllib.loads(table)
     table = dict(table or {})
     conv = make_converter(host.registry)
-    spec = _structure(conv, host, {"type": name, **table}, kind)
+    spec = _structure(host, {"type": name, **table}, kind)
     for param in schema.params.values():
         if not param.required and param.name in spec.params and param.name not in table:
             try:
@@ -44,14 +45,14 @@ def assert_component_contract(host: PluginHost, kind: str, name: str,
                 fits = False
             assert fits, f"{name}.{param.name}: default {param.default!r} does not fit its annotation"
     text = tomli_w.dumps(conv.unstructure(spec))
-    again = _structure(conv, host, tomllib.loads(text), kind)
+    again = _structure(host, tomllib.loads(text), kind)
     assert again == spec, f"{name}: config does not round-trip through TOML:\n{text}"
     return instantiate(spec, host.registry, kind)
 
 
-def _structure(conv: Any, host: PluginHost, table: dict[str, Any], kind: str) -> Any:
+
+def _structure(host: PluginHost, table: dict[str, Any], kind: str) -> Any:
     try:
-        return structure_component_table(conv, host.registry, table, kind)
-    except Exception as exc:
-        problems = "; ".join(f"{format_path((kind, *path))}: {message}" for path, message in iter_errors(exc))
-        raise AssertionError(f"{kind} '{table.get('type')}' does not build from {table}: {problems}") from None
+        return component_spec(host.registry, table, kind, kind)
+    except ConfigError as exc:
+        raise AssertionError(f"{kind} '{table.get('type')}' does not build from {table}: {exc}") from None
