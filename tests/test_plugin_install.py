@@ -1,0 +1,72 @@
+"""One in-repo plugin pip-installed alone into a venv that has only the kernel, then uninstalled.
+
+The venv sees the kernel and the third-party packages of the test environment through a view
+of its site-packages that leaves out every other actioncore plugin distribution.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from actioncore.plugin.catalog import IN_REPO_PLUGINS
+
+REPO = Path(__file__).resolve().parents[1]
+SINGLE = ["actioncore-toy3d"]
+
+
+def _kernel_only_venv(root: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    python = root / "venv/bin/python"
+    target = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 capture_output=True, text=True, check=True).stdout.strip())
+    view = root / "view"
+    view.mkdir()
+    kernel_info = f"actioncore-{metadata.version('actioncore')}.dist-info"
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if entry.name.startswith("__editable__") or entry.suffix == ".pth":
+            continue  # editable installs, the kernel's included, come back through REPO below
+        if entry.name.lower().startswith("actioncore") and entry.name != kernel_info:
+            continue
+        (view / entry.name).symlink_to(entry)
+    (target / "kernel_view.pth").write_text(f"{REPO}\n{view}\n")
+    return python
+
+
+def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ACTIONCORE_DISABLE_PLUGIN_AUTOLOAD")}
+    return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+@pytest.mark.parametrize("distribution", SINGLE)
+def test_installing_one_plugin_alone_shows_exactly_its_components(distribution, tmp_path):
+    folder, provided = IN_REPO_PLUGINS[distribution]
+    python = _kernel_only_venv(tmp_path)
+    before = json.loads(_run(python, "-m", "actioncore", "components", "--json", cwd=tmp_path).stdout)
+    assert {c["distribution"] for entries in before.values() for c in entries} == {"actioncore"}
+    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                                "--no-deps", "--no-build-isolation", "--no-index", str(REPO / folder)],
+                               capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr
+    after = json.loads(_run(python, "-m", "actioncore", "components", "--json", cwd=tmp_path).stdout)
+    mine = {kind: sorted(c["name"] for c in entries if c["distribution"] == distribution) for kind, entries in after.items()}
+    assert {k: v for k, v in mine.items() if v} == {k: sorted(v) for k, v in provided.items()}
+    assert {c["distribution"] for entries in after.values() for c in entries} == {"actioncore", distribution}
+
+    kind, names = next(iter(provided.items()))
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text(f'[plugins]\nrequire = ["{distribution}"]\n')
+    assert _run(python, "-m", "actioncore", "config", str(experiment), cwd=tmp_path).returncode == 0
+    removed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "uninstall", "--yes",
+                              "--quiet", distribution], capture_output=True, text=True, timeout=600)
+    assert removed.returncode == 0, removed.stderr
+    missing = _run(python, "-m", "actioncore", "config", str(experiment), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert f"requires {distribution}, which is not installed: pip install {distribution} " \
+           f"(from a checkout: pip install -e {folder})" in missing.stderr
