@@ -18,7 +18,7 @@ import pytest
 from actioncore.plugin.catalog import IN_REPO_PLUGINS
 
 REPO = Path(__file__).resolve().parents[1]
-SINGLE = ["actioncore-toy3d"]
+SINGLE = ["actioncore-toy3d", "actioncore-slowfast"]
 
 
 def _kernel_only_venv(root: Path) -> Path:

@@ -20,6 +20,18 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "backbone": ("resnet",),
         "head": ("tsn",),
     }),
+    "actioncore-slowfast": ("plugins/backbones/slowfast", {
+        "backbone": ("resnet3d_slowfast",),
+        "head": ("slowfast",),
+    }),
+    "actioncore-x3d": ("plugins/backbones/x3d", {
+        "backbone": ("x3d",),
+        "head": ("x3d",),
+    }),
+    "actioncore-timesformer": ("plugins/backbones/timesformer", {
+        "backbone": ("timesformer",),
+        "head": ("timesformer",),
+    }),
     "actioncore-toy3d": ("plugins/backbones/toy3d", {
         "backbone": ("toy3d",),
         "head": ("linear_head",),
