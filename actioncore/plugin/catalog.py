@@ -20,6 +20,10 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "backbone": ("resnet",),
         "head": ("tsn",),
     }),
+    "actioncore-resnet3d": ("plugins/backbones/resnet3d", {
+        "backbone": ("c3d", "resnet2plus1d", "resnet3d", "resnet3d_csn"),
+        "head": ("i3d",),
+    }),
     "actioncore-slowfast": ("plugins/backbones/slowfast", {
         "backbone": ("resnet3d_slowfast",),
         "head": ("slowfast",),

@@ -1,0 +1,84 @@
+"""Building blocks shared by the 3D backbones: MMAction2's ``ConvModule`` and its norm config.
+
+Module names are mmcv's (``conv``, ``bn``, ``activate``) so that state-dict keys match
+MMAction2 checkpoints: ``layer1.0.conv1.conv.weight``, ``layer1.0.conv1.bn.running_mean``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import attrs
+import torch
+from torch import nn
+
+
+@attrs.frozen
+class NormCfg:
+    """MMAction2's ``norm_cfg``: BatchNorm over ``[N, C, T, H, W]``.
+
+    ``SyncBN`` builds a plain ``BatchNorm3d``; convert the model with
+    ``torch.nn.SyncBatchNorm.convert_sync_batchnorm`` for synchronised statistics (the
+    state dicts are the same). ``requires_grad = false`` freezes every norm's affine parameters.
+    """
+
+    type: Literal["BN3d", "BN", "SyncBN"] = "BN3d"
+    eps: float = 1e-5
+    momentum: float = 0.1
+    requires_grad: bool = True
+
+    def build(self, channels: int) -> nn.BatchNorm3d:
+        norm = nn.BatchNorm3d(channels, eps=self.eps, momentum=self.momentum)
+        for param in norm.parameters():
+            param.requires_grad_(self.requires_grad)
+        return norm
+
+
+ConvFactory = Callable[..., nn.Module]
+
+
+def conv3d(in_channels: int, out_channels: int, kernel_size, *, stride=1, padding=0,
+           dilation=1, groups: int = 1, bias: bool = False) -> nn.Module:
+    """A plain ``nn.Conv3d``."""
+    return nn.Conv3d(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
+                     dilation=dilation, groups=groups, bias=bias)
+
+
+class ConvModule(nn.Module):
+    """Convolution, optional BatchNorm, optional ReLU: ``conv``, ``bn``, ``activate``.
+
+    The convolution is built by ``conv_layer`` (a ``Conv3d`` by default, ``Conv2plus1d`` in
+    R(2+1)D); its bias is on only without a norm, as mmcv's ``bias='auto'``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, *, stride=1, padding=0,
+                 dilation=1, groups: int = 1, norm_cfg: NormCfg | None = NormCfg(),
+                 act: bool = True, bias: bool | None = None,
+                 conv_layer: ConvFactory = conv3d):
+        super().__init__()
+        bias = norm_cfg is None if bias is None else bias
+        self.conv = conv_layer(in_channels, out_channels, kernel_size, stride=stride,
+                               padding=padding, dilation=dilation, groups=groups, bias=bias)
+        self.bn = norm_cfg.build(out_channels) if norm_cfg is not None else None
+        self.activate = nn.ReLU(inplace=True) if act else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        if self.bn is not None:
+            x = self.bn(x)
+        if self.activate is not None:
+            x = self.activate(x)
+        return x
+
+
+def kaiming_init(module: nn.Module) -> None:
+    """mmengine's ``kaiming_init``: normal, fan-out, ReLU gain; bias 0."""
+    nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+    if getattr(module, "bias", None) is not None:
+        nn.init.zeros_(module.bias)
+
+
+def constant_init(module: nn.Module, value: float) -> None:
+    nn.init.constant_(module.weight, value)
+    if getattr(module, "bias", None) is not None:
+        nn.init.zeros_(module.bias)

@@ -1,0 +1,77 @@
+"""The full-size example configs: MMAction2's parameter counts, and tiny versions that train."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+import actioncore
+from actioncore import load_config
+
+pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_recognition.hooks",
+                                          "actioncore_datasets.hooks")
+
+# MMAction2 1.2.0's counts for these configs (random init, its own recognizer).
+FULL_SIZE = {
+    "i3d_r50_32x2x1_100e_kinetics400_rgb.toml": 28_043_472,
+    "slowonly_r50_4x16x1_256e_kinetics400_rgb.toml": 32_454_096,
+    "r2plus1d_r34_8x8x1_180e_kinetics400_rgb.toml": 63_759_281,
+    "ircsn_r152_32x2x1_58e_kinetics400_rgb.toml": 29_703_568,
+    "c3d_sports1m_16x1x1_45e_ucf101_rgb.toml": 78_409_573,
+}
+
+# Tiny versions: depth 18 at width 16 (CSN has bottlenecks only: depth 50 at width 8, one block a stage),
+# 32 px, 4 frames; I3D needs 8 (its stem and pool1 halve time, pool2 halves it again) and C3D
+# 16 x 16 x 16, the smallest clip its five poolings take.
+TINY = {
+    "i3d_r50_32x2x1_100e_kinetics400_rgb.toml": (
+        ["model.backbone.depth=18", "model.backbone.inflate=[[1, 0], [1, 0], [1, 0], [0, 1]]",
+         "model.backbone.base_channels=16", "model.head.in_channels=128"], (8, 32)),
+    "slowonly_r50_4x16x1_256e_kinetics400_rgb.toml": (
+        ["model.backbone.depth=18", "model.backbone.base_channels=16",
+         "model.head.in_channels=128"], (4, 32)),
+    "r2plus1d_r34_8x8x1_180e_kinetics400_rgb.toml": (
+        ["model.backbone.depth=18", "model.backbone.base_channels=16",
+         "model.head.in_channels=128"], (4, 32)),
+    "ircsn_r152_32x2x1_58e_kinetics400_rgb.toml": (
+        ["model.backbone.depth=50", "model.backbone.base_channels=8",
+         "model.backbone.stage_blocks=[1, 1, 1, 1]", "model.backbone.norm_eval=false",
+         "model.backbone.bn_frozen=false", "model.head.in_channels=256"], (4, 32)),
+    "c3d_sports1m_16x1x1_45e_ucf101_rgb.toml": (["model.backbone.out_dim=512"], (16, 16)),
+}
+
+
+def count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+@pytest.mark.parametrize("name", FULL_SIZE)
+def test_full_size_parameter_count_is_mmaction2s(actioncore_host, examples, name):
+    experiment = load_config(examples / name)
+    with torch.device("meta"):
+        model = actioncore.build_model(experiment.model)
+    assert count(model) == FULL_SIZE[name]
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_tiny_version_trains(actioncore_host, examples, name):
+    overrides, (frames, size) = TINY[name]
+    experiment = load_config(examples / name, ["model.head.num_classes=3", *overrides])
+    torch.manual_seed(0)
+    model = actioncore.build_model(experiment.model)
+    inputs = torch.randn(3, 1, 3, frames, size, size)  # [B, V, C, T, H, W]
+    labels = torch.tensor([0, 1, 2])
+    model.eval()
+    with torch.no_grad():
+        assert model(inputs).shape == (3, 3)
+    model.train()
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01,
+                                momentum=0.9)
+    losses = []
+    for _ in range(5):
+        torch.manual_seed(1)  # the same dropout masks each step
+        loss = F.cross_entropy(model(inputs), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0], losses
