@@ -36,6 +36,10 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "backbone": ("timesformer",),
         "head": ("timesformer",),
     }),
+    "actioncore-tsm": ("plugins/backbones/tsm", {
+        "backbone": ("resnet_tin", "resnet_tsm", "tanet"),
+        "head": ("trn", "tsm"),
+    }),
     "actioncore-toy3d": ("plugins/backbones/toy3d", {
         "backbone": ("toy3d",),
         "head": ("linear_head",),

@@ -1,0 +1,19 @@
+from collections.abc import Mapping
+
+import actioncore
+from actioncore.hookspecs import Factory
+
+from .heads import TRNHead, TSMHead
+from .resnet_tin import ResNetTIN
+from .resnet_tsm import ResNetTSM
+from .tanet import TANet
+
+
+@actioncore.hookimpl
+def actioncore_backbones() -> Mapping[str, Factory]:
+    return {"resnet_tsm": ResNetTSM, "resnet_tin": ResNetTIN, "tanet": TANet}
+
+
+@actioncore.hookimpl
+def actioncore_heads() -> Mapping[str, Factory]:
+    return {"tsm": TSMHead, "trn": TRNHead}

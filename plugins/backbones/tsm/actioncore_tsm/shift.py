@@ -1,0 +1,55 @@
+"""Temporal shift (TSM, Lin et al., ICCV 2019) and the wrappers that put it inside a 2D ResNet."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def temporal_shift(x: torch.Tensor, num_segments: int, shift_div: int = 8) -> torch.Tensor:
+    """Shift a fold of ``C // shift_div`` channels one frame each way along time.
+
+    ``x`` is ``[N * T, C, H, W]`` with ``T = num_segments`` consecutive frames per clip. Channels
+    ``[0, fold)`` take the *next* frame's values (the last frame gets zeros), channels
+    ``[fold, 2 * fold)`` the *previous* frame's (the first frame gets zeros), the rest stay.
+    This is MMAction2's ``TemporalShift.shift``.
+    """
+    nt, c, h, w = x.shape
+    if nt % num_segments:
+        raise ValueError(f"temporal shift: {nt} frames are not a multiple of num_segments = {num_segments}")
+    x = x.reshape(nt // num_segments, num_segments, c, h, w)
+    fold = c // shift_div
+    out = torch.zeros_like(x)
+    out[:, :-1, :fold] = x[:, 1:, :fold]                    # from the future
+    out[:, 1:, fold:2 * fold] = x[:, :-1, fold:2 * fold]    # from the past
+    out[:, :, 2 * fold:] = x[:, :, 2 * fold:]
+    return out.reshape(nt, c, h, w)
+
+
+class TemporalShift(nn.Module):
+    """Shift, then run ``net`` (MMAction2's wrapper: the wrapped module is ``net``)."""
+
+    def __init__(self, net: nn.Module, num_segments: int = 3, shift_div: int = 8):
+        super().__init__()
+        self.net = net
+        self.num_segments = num_segments
+        self.shift_div = shift_div
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(temporal_shift(x, self.num_segments, self.shift_div))
+
+
+class TemporalPool(nn.Module):
+    """Halve the frames with a temporal max pool (3, stride 2, pad 1), then run ``net``."""
+
+    def __init__(self, net: nn.Module, num_segments: int):
+        super().__init__()
+        self.net = net
+        self.num_segments = num_segments
+        self.max_pool3d = nn.MaxPool3d(kernel_size=(3, 1, 1), stride=(2, 1, 1), padding=(1, 0, 0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nt, c, h, w = x.shape
+        t = self.num_segments
+        x = x.reshape(nt // t, t, c, h, w).transpose(1, 2)
+        x = self.max_pool3d(x).transpose(1, 2)
+        return self.net(x.reshape(-1, c, h, w))
