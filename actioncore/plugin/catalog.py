@@ -7,6 +7,9 @@ plugins really register, so it cannot drift.
 from __future__ import annotations
 
 IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "actioncore-cmr": ("plugins/backbones/cmr", {
+        "backbone": ("resnet_cmr",),
+    }),
     "actioncore-datasets": ("plugins/datasets/lists", {
         "dataset": ("cmr_list", "rawframe_list", "video_list"),
     }),

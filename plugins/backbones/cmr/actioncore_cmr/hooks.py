@@ -1,0 +1,11 @@
+from collections.abc import Mapping
+
+import actioncore
+from actioncore.hookspecs import Factory
+
+from .resnet_cmr import ResNetCMR
+
+
+@actioncore.hookimpl
+def actioncore_backbones() -> Mapping[str, Factory]:
+    return {"resnet_cmr": ResNetCMR}
