@@ -7,5 +7,6 @@ or an overridden ``actioncore_plugin_modules`` fixture. While the test runs it i
 process-wide host, so ``actioncore.build`` and ``load_config`` see exactly that plugin.
 """
 from .contract import assert_component_contract
+from .training import fixed_batch_losses
 
-__all__ = ["assert_component_contract"]
+__all__ = ["assert_component_contract", "fixed_batch_losses"]

@@ -1,10 +1,10 @@
 """The full-size example configs: MMAction2's parameter counts, and tiny versions that train."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 import actioncore
 from actioncore import load_config
+from actioncore.testing import fixed_batch_losses
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_recognition.hooks",
                                           "actioncore_datasets.hooks")
@@ -62,16 +62,8 @@ def test_tiny_version_trains(actioncore_host, examples, name):
     model.eval()
     with torch.no_grad():
         assert model(inputs).shape == (3, 3)
-    model.train()
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01,
                                 momentum=0.9)
-    losses = []
-    for _ in range(5):
-        torch.manual_seed(1)  # the same dropout masks each step
-        loss = F.cross_entropy(model(inputs), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
-        optimizer.step()
-        losses.append(loss.item())
+    losses = fixed_batch_losses(model, inputs, labels, optimizer=optimizer, reseed=1)
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
     assert losses[-1] < losses[0], losses

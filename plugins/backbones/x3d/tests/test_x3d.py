@@ -7,7 +7,7 @@ from torch import nn
 import actioncore
 from actioncore import load_config
 from actioncore.convert import convert_state, load_into
-from actioncore.testing import assert_component_contract
+from actioncore.testing import assert_component_contract, fixed_batch_losses
 from actioncore_x3d import X3D, X3DHead
 from actioncore_x3d.x3d import BlockX3D, round_width
 
@@ -54,17 +54,9 @@ def test_tiny_example_trains(actioncore_host):
     model = actioncore.build_model(load_config(EXAMPLE, TINY).model)
     model.eval()
     assert model(torch.randn(2, 3, 3, 4, 32, 32)).shape == (2, 5)  # 3 views averaged
-    model.train()
     inputs = torch.randn(4, 1, 3, 4, 32, 32)  # [B, V, C, T, H, W]
     labels = torch.tensor([0, 1, 2, 3])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(5):
-        loss = nn.functional.cross_entropy(model(inputs), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = fixed_batch_losses(model, inputs, labels, optimizer=torch.optim.AdamW(model.parameters(), lr=1e-2))
     assert losses[-1] < losses[0]
     assert model.backbone.conv1_t.conv.weight.grad is not None
 
