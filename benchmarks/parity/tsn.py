@@ -3,7 +3,7 @@
 A measuring stick run by hand, never by CI (MMAction2 is not a dependency). With the peers
 installed by ``shared/peers/setup.sh``:
 
-    PYTHONPATH=/tmp/peers python plugins/backbones/resnet/parity/check_mmaction2.py
+    PYTHONPATH=/tmp/peers python benchmarks/parity/tsn.py
 
 It builds MMAction2's recognizer from its own config file
 (``tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py``, without the ImageNet
