@@ -19,31 +19,23 @@ from .pathway import InflateStyle, ResNet3dPathway, load_backbone_weights
 
 
 @attrs.frozen
-class SlowPathway:
-    """Parameters of the slow pathway (MMAction2's ``slow_pathway`` dict, ``type='resnet3d'``).
-
-    Defaults are MMAction2's: ResNet-50, 1x7x7 stem, temporal kernels only in stages 3 and 4
-    (``inflate``), lateral connections from the fast pathway with a 5x1x1 fusion kernel.
-    """
+class _Pathway:
+    """What both pathways take (MMAction2's ``slow_pathway`` / ``fast_pathway`` dicts, ``type='resnet3d'``)."""
 
     depth: int = 50
     stage_blocks: tuple[int, ...] | None = None
     """Residual blocks per stage; None takes the depth's (3, 4, 6, 3 for 50)."""
     in_channels: int = 3
     num_stages: int = 4
-    base_channels: int = 64
     spatial_strides: tuple[int, ...] = (1, 2, 2, 2)
     temporal_strides: tuple[int, ...] = (1, 1, 1, 1)
     dilations: tuple[int, ...] = (1, 1, 1, 1)
-    conv1_kernel: tuple[int, int, int] = (1, 7, 7)
     conv1_stride_s: int = 2
     conv1_stride_t: int = 1
     pool1_stride_s: int = 2
     pool1_stride_t: int = 1
     style: Literal["pytorch", "caffe"] = "pytorch"
-    inflate: tuple[int, ...] = (0, 0, 1, 1)
     inflate_style: InflateStyle = "3x1x1"
-    lateral: bool = True
     lateral_norm: bool = False
     """BatchNorm and ReLU after each lateral convolution."""
     fusion_kernel: int = 5
@@ -56,35 +48,25 @@ class SlowPathway:
 
 
 @attrs.frozen
-class FastPathway:
-    """Parameters of the fast pathway (MMAction2's ``fast_pathway`` dict): ResNet-50 with 8 base
-    channels (1/``channel_ratio`` of the slow one), a 5x7x7 stem, temporal kernels everywhere."""
+class SlowPathway(_Pathway):
+    """The slow pathway, with MMAction2's defaults: ResNet-50, 1x7x7 stem, temporal kernels only
+    in stages 3 and 4 (``inflate``), lateral connections from the fast pathway (5x1x1 fusion)."""
 
-    depth: int = 50
-    stage_blocks: tuple[int, ...] | None = None
-    in_channels: int = 3
-    num_stages: int = 4
+    base_channels: int = 64
+    conv1_kernel: tuple[int, int, int] = (1, 7, 7)
+    inflate: tuple[int, ...] = (0, 0, 1, 1)
+    lateral: bool = True
+
+
+@attrs.frozen
+class FastPathway(_Pathway):
+    """The fast pathway (MMAction2's ``fast_pathway`` dict): ResNet-50 with 8 base channels
+    (1/``channel_ratio`` of the slow one), a 5x7x7 stem, temporal kernels everywhere."""
+
     base_channels: int = 8
-    spatial_strides: tuple[int, ...] = (1, 2, 2, 2)
-    temporal_strides: tuple[int, ...] = (1, 1, 1, 1)
-    dilations: tuple[int, ...] = (1, 1, 1, 1)
     conv1_kernel: tuple[int, int, int] = (5, 7, 7)
-    conv1_stride_s: int = 2
-    conv1_stride_t: int = 1
-    pool1_stride_s: int = 2
-    pool1_stride_t: int = 1
-    style: Literal["pytorch", "caffe"] = "pytorch"
     inflate: tuple[int, ...] = (1, 1, 1, 1)
-    inflate_style: InflateStyle = "3x1x1"
     lateral: bool = False
-    lateral_norm: bool = False
-    fusion_kernel: int = 5
-    lateral_infl: int = 2
-    lateral_activate: tuple[int, ...] = (1, 1, 1, 1)
-    frozen_stages: int = -1
-    norm_eval: bool = False
-    with_cp: bool = False
-    zero_init_residual: bool = True
 
 
 class ResNet3dSlowFast(nn.Module):
