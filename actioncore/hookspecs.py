@@ -135,6 +135,21 @@ def actioncore_metrics() -> Mapping[str, Factory]:
     """
 
 
+@hookspec
+def actioncore_converters() -> Mapping[str, Factory]:
+    """Register data converters: one-time imports of other toolboxes' annotation files.
+
+    Who implements this: dataset and task plugins whose formats MMAction2 ships as pickles
+    (pose annotation lists, AVA person proposals) or in other unsafe or slow layouts.
+
+    :returns: ``{name: factory}``; run as ``actioncore data convert NAME IN OUT``. The factory
+        is called as ``factory(source: Path, target: Path, *, trust_pickle: bool)`` and returns
+        a JSON-able report of what it wrote. It loads a pickle only through
+        :func:`actioncore.data.pickles.load_trusted_pickle`, which refuses unless
+        ``trust_pickle`` is true, and raises :class:`~actioncore.errors.DataError` on bad input.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Lifecycle hooks: called by task loops, in rank 0 and every other rank alike; an
 # implementation that writes files should check ``run.is_main_process``.
@@ -219,6 +234,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "decoder": "actioncore_decoders",
     "task": "actioncore_tasks",
     "metric": "actioncore_metrics",
+    "converter": "actioncore_converters",
 }
 """Component kind -> the registration hook that provides it."""
 

@@ -29,6 +29,7 @@ Transform = Annotated[Any, ComponentOf("transform")]
 Decoder = Annotated[Any, ComponentOf("decoder")]
 Task = Annotated[Any, ComponentOf("task")]
 Metric = Annotated[Any, ComponentOf("metric")]
+Converter = Annotated[Any, ComponentOf("converter")]
 
 
 def component_kind(annotation: Any) -> str | None:

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="embedded data sets and data checks")
     data_sub = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
     p = data_sub.add_parser("synth", help="generate an embedded data set")
-    p.add_argument("kind", help="recognition or rawframes")
+    p.add_argument("kind", help="recognition, rawframes, skeleton, localization or detection")
     p.add_argument("--out", required=True, help="folder to write (new, empty, or an earlier synthetic set)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", default=None, help="tiny (tests) or default")
@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     _add_json(p)
     p.set_defaults(handler="data_check")
+    p = data_sub.add_parser("convert", help="import another toolbox's annotation file into a safe format")
+    p.add_argument("format", metavar="NAME", help="a registered converter (actioncore components converter)")
+    _add_convert_arguments(p)
+    p = data_sub.add_parser("convert-pose", help="MMAction2 pose pickle -> safe pose records (convert pose)")
+    _add_convert_arguments(p)
+    p.set_defaults(format="pose")
 
     bench = sub.add_parser("bench", help="throughput in clips/s")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="COMMAND", required=True)
@@ -130,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="plugin_new")
     return parser
+
+
+def _add_convert_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="IN")
+    p.add_argument("target", metavar="OUT")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="allow loading IN if it is a pickle (it can run code: only for files you trust)")
+    _add_json(p)
+    p.set_defaults(handler="data_convert")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

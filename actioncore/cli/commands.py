@@ -130,6 +130,20 @@ def data_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def data_convert(args: argparse.Namespace) -> int:
+    from ..plugin.host import current_host
+
+    converter = current_host().registry.get("converter", args.format).factory
+    report = converter(Path(args.source), Path(args.target), trust_pickle=args.trust_pickle)
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"converted {args.source} -> {args.target} ({args.format})")
+        for key, value in dict(report).items():
+            print(f"  {key}: {value}")
+    return 0
+
+
 def data_check(args: argparse.Namespace) -> int:
     from ..data.check import check_splits
     from ..plugin.host import current_host
