@@ -2,48 +2,65 @@
 
     ../shared/peers/setup.sh /tmp/peers
     PYTHONPATH=/tmp/peers .venv/bin/python benchmarks/models_vs_mmaction2.py [--models tsn_r50 ...]
-        [--batch 1] [--rounds 3] [--channels-last] [--json]
+        [--batch 1] [--rounds 4] [--threads N] [--json]
 
 For each model both toolboxes build the default config's network (random weights, no
-pretrained files), get the same input (the shape our train pipeline makes, batch ``--batch``)
-and are timed in alternating rounds: a training step (forward, cross-entropy, backward) and an
-inference forward. The ratio is our time over theirs: at most 1.0 means we are no slower.
-MMAction2 is imported here only; never from the package or CI tests.
+pretrained files) and get the same input: the shape our train pipeline makes (batch
+``--batch``). A training step (forward,
+cross-entropy, backward) and an inference forward are timed for our default model, for ours
+with convolution weights in channels-last layout (``runtime.channels_last``), and for
+MMAction2's, interleaved step by step so that a busy machine slows all three alike; each
+figure is the median over ``--rounds``. The ratio is our time over theirs: at most 1.0 means
+we are no slower. MMAction2 is imported here only; never from the package or CI tests.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch import nn
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mmaction2_peer import REPO, build_mmaction2  # noqa: E402
 
 MODELS = {
-    # name: (our example, MMAction2 config relative to its configs/recognition)
-    "tsn_r50": ("examples/recognition/tsn_r50_1x1x3_100e_kinetics400_rgb.toml",
+    # name: (our example under examples/recognition, MMAction2 config under configs/recognition)
+    "tsn_r50": ("tsn_r50_1x1x3_100e_kinetics400_rgb.toml",
                 "tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py"),
+    "tsm_r50": ("tsm_r50_1x1x8_50e_kinetics400_rgb.toml",
+                "tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py"),
+    "tanet_r50": ("tanet_r50_dense_1x1x8_100e_kinetics400_rgb.toml",
+                  "tanet/tanet_imagenet-pretrained-r50_8xb8-dense-1x1x8-100e_kinetics400-rgb.py"),
+    "trn_r50": ("trn_r50_1x1x8_50e_sthv2_rgb.toml",
+                "trn/trn_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb.py"),
+    "i3d_r50": ("i3d_r50_32x2x1_100e_kinetics400_rgb.toml",
+                "i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py"),
+    "slowonly_r50": ("slowonly_r50_4x16x1_256e_kinetics400_rgb.toml",
+                     "slowonly/slowonly_r50_8xb16-4x16x1-256e_kinetics400-rgb.py"),
+    "r2plus1d_r34": ("r2plus1d_r34_8x8x1_180e_kinetics400_rgb.toml",
+                     "r2plus1d/r2plus1d_r34_8xb8-8x8x1-180e_kinetics400-rgb.py"),
+    "ircsn_r152": ("ircsn_r152_32x2x1_58e_kinetics400_rgb.toml",
+                   "csn/ircsn_ig65m-pretrained-r152_8xb12-32x2x1-58e_kinetics400-rgb.py"),
+    "c3d": ("c3d_sports1m_16x1x1_45e_ucf101_rgb.toml",
+            "c3d/c3d_sports1m-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py"),
+    "slowfast_r50": ("slowfast_r50_4x16x1_256e_kinetics400_rgb.toml",
+                     "slowfast/slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb.py"),
+    "x3d_m": ("x3d_m_16x5x1_facebook_kinetics400_rgb.toml",
+              "x3d/x3d_m_16x5x1_facebook-kinetics400-rgb.py"),
+    "timesformer_divst": ("timesformer_divST_8x32x1_15e_kinetics400_rgb.toml",
+                          "timesformer/timesformer_divST_8xb8-8x32x1-15e_kinetics400-rgb.py"),
 }
-
-
-def mmaction2_model(config: str) -> torch.nn.Module:
-    import mmaction
-    from mmaction.registry import MODELS as REGISTRY
-    from mmaction.utils import register_all_modules
-    from mmengine import Config
-
-    register_all_modules()
-    root = Path(mmaction.__file__).parent / ".mim" / "configs" / "recognition"
-    cfg = Config.fromfile(str(root / config))
-    backbone = cfg.model.get("backbone", {})
-    if "pretrained" in backbone:
-        backbone["pretrained"] = None
-    model = REGISTRY.build(cfg.model)
-    return model
+NOT_ON_CPU = {
+    # MMAction2's TIN calls mmcv.ops.tin_shift, a CUDA kernel with no CPU build.
+    "tin_r50": "MMAction2's TIN needs mmcv.ops.tin_shift (CUDA only); ours runs on CPU",
+}
 
 
 def our_model_and_input(example: str, batch: int):
@@ -52,28 +69,27 @@ def our_model_and_input(example: str, batch: int):
     from actioncore.engine.profile import example_batch, first_split
     from actioncore.plugin.host import current_host
 
-    experiment = load_config(REPO / example)
+    experiment = load_config(REPO / "examples" / "recognition" / example)
     adapter = _task(experiment, "adapter").adapter(experiment)
-    registry = current_host().registry
-    data = example_batch(experiment, registry, split=first_split(experiment, "train"), batch_size=batch)
-    inputs = adapter.prepare_inputs(data, torch.device("cpu"))
-    return adapter.build_model(experiment), inputs
+    data = example_batch(experiment, current_host().registry,
+                         split=first_split(experiment, "train"), batch_size=batch)
+    return adapter.build_model(experiment), adapter.prepare_inputs(data, torch.device("cpu"))
 
 
-def timed(step, repeats: int) -> float:
-    step()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    return (time.perf_counter() - start) / repeats
+def channels_last(model: nn.Module) -> nn.Module:
+    from actioncore.engine.profile import _channels_last
+
+    model = copy.deepcopy(model)
+    _channels_last(model)
+    return model
 
 
-def steps(model: torch.nn.Module, inputs: torch.Tensor, forward):
+def steps(model: nn.Module, inputs: torch.Tensor, forward: Callable[[torch.Tensor], torch.Tensor]):
     labels = torch.zeros(inputs.shape[0], dtype=torch.int64)
 
     def train() -> None:
         model.train()
-        loss = torch.nn.functional.cross_entropy(forward(inputs), labels)
+        loss = nn.functional.cross_entropy(forward(inputs), labels)
         loss.backward()
         model.zero_grad(set_to_none=True)
 
@@ -82,51 +98,66 @@ def steps(model: torch.nn.Module, inputs: torch.Tensor, forward):
         with torch.no_grad():
             forward(inputs)
 
-    return train, infer
+    return {"train": train, "infer": infer}
+
+
+def seconds(step: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
+def compare(name: str, args: argparse.Namespace) -> dict:
+    example, config = MODELS[name]
+    ours, inputs = our_model_and_input(example, args.batch)
+    ours_cl = channels_last(ours)
+    theirs = build_mmaction2(f"recognition/{config}")
+    contenders = {
+        "ours": steps(ours, inputs, ours),
+        "ours_channels_last": steps(ours_cl, inputs, ours_cl),
+        "mmaction2": steps(theirs, inputs, lambda x: theirs.extract_feat(x, stage="head")[0]),
+    }
+    times: dict[str, dict[str, list[float]]] = {c: {"train": [], "infer": []} for c in contenders}
+    for mode in ("train", "infer"):
+        for c in contenders:  # warm-up: first-call allocations and oneDNN primitive creation
+            contenders[c][mode]()
+        for _ in range(args.rounds):
+            for c in contenders:
+                times[c][mode].append(seconds(contenders[c][mode]))
+    result: dict = {"input_shape": list(inputs.shape)}
+    for mode in ("train", "infer"):
+        med = {c: statistics.median(times[c][mode]) for c in contenders}
+        result[f"{mode}_s"] = med
+        result[f"{mode}_ratio"] = med["ours"] / med["mmaction2"]
+        result[f"{mode}_ratio_channels_last"] = med["ours_channels_last"] / med["mmaction2"]
+    return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=list(MODELS))
+    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = {}
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    results: dict = {"threads": torch.get_num_threads(), "models": {}, "not_comparable": NOT_ON_CPU}
     for name in args.models:
-        example, config = MODELS[name]
-        ours, inputs = our_model_and_input(example, args.batch)
-        theirs = mmaction2_model(config)
-        if args.channels_last:
-            for p in ours.parameters():
-                if p.dim() in (4, 5):
-                    p.data = p.data.contiguous(memory_format=torch.channels_last if p.dim() == 4 else torch.channels_last_3d)
-        our_train, our_infer = steps(ours, inputs, ours)
-        their_train, their_infer = steps(theirs, inputs, lambda x: theirs.extract_feat(x, stage="head")[0])
-        times = {k: [] for k in ("ours_train", "theirs_train", "ours_infer", "theirs_infer")}
-        for _ in range(args.rounds):
-            times["ours_train"].append(timed(our_train, args.repeats))
-            times["theirs_train"].append(timed(their_train, args.repeats))
-            times["ours_infer"].append(timed(our_infer, args.repeats))
-            times["theirs_infer"].append(timed(their_infer, args.repeats))
-        med = {k: statistics.median(v) for k, v in times.items()}
-        results[name] = {
-            "input_shape": list(inputs.shape),
-            "train_s": {"ours": med["ours_train"], "mmaction2": med["theirs_train"],
-                        "ratio": med["ours_train"] / med["theirs_train"]},
-            "infer_s": {"ours": med["ours_infer"], "mmaction2": med["theirs_infer"],
-                        "ratio": med["ours_infer"] / med["theirs_infer"]},
-        }
+        torch.manual_seed(0)
+        r = results["models"][name] = compare(name, args)
         if not args.json:
-            r = results[name]
-            print(f"{name:12s} {str(r['input_shape']):24s} train {r['train_s']['ours']:.3f}s vs "
-                  f"{r['train_s']['mmaction2']:.3f}s (x{r['train_s']['ratio']:.2f})  infer "
-                  f"{r['infer_s']['ours']:.3f}s vs {r['infer_s']['mmaction2']:.3f}s (x{r['infer_s']['ratio']:.2f})",
-                  flush=True)
+            print(f"{name:18s} {str(r['input_shape']):26s} train {r['train_s']['ours']:.3f}s "
+                  f"(channels-last {r['train_s']['ours_channels_last']:.3f}s) vs {r['train_s']['mmaction2']:.3f}s "
+                  f"x{r['train_ratio']:.2f}/x{r['train_ratio_channels_last']:.2f}   infer {r['infer_s']['ours']:.3f}s "
+                  f"({r['infer_s']['ours_channels_last']:.3f}s) vs {r['infer_s']['mmaction2']:.3f}s "
+                  f"x{r['infer_ratio']:.2f}/x{r['infer_ratio_channels_last']:.2f}", flush=True)
     if args.json:
         json.dump(results, sys.stdout, indent=2)
+    else:
+        for name, why in NOT_ON_CPU.items():
+            print(f"{name:18s} not comparable: {why}")
     return 0
 
 

@@ -194,5 +194,8 @@ def test_integer_keyed_tables_read_string_keys(host):
 
     conv = make_converter(host.registry)
     assert conv.structure({"86": 87, "87": 86}, dict[int, int]) == {86: 87, 87: 86}
-    with pytest.raises(Exception, match="expected int, got 'left'"):
+    with pytest.raises(Exception) as info:
         conv.structure({"left": 1}, dict[int, int])
+    from actioncore.config.converter import iter_errors
+
+    assert list(iter_errors(info.value)) == [(("left",), "expected int, got 'left'")]

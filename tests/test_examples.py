@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ EXAMPLES = sorted(p for p in (REPO / "examples").rglob("*.toml"))
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p.relative_to(REPO)))
 def test_every_example_resolves(path, capsys):
     assert main(["config", str(path)]) == 0
-    assert "[model" in capsys.readouterr().out
+    resolved = tomllib.loads(capsys.readouterr().out)
+    assert resolved["task"]["type"]  # a model may be absent: BSN's proposal-generation step has none
 
 
 def test_tsn_r50_has_mmaction2_parameter_count(capsys):

@@ -156,10 +156,18 @@ def make_converter(registry: ComponentRegistry) -> cattrs.Converter:
             raise ValueProblem(f"expected a table ({type_name(t)}), got {describe(value)}")
         key_type, value_type = (get_args(t) + (Any, Any))[:2]
         out = {}
+        errors: list[Exception] = []
         for key, item in value.items():
             if key_type is int and isinstance(key, str) and key.lstrip("-").isdigit():
                 key = int(key)  # TOML keys are strings; dict[int, ...] tables write them as "86"
-            out[conv.structure(key, key_type)] = conv.structure(item, value_type)
+            try:
+                out[conv.structure(key, key_type)] = conv.structure(item, value_type)
+            except Exception as exc:  # keep the key in the error's path: optim.custom_keys.<key>.x
+                exc.__notes__ = [*getattr(exc, "__notes__", []),
+                                 AttributeValidationNote(f"Structuring table @ key {key}", str(key), value_type)]
+                errors.append(exc)
+        if errors:
+            raise ClassValidationError(f"invalid {type_name(t)} table", errors, dict)
         return out
 
     conv.register_structure_hook_func(

@@ -42,6 +42,14 @@ class DataSection:
 
 
 @attrs.define
+class ParamRule:
+    """Multipliers for the parameters one ``[optim.custom_keys]`` entry names."""
+
+    lr_mult: float = 1.0
+    decay_mult: float = 1.0
+
+
+@attrs.define
 class OptimSection:
     type: Literal["sgd", "adam", "adamw"] = "sgd"
     lr: float = 0.01
@@ -55,6 +63,12 @@ class OptimSection:
     norm_decay_mult: float = 1.0
     """Weight-decay multiplier for normalisation layers' parameters (0 turns it off)."""
     bias_decay_mult: float = 1.0
+    bias_lr_mult: float = 1.0
+    """Learning-rate multiplier for biases outside normalisation layers (TSN/TSM recipes use 2)."""
+    custom_keys: dict[str, ParamRule] = attrs.Factory(dict)
+    """Parameters whose name contains a key take that key's multipliers instead of the rules
+    above; the longest matching key wins (MMAction2's ``paramwise_cfg.custom_keys``). Example:
+    ``[optim.custom_keys."backbone.pos_embed"] decay_mult = 0.0``."""
     grad_clip: float | None = None
     """Clip the global gradient norm to this value."""
     accumulate: int = 1

@@ -132,6 +132,30 @@ class Resize:
 
 
 @attrs.frozen(kw_only=True)
+class RandomRescale:
+    """Resize so that the short side is an integer drawn uniformly from ``scale_range``
+    (both ends included), keeping the aspect ratio: MMAction2 ``RandomRescale``."""
+
+    needs_pixels: ClassVar[bool] = False
+    scale_range: tuple[int, int]
+    interpolation: Interpolation = "bilinear"
+    antialias: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        low, high = self.scale_range
+        if not 0 < low < high:
+            raise ValueError(f"random_rescale scale_range {self.scale_range}: need 0 < low < high")
+
+    def __call__(self, sample: VideoSample) -> VideoSample:
+        short_side = int(sample.rng.integers(self.scale_range[0], self.scale_range[1], endpoint=True))
+        resize = Resize(scale=(-1, short_side), interpolation=self.interpolation, antialias=self.antialias)
+        geometry = _pending(sample, "random_rescale")
+        sample.geometry = geometry.resize(*resize.output_size(*geometry.size),
+                                          interpolation=self.interpolation, antialias=self.antialias)
+        return sample
+
+
+@attrs.frozen(kw_only=True)
 class RandomCrop:
     """Square crop of ``size`` at a uniformly drawn position.
 
@@ -569,6 +593,7 @@ def collate(samples: Sequence[VideoSample]) -> dict[str, Any]:
 
 TRANSFORMS: dict[str, type] = {
     "resize": Resize,
+    "random_rescale": RandomRescale,
     "random_crop": RandomCrop,
     "random_resized_crop": RandomResizedCrop,
     "multi_scale_crop": MultiScaleCrop,

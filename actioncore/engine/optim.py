@@ -14,22 +14,31 @@ _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.module
 def param_groups(model: nn.Module, cfg: OptimSection, head: str = "head") -> list[dict]:
     """Parameters grouped by (learning-rate multiplier, weight-decay multiplier).
 
-    Parameters under the submodule ``head`` get ``head_lr_mult``; those of normalisation layers
-    get ``norm_decay_mult`` and other biases ``bias_decay_mult`` on the weight decay.
+    A parameter whose name contains one of ``custom_keys`` takes that key's multipliers (the
+    longest key, then the first in alphabetical order, as MMAction2 picks). Otherwise parameters
+    under the submodule ``head`` get ``head_lr_mult``; those of normalisation layers get
+    ``norm_decay_mult``, other biases ``bias_lr_mult`` and ``bias_decay_mult``.
     """
     norm_params = {id(p) for m in model.modules() if isinstance(m, _NORMS) for p in m.parameters(recurse=False)}
+    keys = sorted(cfg.custom_keys, key=lambda k: (-len(k), k))
     groups: dict[tuple[float, float], list[nn.Parameter]] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
         bare = name.removeprefix("module.")
-        lr_mult = cfg.head_lr_mult if bare == head or bare.startswith(head + ".") else 1.0
-        if id(param) in norm_params:
-            decay_mult = cfg.norm_decay_mult
-        elif bare.endswith("bias"):
-            decay_mult = cfg.bias_decay_mult
+        key = next((k for k in keys if k in bare), None)
+        if key is not None:
+            rule = cfg.custom_keys[key]
+            lr_mult, decay_mult = rule.lr_mult, rule.decay_mult
         else:
-            decay_mult = 1.0
+            lr_mult = cfg.head_lr_mult if bare == head or bare.startswith(head + ".") else 1.0
+            if id(param) in norm_params:
+                decay_mult = cfg.norm_decay_mult
+            elif bare.endswith("bias"):
+                lr_mult *= cfg.bias_lr_mult
+                decay_mult = cfg.bias_decay_mult
+            else:
+                decay_mult = 1.0
         groups.setdefault((lr_mult, decay_mult), []).append(param)
     return [{"params": params, "lr": cfg.lr * lr_mult, "initial_lr": cfg.lr * lr_mult,
              "lr_mult": lr_mult, "weight_decay": cfg.weight_decay * decay_mult}

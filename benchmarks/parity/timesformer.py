@@ -23,14 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
-import actioncore
-from actioncore.convert import convert_state, load_into, mmaction2_weights
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mmaction2_peer import build_mmaction2, convert_into, count  # noqa: E402
+from mmaction2_peer import build_ours as peer_build_ours  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "recognition" / "timesformer_divST_8x32x1_15e_kinetics400_rgb.toml"
@@ -41,28 +41,15 @@ CONFIGS = {
 }
 
 
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+def build_theirs(attention_type: str, img_size: int | None = None, frames: int | None = None, *,
+                 initialise: bool = True) -> nn.Module:
+    def shrink(config) -> None:
+        if img_size is not None:
+            config.backbone.img_size = img_size
+        if frames is not None:
+            config.backbone.num_frames = frames
 
-
-def mmaction2_config(attention_type: str, img_size: int | None = None, frames: int | None = None):
-    import mmaction
-    from mmengine import Config
-
-    path = Path(mmaction.__file__).parent / ".mim" / "configs" / "recognition" / "timesformer"
-    config = Config.fromfile(str(path / CONFIGS[attention_type]))
-    config.model.backbone.pretrained = None
-    if img_size is not None:
-        config.model.backbone.img_size = img_size
-    if frames is not None:
-        config.model.backbone.num_frames = frames
-    return config.model
-
-
-def build_theirs(attention_type: str, **shrink) -> nn.Module:
-    from mmaction.registry import MODELS
-
-    return MODELS.build(mmaction2_config(attention_type, **shrink))
+    return build_mmaction2(f"recognition/timesformer/{CONFIGS[attention_type]}", shrink, initialise=initialise)
 
 
 def build_ours(attention_type: str, img_size: int | None = None, frames: int | None = None) -> nn.Module:
@@ -71,7 +58,7 @@ def build_ours(attention_type: str, img_size: int | None = None, frames: int | N
         overrides.append(f"model.backbone.img_size={img_size}")
     if frames is not None:
         overrides.append(f"model.backbone.num_frames={frames}")
-    return actioncore.build_model(actioncore.load_config(EXAMPLE, overrides).model)
+    return peer_build_ours(EXAMPLE, overrides)
 
 
 @torch.no_grad()
@@ -94,26 +81,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from mmaction.utils import register_all_modules
-
-    register_all_modules()
     torch.manual_seed(args.seed)
     summary: dict[str, dict] = {}
     ok = True
     for attention_type in CONFIGS:
         with torch.device("meta"):
-            theirs_full, ours_full = build_theirs(attention_type), build_ours(attention_type)
+            theirs_full = build_theirs(attention_type, initialise=False)
+            ours_full = build_ours(attention_type)
         result = {"mmaction2_parameters": count(theirs_full),
                   "actioncore_parameters": count(ours_full)}
         del theirs_full, ours_full
         shrink = {"img_size": args.img_size, "frames": args.frames}
         theirs, ours = build_theirs(attention_type, **shrink), build_ours(attention_type, **shrink)
         randomise(theirs, args.seed)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "mmaction2.pth"
-            torch.save({"state_dict": theirs.state_dict(), "meta": {}}, path)
-            state = convert_state(ours, mmaction2_weights(path))
-        load_into(ours, state, path)
+        convert_into(ours, theirs)
         theirs.eval()
         ours.eval()
         x = torch.randn(args.videos, 1, 3, args.frames, args.img_size, args.img_size)

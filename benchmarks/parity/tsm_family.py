@@ -18,7 +18,6 @@ differences (not for TIN: MMAction2's TemporalInterlace allocates a float32 outp
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import types
 import warnings
@@ -28,7 +27,9 @@ import numpy as np
 import torch
 from torch import nn
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mmaction2_peer import build_mmaction2, build_ours, convert_into, count  # noqa: E402
+
 MODELS = {  # name: (MMAction2 config, our example)
     "tsm": ("recognition/tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py",
             "tsm_r50_1x1x8_50e_kinetics400_rgb.toml"),
@@ -71,23 +72,6 @@ def install_tin_shift() -> None:
     sys.modules["mmcv.ops"] = ops
 
 
-def mmaction2_model(config: str) -> nn.Module:
-    import mmaction
-    from mmengine.config import Config
-    from mmaction.registry import MODELS as MM
-    from mmaction.utils import register_all_modules
-
-    register_all_modules()
-    cfg = Config.fromfile(str(Path(mmaction.__file__).parent / ".mim" / "configs" / config))
-    backbone = cfg.model.backbone
-    backbone.pretrained = None
-    if backbone.type in ("ResNetTSM", "ResNetTIN"):
-        backbone.pretrained2d = False
-    model = MM.build(cfg.model)
-    model.init_weights()
-    return model
-
-
 def randomise(model: nn.Module, calibration: torch.Tensor, seed: int = 0) -> None:
     """Random BatchNorm affine parameters, then statistics measured on ``calibration`` clips.
 
@@ -113,29 +97,16 @@ def randomise(model: nn.Module, calibration: torch.Tensor, seed: int = 0) -> Non
         head.fc_cls.bias.copy_(torch.randn(head.fc_cls.bias.shape, generator=gen) * 0.1)
 
 
-def ours(example: str, overrides: list[str]) -> nn.Module:
-    import actioncore
-
-    path = ROOT / "examples" / "recognition" / example
-    return actioncore.build_model(actioncore.load_config(path, overrides).model)
-
-
 def compare(name: str, size: int, batch: int, dtype: torch.dtype = torch.float32) -> dict:
-    from actioncore.convert import convert_state, load_into
-
     config, example, *overrides = MODELS[name]
     torch.manual_seed(0)
-    theirs = mmaction2_model(config)
+    theirs = build_mmaction2(config)
     segments = theirs.cls_head.num_segments
     x = torch.randn(batch, segments, 3, size, size, generator=torch.Generator().manual_seed(1))
     np.random.seed(0)
     randomise(theirs, torch.randn(batch, segments, 3, size, size, generator=torch.Generator().manual_seed(2)))
-    buffer = io.BytesIO()
-    torch.save(theirs.state_dict(), buffer)          # a checkpoint, as MMAction2 would write it
-    buffer.seek(0)
-    state = torch.load(buffer, weights_only=True)
-    model = ours(example, overrides[0] if overrides else [])
-    load_into(model, convert_state(model, state), f"{name} (MMAction2 state dict)")
+    model = build_ours(f"recognition/{example}", overrides[0] if overrides else [])
+    converted = convert_into(model, theirs)
     theirs.eval().to(dtype)
     model.eval().to(dtype)
     x = x.to(dtype)
@@ -150,9 +121,9 @@ def compare(name: str, size: int, batch: int, dtype: torch.dtype = torch.float32
         mm_probs = theirs.extract_feat(x, stage="head")[0].softmax(-1)
     return {
         "model": name,
-        "mmaction2_parameters": sum(p.numel() for p in theirs.parameters()),
-        "our_parameters": sum(p.numel() for p in model.parameters()),
-        "keys": len(state),
+        "mmaction2_parameters": count(theirs),
+        "our_parameters": count(model),
+        "keys": converted,
         "score_scale": mm_scores.abs().max().item(),
         "max_abs_diff_scores": (mm_scores - our_scores).abs().max().item(),
         "max_abs_diff_probs": (mm_probs - our_probs).abs().max().item(),

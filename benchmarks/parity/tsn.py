@@ -30,6 +30,9 @@ from torch import nn
 
 from actioncore_tsn import ResNet, TSNHead, convert_mmaction2
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mmaction2_peer import build_mmaction2 as peer_build_mmaction2, count  # noqa: E402
+
 CONFIG = "recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py"
 
 
@@ -44,17 +47,7 @@ class Recognizer(nn.Module):
 
 
 def build_mmaction2() -> nn.Module:
-    import mmaction
-    from mmaction.registry import MODELS
-    from mmaction.utils import register_all_modules
-    from mmengine import Config
-
-    register_all_modules()
-    config = Config.fromfile(str(Path(mmaction.__file__).parent / ".mim" / "configs" / CONFIG))
-    config.model.backbone.pretrained = None
-    model = MODELS.build(config.model)
-    model.init_weights()
-    return model
+    return peer_build_mmaction2(CONFIG)
 
 
 @torch.no_grad()
@@ -106,10 +99,6 @@ def torchvision_load_differences(tmp: Path) -> list[str]:
     if set(their_state) != set(our_state):
         return sorted(set(their_state) ^ set(our_state))
     return [k for k in our_state if not torch.equal(our_state[k], their_state[k])]
-
-
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ from actioncore.data.pipeline import Pipeline, materialize
 from actioncore.data.sample import VideoSample
 from actioncore.data.transforms import (
     TRANSFORMS, CenterCrop, ColorJitter, Flip, FormatShape, MultiScaleCrop, Normalize, RandomCrop,
-    RandomResizedCrop, Resize, TenCrop, ThreeCrop, collate, normalize_on_device,
+    RandomRescale, RandomResizedCrop, Resize, TenCrop, ThreeCrop, collate, normalize_on_device,
 )
 from actioncore.errors import ConfigError, DataError
 
@@ -80,6 +80,18 @@ def test_resize_follows_mmaction2_rescale_rule(hw, scale, keep_ratio, expected):
 def test_resize_rejects_bad_scale(kwargs):
     with pytest.raises(ValueError):
         Resize(**kwargs)
+
+
+def test_random_rescale_draws_every_short_side_in_range_and_keeps_the_ratio():
+    sides = set()
+    for seed in range(60):
+        out = Pipeline([RandomRescale(scale_range=(20, 23))])(make(coord_frames(1, 48, 64), seed)).frames
+        height, width = out.shape[1:3]
+        assert width == int(64 * height / 48 + 0.5)
+        sides.add(height)
+    assert sides == {20, 21, 22, 23}
+    with pytest.raises(ValueError, match="scale_range"):
+        RandomRescale(scale_range=(32, 32))
 
 
 def test_center_crop_takes_the_middle_pixels():

@@ -32,6 +32,44 @@ def test_head_lr_multiplier_and_decay_multipliers():
     assert groups[((2,),)] == (1.0, 0.5e-4)
 
 
+def test_tsm_recipe_bias_lr_and_custom_keys_for_the_classifier():
+    # TSM's fc_lr5 recipe: biases 2x lr and no decay, norms no decay, the classifier's weight 5x
+    # and its bias 10x without decay; a custom key overrides every other rule.
+    from actioncore.config.experiment import ParamRule
+
+    cfg = OptimSection(lr=0.1, weight_decay=1e-4, norm_decay_mult=0.0, bias_decay_mult=0.0, bias_lr_mult=2.0,
+                       custom_keys={"head.weight": ParamRule(lr_mult=5.0),
+                                    "head.bias": ParamRule(lr_mult=10.0, decay_mult=0.0)})
+    groups = groups_by_shape(build_optimizer(Net(), cfg))
+    assert groups[((4, 3, 3, 3),)] == (0.1, 1e-4)
+    assert groups[((4,),)] == (0.2, 0.0)  # conv bias
+    assert groups[((4,), (4,))] == (0.1, 0.0)  # batch-norm weight and bias: not "biases" here
+    assert groups[((2, 4),)] == (0.5, 1e-4)
+    assert groups[((2,),)] == pytest.approx((1.0, 0.0))
+
+
+def test_longest_custom_key_wins():
+    from actioncore.config.experiment import ParamRule
+
+    cfg = OptimSection(lr=1.0, weight_decay=1.0, custom_keys={
+        "backbone": ParamRule(lr_mult=0.1), "backbone.1": ParamRule(decay_mult=0.0)})
+    groups = groups_by_shape(build_optimizer(Net(), cfg))
+    assert groups[((4, 3, 3, 3), (4,))] == pytest.approx((0.1, 1.0))  # backbone.0 weight and bias
+    assert groups[((4,), (4,))] == (1.0, 0.0)  # backbone.1: the longer key, its lr_mult default
+
+
+def test_custom_keys_load_from_toml(tmp_path):
+    from actioncore.config import load_config
+
+    path = tmp_path / "exp.toml"
+    path.write_text('[task]\ntype = "recognition"\n[optim.custom_keys."backbone.pos_embed"]\ndecay_mult = 0.0\n')
+    rule = load_config(path).optim.custom_keys["backbone.pos_embed"]
+    assert (rule.lr_mult, rule.decay_mult) == (1.0, 0.0)
+    path.write_text('[task]\ntype = "recognition"\n[optim.custom_keys.cls_token]\ndecay = 0.0\n')
+    with pytest.raises(Exception, match=r"optim\.custom_keys\.cls_token.*decay"):
+        load_config(path)
+
+
 def test_adam_and_adamw_take_betas_and_eps():
     opt = build_optimizer(Net(), OptimSection(type="adamw", lr=1e-3, betas=(0.8, 0.9), eps=1e-6))
     assert isinstance(opt, torch.optim.AdamW) and opt.defaults["betas"] == (0.8, 0.9) and opt.defaults["eps"] == 1e-6

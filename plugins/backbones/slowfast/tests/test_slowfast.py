@@ -36,7 +36,7 @@ def tiny_backbone() -> ResNet3dSlowFast:
 
 
 # (a) MMAction2 1.2.0's slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb, counted on its own
-# modules by benchmarks/parity/slowfast_x3d.py
+# modules by benchmarks/parity/recognizers3d.py
 def test_full_size_parameter_count_is_mmaction2s(actioncore_host):
     with torch.device("meta"):
         model = actioncore.build_model(load_config(EXAMPLE).model)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -18,11 +19,11 @@ def temporal_shift(x: torch.Tensor, num_segments: int, shift_div: int = 8) -> to
         raise ValueError(f"temporal shift: {nt} frames are not a multiple of num_segments = {num_segments}")
     x = x.reshape(nt // num_segments, num_segments, c, h, w)
     fold = c // shift_div
-    out = torch.zeros_like(x)
-    out[:, :-1, :fold] = x[:, 1:, :fold]                    # from the future
-    out[:, 1:, fold:2 * fold] = x[:, :-1, fold:2 * fold]    # from the past
-    out[:, :, 2 * fold:] = x[:, :, 2 * fold:]
-    return out.reshape(nt, c, h, w)
+    # one pass over the output (pad the two shifted folds, concatenate): cheaper forward and
+    # backward than filling a zero tensor slice by slice
+    future = F.pad(x[:, 1:, :fold], (0, 0, 0, 0, 0, 0, 0, 1))
+    past = F.pad(x[:, :-1, fold:2 * fold], (0, 0, 0, 0, 0, 0, 1, 0))
+    return torch.cat([future, past, x[:, :, 2 * fold:]], dim=2).reshape(nt, c, h, w)
 
 
 class TemporalShift(nn.Module):

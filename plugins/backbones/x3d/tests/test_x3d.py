@@ -27,7 +27,7 @@ def count(module: nn.Module) -> int:
 
 
 # (a) MMAction2 1.2.0's x3d_m_16x5x1_facebook-kinetics400-rgb, counted on its own modules by
-# benchmarks/parity/slowfast_x3d.py
+# benchmarks/parity/recognizers3d.py
 def test_full_size_parameter_count_is_mmaction2s(actioncore_host):
     with torch.device("meta"):
         model = actioncore.build_model(load_config(EXAMPLE).model)

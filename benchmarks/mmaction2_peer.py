@@ -1,0 +1,108 @@
+"""What every hand-run comparison with MMAction2 1.2.0 needs: its models, ours, random weights.
+
+Imported by the scripts in ``benchmarks/`` and ``benchmarks/parity/`` only, which run with the
+peers on the path (``PYTHONPATH=/tmp/peers``, made by ``../shared/peers/setup.sh``); the package
+and the tests never import MMAction2.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def mmaction2_config(relative: str) -> Any:
+    """The ``model`` section of an MMAction2 config (path under its ``configs/``), runnable here.
+
+    Pretrained weights are switched off (no downloads; the weights are random anyway) and
+    SyncBN becomes BN3d with the same eps, so that the model runs in one CPU process.
+    """
+    import mmaction
+    from mmengine import Config
+
+    path = Path(mmaction.__file__).parent / ".mim" / "configs" / relative
+    model = Config.fromfile(str(path)).model
+    backbone = model.get("backbone")
+    if backbone is not None:
+        if "pretrained" in backbone:
+            backbone.pretrained = None
+        if "pretrained2d" in backbone or backbone.type in ("ResNetTSM", "ResNetTIN"):
+            backbone.pretrained2d = False
+        if (backbone.get("norm_cfg") or {}).get("type") == "SyncBN":
+            backbone.norm_cfg.type = "BN3d"
+    return model
+
+
+def build_mmaction2(relative: str, edit: Callable[[Any], None] | None = None, *,
+                    initialise: bool = True) -> nn.Module:
+    """MMAction2's model for a config, initialised as MMAction2 initialises it (``initialise=False``
+    leaves constructor values, e.g. for counting parameters on the meta device)."""
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+
+    register_all_modules()
+    config = mmaction2_config(relative)
+    if edit is not None:
+        edit(config)
+    with contextlib.redirect_stdout(io.StringIO()):  # mmengine logs every initialised tensor
+        model = MODELS.build(config)
+        if initialise:
+            model.init_weights()
+    return model
+
+
+def build_ours(example: str | Path, overrides: Sequence[str] = ()) -> nn.Module:
+    """Our model for an example experiment (path relative to ``examples/`` or absolute)."""
+    import actioncore
+
+    path = Path(example) if Path(example).is_absolute() else REPO / "examples" / example
+    return actioncore.build_model(actioncore.load_config(path, list(overrides)).model)
+
+
+def count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+@torch.no_grad()
+def randomise(model: nn.Module, seed: int) -> None:
+    """Fan-in scaled convolutions and linears, BatchNorms with non-trivial statistics.
+
+    Zero-initialised residual BatchNorms and classifier weights would hide conversion mistakes;
+    these values keep activations at a sane scale through deep networks.
+    """
+    g = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):
+            fan_in = module.weight[0].numel()
+            module.weight.copy_(torch.randn(module.weight.shape, generator=g) * math.sqrt(1.0 / fan_in))
+            if module.bias is not None:
+                module.bias.copy_(0.1 * torch.randn(module.bias.shape, generator=g))
+        elif isinstance(module, nn.modules.batchnorm._BatchNorm) and module.affine:
+            module.weight.copy_(0.5 + 0.5 * torch.rand(module.weight.shape, generator=g))
+            module.bias.copy_(0.1 * torch.randn(module.bias.shape, generator=g))
+            if module.running_mean is not None:
+                module.running_mean.copy_(0.1 * torch.randn(module.running_mean.shape, generator=g))
+                module.running_var.copy_(0.5 + torch.rand(module.running_var.shape, generator=g))
+
+
+def convert_into(ours: nn.Module, theirs: nn.Module) -> int:
+    """Save MMAction2's weights as its checkpoints hold them, convert and load them strictly
+    into ``ours`` through the code path of ``actioncore convert mmaction2``; returns the number
+    of tensors converted."""
+    from actioncore.convert import convert_state, load_into, mmaction2_weights
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mmaction2.pth"
+        torch.save({"state_dict": theirs.state_dict(), "meta": {}}, path)
+        converted = convert_state(ours, mmaction2_weights(path))
+    load_into(ours, converted, path)  # strict: every key and shape
+    return len(converted)
