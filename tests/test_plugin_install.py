@@ -18,7 +18,10 @@ import pytest
 from actioncore.plugin.catalog import IN_REPO_PLUGINS
 
 REPO = Path(__file__).resolve().parents[1]
-SINGLE = ["actioncore-toy3d", "actioncore-slowfast"]
+SINGLE = {  # distribution: the in-repo distributions it depends on, installed with it
+    "actioncore-toy3d": (),
+    "actioncore-slowfast": ("actioncore-resnet3d",),  # its pathways are built from resnet3d's blocks
+}
 
 
 def _kernel_only_venv(root: Path) -> Path:
@@ -47,17 +50,20 @@ def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("distribution", SINGLE)
 def test_installing_one_plugin_alone_shows_exactly_its_components(distribution, tmp_path):
     folder, provided = IN_REPO_PLUGINS[distribution]
+    dependencies = SINGLE[distribution]
     python = _kernel_only_venv(tmp_path)
     before = json.loads(_run(python, "-m", "actioncore", "components", "--json", cwd=tmp_path).stdout)
     assert {c["distribution"] for entries in before.values() for c in entries} == {"actioncore"}
     installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-                                "--no-deps", "--no-build-isolation", "--no-index", str(REPO / folder)],
+                                "--no-deps", "--no-build-isolation", "--no-index", str(REPO / folder),
+                                *(str(REPO / IN_REPO_PLUGINS[d][0]) for d in dependencies)],
                                capture_output=True, text=True, timeout=600)
     assert installed.returncode == 0, installed.stderr
     after = json.loads(_run(python, "-m", "actioncore", "components", "--json", cwd=tmp_path).stdout)
     mine = {kind: sorted(c["name"] for c in entries if c["distribution"] == distribution) for kind, entries in after.items()}
     assert {k: v for k, v in mine.items() if v} == {k: sorted(v) for k, v in provided.items()}
-    assert {c["distribution"] for entries in after.values() for c in entries} == {"actioncore", distribution}
+    assert {c["distribution"] for entries in after.values() for c in entries} == {"actioncore", distribution,
+                                                                                  *dependencies}
 
     kind, names = next(iter(provided.items()))
     experiment = tmp_path / "exp.toml"

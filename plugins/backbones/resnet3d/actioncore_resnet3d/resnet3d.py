@@ -112,6 +112,32 @@ class Bottleneck3d(_Block):
         return self.conv3.bn
 
 
+def make_res_layer(block: type[_Block], inplanes: int, planes: int, inflate: Sequence[int], *,
+                   spatial_stride: int = 1, temporal_stride: int = 1, dilation: int = 1,
+                   style: Literal["pytorch", "caffe"] = "pytorch", inflate_style: str = "3x1x1",
+                   norm_cfg: NormCfg = NormCfg(), conv_layer: ConvFactory = conv3d,
+                   with_cp: bool = False, **block_kwargs) -> nn.Sequential:
+    """One stage of ``len(inflate)`` blocks (``inflate[j]``: block j has a temporal kernel); the
+    first block strides, and projects the shortcut when the shape changes."""
+    out_channels = planes * block.expansion
+    downsample = None
+    if spatial_stride != 1 or inplanes != out_channels:
+        downsample = ConvModule(inplanes, out_channels, 1,
+                                stride=(temporal_stride, spatial_stride, spatial_stride),
+                                norm_cfg=norm_cfg, act=False, conv_layer=conv_layer)
+    blocks = []
+    for j, inflated in enumerate(inflate):
+        first = j == 0
+        blocks.append(block(
+            inplanes if first else out_channels, planes,
+            spatial_stride=spatial_stride if first else 1,
+            temporal_stride=temporal_stride if first else 1, dilation=dilation,
+            downsample=downsample if first else None, style=style, inflate=inflated == 1,
+            inflate_style=inflate_style, norm_cfg=norm_cfg, conv_layer=conv_layer,
+            with_cp=with_cp, **block_kwargs))
+    return nn.Sequential(*blocks)
+
+
 class ResNet3d(nn.Module):
     """MMAction2's ResNet3d: clips ``[N, C, T, H, W]`` to features ``[N, 2048, T', H/32, W/32]``.
 
@@ -247,24 +273,13 @@ class ResNet3d(nn.Module):
             if len(per_block) != num_blocks:
                 raise ValueError(f"{name} inflate of stage {i + 1} {per_block} needs one value per "
                                  f"block ({num_blocks})")
-            downsample = None
-            if spatial_strides[i] != 1 or inplanes != planes * block.expansion:
-                downsample = ConvModule(
-                    inplanes, planes * block.expansion, 1,
-                    stride=(temporal_strides[i], spatial_strides[i], spatial_strides[i]),
-                    norm_cfg=norm_cfg, act=False, conv_layer=conv_layer)
-            blocks = []
-            for j in range(num_blocks):
-                first = j == 0
-                blocks.append(block(
-                    inplanes if first else planes * block.expansion, planes,
-                    spatial_stride=spatial_strides[i] if first else 1,
-                    temporal_stride=temporal_strides[i] if first else 1,
-                    dilation=dilations[i], downsample=downsample if first else None, style=style,
-                    inflate=per_block[j] == 1, inflate_style=inflate_style, norm_cfg=norm_cfg,
-                    conv_layer=conv_layer, with_cp=with_cp, **self.block_kwargs()))
+            layer = make_res_layer(
+                block, inplanes, planes, per_block, spatial_stride=spatial_strides[i],
+                temporal_stride=temporal_strides[i], dilation=dilations[i], style=style,
+                inflate_style=inflate_style, norm_cfg=norm_cfg, conv_layer=conv_layer,
+                with_cp=with_cp, **self.block_kwargs())
             inplanes = planes * block.expansion
-            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
+            self.add_module(f"layer{i + 1}", layer)
             self.res_layers.append(f"layer{i + 1}")
         self.feat_dim = inplanes
         self.out_channels = inplanes
