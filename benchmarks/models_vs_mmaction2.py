@@ -77,11 +77,9 @@ def our_model_and_input(example: str, batch: int):
 
 
 def channels_last(model: nn.Module) -> nn.Module:
-    from actioncore.engine.profile import _channels_last
+    from actioncore.engine.layout import to_channels_last
 
-    model = copy.deepcopy(model)
-    _channels_last(model)
-    return model
+    return to_channels_last(copy.deepcopy(model))
 
 
 def steps(model: nn.Module, inputs: torch.Tensor, forward: Callable[[torch.Tensor], torch.Tensor]):

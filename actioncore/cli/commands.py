@@ -210,7 +210,8 @@ def bench_model(args: argparse.Namespace) -> int:
     experiment = _load(args)
     result = bench(experiment, _adapter(experiment), current_host().registry,
                    device=resolve_device(experiment.runtime.device), iterations=args.iterations,
-                   channels_last=args.channels_last, compile=args.compile)
+                   channels_last=args.channels_last or experiment.runtime.channels_last,
+                   compile=args.compile)
     if args.json:
         _print_json(result)
     else:

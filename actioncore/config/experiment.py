@@ -109,6 +109,9 @@ class RuntimeSection:
     best_metric: str | None = None
     load_from: str | None = None
     sync_bn: bool = False
+    channels_last: bool = False
+    """Convolution weights (and so activations) in channels-last layout: faster convolutions on
+    CPU and GPU for most CNNs (see ``benchmarks/models_vs_mmaction2.py``); same numbers."""
 
     @device.validator
     def _check_device(self, _: attrs.Attribute, value: str) -> None:

@@ -13,6 +13,7 @@ from ..data.loader import collate
 from ..data.probe import probe, split_pipeline
 from ..errors import ConfigError
 from ..plugin.registry import ComponentRegistry
+from .layout import to_channels_last
 from .trainer import TaskAdapter
 
 
@@ -44,14 +45,6 @@ def model_info(experiment: Experiment, adapter: TaskAdapter, registry: Component
             "flops": int(counter.get_total_flops()), "input_shape": list(inputs.shape), "split": split}
 
 
-def _channels_last(model: nn.Module) -> None:
-    """Convolution weights in channels-last layout (2D and 3D); inputs follow the weights."""
-    for param in model.parameters():
-        if param.dim() in (4, 5):
-            fmt = torch.channels_last if param.dim() == 4 else torch.channels_last_3d
-            param.data = param.data.contiguous(memory_format=fmt)
-
-
 def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: ComponentRegistry, *,
                 device: torch.device, iterations: int = 5, channels_last: bool = False,
                 compile: bool = False) -> dict[str, Any]:
@@ -60,7 +53,7 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
     batch = example_batch(experiment, registry, split=first_split(experiment, "train"), batch_size=batch_size)
     model: nn.Module = adapter.build_model(experiment).to(device)
     if channels_last:
-        _channels_last(model)
+        to_channels_last(model)
     runner = torch.compile(model) if compile else model
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
 

@@ -30,6 +30,7 @@ from ..lifecycle import RunState
 from ..plugin.host import PluginHost, current_host
 from ..runlog import LOGGER_NAME, run_log
 from . import checkpoint as ckpt
+from .layout import to_channels_last
 from .distributed import Placement, all_gather_objects, barrier, broadcast_object, setup_placement, teardown
 from .optim import LRSchedule, build_optimizer
 
@@ -121,7 +122,8 @@ class Trainer:
         model = self.adapter.build_model(self.exp)
         if self.exp.runtime.sync_bn and placement.distributed:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        return model.to(placement.device)
+        model = model.to(placement.device)
+        return to_channels_last(model) if self.exp.runtime.channels_last else model
 
     # -- training ------------------------------------------------------------------------------
 

@@ -194,3 +194,6 @@ def test_amp_bf16_on_cpu_trains_and_bench_model_reports_rates(experiment_file, t
     channels_last = json.loads(actioncore("bench", "model", str(exp), "--iterations", "1", "--channels-last",
                                           "--json").stdout)
     assert channels_last["channels_last"] is True and channels_last["train_clips_per_s"] > 0
+    from_config = json.loads(actioncore("bench", "model", str(exp), "--iterations", "1", "--set",
+                                        "runtime.channels_last=true", "--json").stdout)
+    assert from_config["channels_last"] is True
