@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .convert import convert_parts
 from .types import Backbone, Head, Neck
 
 
@@ -19,6 +20,10 @@ class Sequential(nn.Module):
         self.backbone = backbone
         self.neck = neck
         self.head = head
+
+    def from_mmaction2(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """MMAction2 weights renamed for this model, each part's own conversion included."""
+        return convert_parts(self, state)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         features = self.backbone(inputs)

@@ -49,3 +49,19 @@ def test_pickled_code_is_refused(tmp_path, capsys):
     torch.save({"state_dict": {"x": torch.zeros(1)}, "hook": pytest.approx}, tmp_path / "evil.pth")
     assert main(["convert", "mmaction2", str(tmp_path / "evil.pth"), str(tmp_path / "o.pth"), "--config", str(QUICKSTART)]) == 2
     assert "evil.pth: cannot read as a weights-only checkpoint" in capsys.readouterr().err
+
+
+def test_default_composition_runs_each_parts_own_conversion():
+    from torch import nn
+
+    from actioncore.compose import Sequential
+    from actioncore.convert import convert_state
+
+    class Renaming(nn.Linear):
+        @staticmethod
+        def from_mmaction2(state):  # a part whose MMAction2 names differ from ours
+            return {k.replace("w", "weight"): v for k, v in state.items()}
+
+    model = Sequential(backbone=Renaming(2, 2, bias=False), head=nn.Linear(2, 1))
+    state = {"backbone.w": torch.ones(2, 2), "cls_head.weight": torch.zeros(1, 2), "cls_head.bias": torch.zeros(1)}
+    assert sorted(convert_state(model, state)) == ["backbone.weight", "head.bias", "head.weight"]
