@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import logging
 import math
+import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +51,11 @@ def build_mmaction2(relative: str, edit: Callable[[Any], None] | None = None, *,
     leaves constructor values, e.g. for counting parameters on the meta device)."""
     from mmaction.registry import MODELS
     from mmaction.utils import register_all_modules
+    from mmengine.logging import MMLogger
 
     register_all_modules()
+    # init_weights logs every tensor, through a handler made before any stdout redirection
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     config = mmaction2_config(relative)
     if edit is not None:
         edit(config)
@@ -106,3 +112,17 @@ def convert_into(ours: nn.Module, theirs: nn.Module) -> int:
         converted = convert_state(ours, mmaction2_weights(path))
     load_into(ours, converted, path)  # strict: every key and shape
     return len(converted)
+
+
+def report(names: Iterable[str], check: Callable[[str], dict], passed: Callable[[dict], bool]) -> int:
+    """Run ``check`` for each name, print each result as it comes (stderr) and then a JSON
+    summary (stdout); the exit status is 0 when ``passed`` holds for every result."""
+    summary: dict[str, dict] = {}
+    ok = True
+    for name in names:
+        result = check(name)
+        ok &= passed(result)
+        summary[name] = result
+        print(name, json.dumps(result), file=sys.stderr, flush=True)
+    print(json.dumps({"ok": ok, **summary}, indent=2))
+    return 0 if ok else 1

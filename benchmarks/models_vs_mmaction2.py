@@ -2,11 +2,11 @@
 
     ../shared/peers/setup.sh /tmp/peers
     PYTHONPATH=/tmp/peers .venv/bin/python benchmarks/models_vs_mmaction2.py [--models tsn_r50 ...]
-        [--batch 1] [--rounds 4] [--threads N] [--json]
+        [--batch 1] [--rounds 4] [--size N] [--threads N] [--json]
 
 For each model both toolboxes build the default config's network (random weights, no
 pretrained files) and get the same input: the shape our train pipeline makes (batch
-``--batch``). A training step (forward,
+``--batch``; ``--size`` sets another spatial side, to time the big 3D models in less time). A training step (forward,
 cross-entropy, backward) and an inference forward are timed for our default model, for ours
 with convolution weights in channels-last layout (``runtime.channels_last``), and for
 MMAction2's, interleaved step by step so that a busy machine slows all three alike; each
@@ -57,23 +57,34 @@ MODELS = {
     "timesformer_divst": ("timesformer_divST_8x32x1_15e_kinetics400_rgb.toml",
                           "timesformer/timesformer_divST_8xb8-8x32x1-15e_kinetics400-rgb.py"),
 }
+FIXED_EMBEDDING = {MODELS["timesformer_divst"][0]}
+"""Examples whose networks fix the input side (position embeddings): ``--size`` rebuilds them."""
+RESIZABLE = {example for example, _ in MODELS.values()} - {MODELS["c3d"][0]}
+"""C3D's classifier is sized for its 112 x 112 input, already small."""
 NOT_ON_CPU = {
     # MMAction2's TIN calls mmcv.ops.tin_shift, a CUDA kernel with no CPU build.
     "tin_r50": "MMAction2's TIN needs mmcv.ops.tin_shift (CUDA only); ours runs on CPU",
 }
 
 
-def our_model_and_input(example: str, batch: int):
+def our_model_and_input(example: str, batch: int, side: int | None):
     from actioncore.api import _task
     from actioncore.config import load_config
     from actioncore.engine.profile import example_batch, first_split
     from actioncore.plugin.host import current_host
 
-    experiment = load_config(REPO / "examples" / "recognition" / example)
+    sized = side is not None and example in RESIZABLE
+    overrides = [f"model.backbone.img_size={side}"] if sized and example in FIXED_EMBEDDING else []
+    experiment = load_config(REPO / "examples" / "recognition" / example, overrides)
     adapter = _task(experiment, "adapter").adapter(experiment)
     data = example_batch(experiment, current_host().registry,
                          split=first_split(experiment, "train"), batch_size=batch)
-    return adapter.build_model(experiment), adapter.prepare_inputs(data, torch.device("cpu"))
+    inputs = adapter.prepare_inputs(data, torch.device("cpu"))
+    if inputs.dim() == 6:  # [N, views, C, T, H, W]: one view (a test-only example has 30)
+        inputs = inputs[:, :1]
+    if sized:  # the timing does not depend on pixel values
+        inputs = torch.randn(*inputs.shape[:-2], side, side)
+    return adapter.build_model(experiment), inputs
 
 
 def channels_last(model: nn.Module) -> nn.Module:
@@ -107,9 +118,14 @@ def seconds(step: Callable[[], None]) -> float:
 
 def compare(name: str, args: argparse.Namespace) -> dict:
     example, config = MODELS[name]
-    ours, inputs = our_model_and_input(example, args.batch)
+    ours, inputs = our_model_and_input(example, args.batch, args.size)
     ours_cl = channels_last(ours)
-    theirs = build_mmaction2(f"recognition/{config}")
+
+    def shrink(cfg) -> None:
+        if args.size is not None and example in FIXED_EMBEDDING:
+            cfg.backbone.img_size = args.size
+
+    theirs = build_mmaction2(f"recognition/{config}", shrink)
     contenders = {
         "ours": steps(ours, inputs, ours),
         "ours_channels_last": steps(ours_cl, inputs, ours_cl),
@@ -136,12 +152,15 @@ def main() -> int:
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--size", type=int, default=None,
+                        help="spatial side of the input instead of the config's crop (C3D keeps 112)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    results: dict = {"threads": torch.get_num_threads(), "models": {}, "not_comparable": NOT_ON_CPU}
+    results: dict = {"threads": torch.get_num_threads(), "size": args.size, "models": {},
+                     "not_comparable": NOT_ON_CPU}
     for name in args.models:
         torch.manual_seed(0)
         r = results["models"][name] = compare(name, args)

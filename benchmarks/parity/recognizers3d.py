@@ -22,14 +22,13 @@ Prints a JSON summary; exits 1 if a count differs or a logit difference exceeds 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmaction2_peer import build_mmaction2, build_ours, convert_into, count, randomise  # noqa: E402
+from mmaction2_peer import build_mmaction2, build_ours, convert_into, count, randomise, report  # noqa: E402
 
 MODELS = {  # name: (MMAction2 config under configs/recognition, our example, frames, fixed side)
     "i3d_r50_32x2x1": ("i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py",
@@ -88,17 +87,9 @@ def main() -> int:
     parser.add_argument("--only", choices=sorted(MODELS))
     args = parser.parse_args()
     torch.manual_seed(args.seed)
-    summary: dict[str, dict] = {}
-    ok = True
-    for name in [args.only] if args.only else MODELS:
-        result = check(name, args)
-        ok &= result["mmaction2_parameters"] == result["actioncore_parameters"]
-        ok &= result["logits_max_abs_diff"] < args.atol
-        summary[name] = result
-        print(name, json.dumps(result), file=sys.stderr, flush=True)
-    print(json.dumps({"ok": ok, **summary}, indent=2))
-    return 0 if ok else 1
-
+    return report([args.only] if args.only else MODELS, lambda name: check(name, args),
+                  lambda r: r["mmaction2_parameters"] == r["actioncore_parameters"]
+                  and r["logits_max_abs_diff"] < args.atol)
 
 if __name__ == "__main__":
     sys.exit(main())
