@@ -1,0 +1,11 @@
+from collections.abc import Mapping
+
+import actioncore
+from actioncore.hookspecs import Factory
+
+from .bmn import BMN
+
+
+@actioncore.hookimpl
+def actioncore_models() -> Mapping[str, Factory]:
+    return {"bmn": BMN}

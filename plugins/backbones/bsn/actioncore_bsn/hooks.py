@@ -1,0 +1,34 @@
+from collections.abc import Mapping
+
+import actioncore
+from actioncore.hookspecs import Factory
+
+from .pem import PEM
+from .pgm_task import ProposalGenerationTask
+from .proposal_data import LoadBSNProposals, ProposalDataset, ProposalDecoder
+from .tem import TEM
+
+
+@actioncore.hookimpl
+def actioncore_models() -> Mapping[str, Factory]:
+    return {"bsn_tem": TEM, "bsn_pem": PEM}
+
+
+@actioncore.hookimpl
+def actioncore_tasks() -> Mapping[str, Factory]:
+    return {"bsn_pgm": ProposalGenerationTask}
+
+
+@actioncore.hookimpl
+def actioncore_datasets() -> Mapping[str, Factory]:
+    return {"bsn_proposals": ProposalDataset}
+
+
+@actioncore.hookimpl
+def actioncore_decoders() -> Mapping[str, Factory]:
+    return {"bsn_proposals": ProposalDecoder}
+
+
+@actioncore.hookimpl
+def actioncore_transforms() -> Mapping[str, Factory]:
+    return {"load_bsn_proposals": LoadBSNProposals}

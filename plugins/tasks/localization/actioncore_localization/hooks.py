@@ -1,0 +1,34 @@
+from collections.abc import Mapping
+
+import actioncore
+from actioncore.hookspecs import Factory
+
+from .dataset import ActivityNetDataset
+from .features import LoadLocalizationFeature, LocalizationFeatureDecoder
+from .metrics import METRICS
+from .task import LocalizationTask
+
+
+@actioncore.hookimpl
+def actioncore_tasks() -> Mapping[str, Factory]:
+    return {"localization": LocalizationTask}
+
+
+@actioncore.hookimpl
+def actioncore_datasets() -> Mapping[str, Factory]:
+    return {"activitynet": ActivityNetDataset}
+
+
+@actioncore.hookimpl
+def actioncore_decoders() -> Mapping[str, Factory]:
+    return {"localization_features": LocalizationFeatureDecoder}
+
+
+@actioncore.hookimpl
+def actioncore_transforms() -> Mapping[str, Factory]:
+    return {"load_localization_feature": LoadLocalizationFeature}
+
+
+@actioncore.hookimpl
+def actioncore_metrics() -> Mapping[str, Factory]:
+    return dict(METRICS)
