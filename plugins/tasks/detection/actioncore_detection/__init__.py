@@ -1,0 +1,1 @@
+"""Spatio-temporal action detection: AVA data, the detection task, frame-mAP."""
