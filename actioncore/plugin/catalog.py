@@ -7,6 +7,13 @@ plugins really register, so it cannot drift.
 from __future__ import annotations
 
 IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "actioncore-bsn": ("plugins/backbones/bsn", {
+        "model": ("bsn_pem", "bsn_tem"),
+        "task": ("bsn_pgm",),
+        "dataset": ("bsn_proposals",),
+        "decoder": ("bsn_proposals",),
+        "transform": ("load_bsn_proposals",),
+    }),
     "actioncore-cmr": ("plugins/backbones/cmr", {
         "backbone": ("resnet_cmr",),
     }),
@@ -19,6 +26,13 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "metric": ("mean_average_precision", "mean_class_accuracy", "mmit_mean_average_precision",
                    "top_k_accuracy"),
     }),
+    "actioncore-detection": ("plugins/tasks/detection", {
+        "task": ("detection",),
+        "dataset": ("ava",),
+        "transform": ("sample_ava_frames",),
+        "metric": ("ava_frame_map",),
+        "converter": ("ava_proposals",),
+    }),
     "actioncore-tsn": ("plugins/backbones/resnet", {
         "backbone": ("resnet",),
         "head": ("tsn",),
@@ -27,9 +41,32 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "backbone": ("c3d", "resnet2plus1d", "resnet3d", "resnet3d_csn"),
         "head": ("i3d",),
     }),
+    "actioncore-stgcn": ("plugins/backbones/stgcn", {
+        "backbone": ("aagcn", "stgcn"),
+        "head": ("gcn",),
+    }),
+    "actioncore-pose": ("plugins/datasets/pose", {
+        "dataset": ("pose_records",),
+        "decoder": ("pose_records",),
+        "converter": ("pose",),
+        "transform": ("format_gcn_input", "format_heatmap", "gen_ske_feat", "generate_pose_target",
+                      "pose_center_crop", "pose_compact", "pose_decode", "pose_flip", "pose_random_resized_crop",
+                      "pose_resize", "pre_normalize_2d", "pre_normalize_3d", "uniform_sample_frames"),
+    }),
+    "actioncore-skeleton": ("plugins/tasks/skeleton", {
+        "task": ("skeleton",),
+        "model": ("recognizer_gcn",),
+    }),
+    "actioncore-posec3d": ("plugins/backbones/posec3d", {
+        "backbone": ("posec3d_slowonly",),
+    }),
     "actioncore-slowfast": ("plugins/backbones/slowfast", {
         "backbone": ("resnet3d_slowfast",),
         "head": ("slowfast",),
+    }),
+    "actioncore-ava-detector": ("plugins/backbones/ava_detector", {
+        "model": ("ava_detector",),
+        "head": ("acrn", "ava_bbox", "fbo"),
     }),
     "actioncore-x3d": ("plugins/backbones/x3d", {
         "backbone": ("x3d",),
@@ -42,6 +79,16 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "actioncore-tsm": ("plugins/backbones/tsm", {
         "backbone": ("resnet_tin", "resnet_tsm", "tanet"),
         "head": ("trn", "tsm"),
+    }),
+    "actioncore-localization": ("plugins/tasks/localization", {
+        "task": ("localization",),
+        "dataset": ("activitynet",),
+        "decoder": ("localization_features",),
+        "transform": ("load_localization_feature",),
+        "metric": ("AR@AN",),
+    }),
+    "actioncore-bmn": ("plugins/backbones/bmn", {
+        "model": ("bmn",),
     }),
     "actioncore-toy3d": ("plugins/backbones/toy3d", {
         "backbone": ("toy3d",),

@@ -14,13 +14,19 @@ from typing import Any
 from actioncore.errors import DataError
 
 from .base import SynthReport
+from .detection import synth_detection
+from .localization import synth_localization
 from .recognition import SIZES, Size, synth_rawframes, synth_recognition
+from .skeleton import synth_skeleton
 
 __all__ = ["KINDS", "SIZES", "Size", "SynthReport", "synth_rawframes", "synth_recognition", "synthesize"]
 
 KINDS: Mapping[str, Callable[..., SynthReport]] = MappingProxyType({
     "recognition": synth_recognition,
     "rawframes": synth_rawframes,
+    "localization": synth_localization,
+    "detection": synth_detection,
+    "skeleton": synth_skeleton,
 })
 
 

@@ -1,0 +1,5 @@
+"""Skeleton-based action recognition: the ``skeleton`` task and the ``recognizer_gcn`` model."""
+from .recognizer import RecognizerGCN
+from .task import SkeletonTask
+
+__all__ = ["RecognizerGCN", "SkeletonTask"]

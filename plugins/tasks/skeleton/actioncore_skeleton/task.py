@@ -1,0 +1,66 @@
+"""The ``skeleton`` task: action recognition from pose sequences.
+
+Training, evaluation and metrics are the recognition task's (cross-entropy; top-1/top-5 and mean
+class accuracy, MMAction2's ``AccMetric``), since a skeleton model is a classifier of clips whose
+"frames" are poses; multi-clip test averaging happens in the recognizer (``recognizer_gcn``, or
+``recognizer3d`` for PoseC3D heatmap volumes). What is skeleton-specific:
+
+- predictions (``actioncore test --out``) keep every class score, so the streams of a multi-stream
+  model (2s-AGCN's joint and bone models) can be fused afterwards (:mod:`actioncore_skeleton.fuse`);
+- ``actioncore infer`` takes pose records, ``STORE/index.json#frame_dir``, or a whole store.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from actioncore.config.converter import component_spec
+from actioncore.config.experiment import Experiment
+from actioncore.data.splits import num_classes_of
+from actioncore.errors import DataError
+from actioncore.plugin.host import current_host
+from actioncore_pose.dataset import SEPARATOR, PoseRecords
+from actioncore_recognition.task import RecognitionTask, read_class_names
+
+
+def record_references(inputs: Sequence[str]) -> list[str]:
+    """``INDEX#frame_dir`` for each input: a record reference as it is, or every record of a store."""
+    references: list[str] = []
+    for item in map(str, inputs):
+        if ".json" + SEPARATOR in item:
+            references.append(item)
+        elif Path(item).is_dir() or item.lower().endswith(".json"):
+            references += [r.source for r in PoseRecords(ann_file=item, pipeline=[]).records]
+        else:
+            raise DataError(f"{item}: not a pose record: give STORE/index.json{SEPARATOR}frame_dir, a pose "
+                            "store's index.json or its folder", path=item)
+    return references
+
+
+class SkeletonTask(RecognitionTask):
+    """Classify pose sequences; the recognition task's options (``metrics``, ``label_smoothing``,
+    ``multi_label``, ``loss_weight``, ``classes``) and behaviour, plus full-score predictions."""
+
+    def write_predictions(self, experiment: Experiment, split: str, outputs: dict[str, Any], out: Path) -> None:
+        """The recognition predictions (top 5 per sample) plus each sample's full ``scores`` row."""
+        super().write_predictions(experiment, split, outputs, out)
+        document = json.loads(out.read_text())
+        for row, scores in zip(document["samples"], outputs["scores"]):
+            row["scores"] = np.asarray(scores, dtype=float).tolist()
+        names = read_class_names(self.classes, num_classes_of(experiment))
+        if names is not None:
+            document["classes"] = names
+        out.write_text(json.dumps(document, indent=1))
+
+    def infer(self, experiment: Experiment, checkpoint: str | Path, inputs: Sequence[str], *,
+              topk: int = 5) -> list[dict[str, Any]]:
+        """Top-k classes of pose records (see :func:`record_references`) with the test pipeline."""
+        if experiment.data.decoder is None:
+            spec = component_spec(current_host().registry, "pose_records", "decoder", "data.decoder")
+            experiment = attrs.evolve(experiment, data=attrs.evolve(experiment.data, decoder=spec))
+        return super().infer(experiment, checkpoint, record_references(inputs), topk=topk)
