@@ -2,8 +2,36 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+
+def _shift(x: torch.Tensor, fold: int, *, first_from_future: bool) -> torch.Tensor:
+    """``x`` ``[N, T, C, H, W]``: channels ``[0, fold)`` read frame t+1 (t-1 when not
+    ``first_from_future``), channels ``[fold, 2 fold)`` the other way, zeros past either end."""
+    future, past = (slice(0, fold), slice(fold, 2 * fold))
+    if not first_from_future:
+        future, past = past, future
+    out = torch.empty_like(x)
+    out[:, :-1, future] = x[:, 1:, future]
+    out[:, -1, future] = 0
+    out[:, 1:, past] = x[:, :-1, past]
+    out[:, 0, past] = 0
+    out[:, :, 2 * fold:] = x[:, :, 2 * fold:]
+    return out
+
+
+class _TemporalShiftFunction(torch.autograd.Function):
+    """The shift with its adjoint as backward (the opposite shift): every element written once,
+    where slicing-based autograd would zero-fill and add a full-size gradient per slice."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, fold: int) -> torch.Tensor:
+        ctx.fold = fold
+        return _shift(x, fold, first_from_future=True)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return _shift(grad, ctx.fold, first_from_future=False), None
 
 
 def temporal_shift(x: torch.Tensor, num_segments: int, shift_div: int = 8) -> torch.Tensor:
@@ -18,12 +46,7 @@ def temporal_shift(x: torch.Tensor, num_segments: int, shift_div: int = 8) -> to
     if nt % num_segments:
         raise ValueError(f"temporal shift: {nt} frames are not a multiple of num_segments = {num_segments}")
     x = x.reshape(nt // num_segments, num_segments, c, h, w)
-    fold = c // shift_div
-    # one pass over the output (pad the two shifted folds, concatenate): cheaper forward and
-    # backward than filling a zero tensor slice by slice
-    future = F.pad(x[:, 1:, :fold], (0, 0, 0, 0, 0, 0, 0, 1))
-    past = F.pad(x[:, :-1, fold:2 * fold], (0, 0, 0, 0, 0, 0, 1, 0))
-    return torch.cat([future, past, x[:, :, 2 * fold:]], dim=2).reshape(nt, c, h, w)
+    return _TemporalShiftFunction.apply(x, c // shift_div).reshape(nt, c, h, w)
 
 
 class TemporalShift(nn.Module):
