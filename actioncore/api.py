@@ -66,7 +66,8 @@ def _task(experiment: Experiment, method: str) -> Any:
     task = instantiate(experiment.task, host.registry, "task")
     if not callable(getattr(task, method, None)):
         owner = host.registry.get("task", experiment.task.type).distribution
-        raise PluginError(f"task '{experiment.task.type}' (from {owner}) cannot {method}")
+        raise PluginError(f"task '{experiment.task.type}' (from {owner}) has no '{method}' step "
+                          "for this experiment")
     return task
 
 

@@ -35,3 +35,10 @@ def test_compose_example_runs():
                             timeout=300)
     assert result.returncode == 0, result.stderr
     assert "parameters: 11182668" in result.stdout and "(2, 12)" in result.stdout
+
+
+def test_info_on_a_model_free_step_reports_zero_parameters(capsys):
+    # BSN's proposal-generation step is a task without a model
+    assert main(["info", str(REPO / "examples/localization/bsn_pgm_tiny_synth.toml"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["parameters"], info["flops"], info["note"]) == (0, 0, "the experiment has no [model]")

@@ -192,13 +192,18 @@ def info(args: argparse.Namespace) -> int:
     from ..plugin.host import current_host
 
     experiment = _load(args)
-    result = model_info(experiment, _adapter(experiment), current_host().registry, split=args.split)
+    if experiment.model is None:  # a model-free step, e.g. BSN's proposal generation
+        result = {"parameters": 0, "trainable_parameters": 0, "flops": 0, "input_shape": [],
+                  "split": None, "note": "the experiment has no [model]"}
+    else:
+        result = model_info(experiment, _adapter(experiment), current_host().registry, split=args.split)
     if args.json:
         _print_json(result)
     else:
         print(f"parameters: {result['parameters']:,} ({result['trainable_parameters']:,} trainable)")
         print(f"FLOPs:      {result['flops'] / 1e9:.2f} G per sample (forward)")
-        print(f"input:      {result['input_shape']} ({result['split']} pipeline)")
+        print(f"input:      {result['input_shape']} ({result['split']} pipeline)" if result["split"]
+              else f"note:       {result['note']}")
     return 0
 
 
