@@ -420,7 +420,7 @@ def test_materialized_crop_does_not_share_the_decoded_clip():
 
 def test_registry_names_and_keyword_only_typed_schemas():
     assert set(TRANSFORMS) == {
-        "resize", "random_crop", "random_resized_crop", "multi_scale_crop", "center_crop",
+        "resize", "random_rescale", "random_crop", "random_resized_crop", "multi_scale_crop", "center_crop",
         "three_crop", "ten_crop", "flip", "color_jitter", "normalize", "format_shape",
     }
     for name, cls in TRANSFORMS.items():
