@@ -138,6 +138,20 @@ def make_res_layer(block: type[_Block], inplanes: int, planes: int, inflate: Seq
     return nn.Sequential(*blocks)
 
 
+def init_resnet3d_weights(module: nn.Module, zero_init_residual: bool = True) -> None:
+    """MMAction2's initialisation: Kaiming-normal (fan-out) convolutions, BatchNorm 1 and 0,
+    each block's last BatchNorm 0 with ``zero_init_residual``."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv3d):
+            kaiming_init(m)
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+            constant_init(m, 1)
+    if zero_init_residual:
+        for m in module.modules():
+            if isinstance(m, _Block):
+                constant_init(m.last_norm(), 0)
+
+
 class ResNet3d(nn.Module):
     """MMAction2's ResNet3d: clips ``[N, C, T, H, W]`` to features ``[N, 2048, T', H/32, W/32]``.
 
@@ -290,17 +304,7 @@ class ResNet3d(nn.Module):
         self._freeze()
 
     def init_weights(self, zero_init_residual: bool = True) -> None:
-        """MMAction2's initialisation: Kaiming-normal (fan-out) convolutions, BatchNorm 1 and 0,
-        each block's last BatchNorm 0 with ``zero_init_residual``."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                kaiming_init(m)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                constant_init(m, 1)
-        if zero_init_residual:
-            for m in self.modules():
-                if isinstance(m, _Block):
-                    constant_init(m.last_norm(), 0)
+        init_resnet3d_weights(self, zero_init_residual)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         x = self.conv1(x)

@@ -12,8 +12,8 @@ from typing import Literal
 
 from torch import nn
 
-from actioncore_resnet3d.layers import ConvModule, NormCfg, constant_init, kaiming_init
-from actioncore_resnet3d.resnet3d import ResNet3d, _Block, make_res_layer
+from actioncore_resnet3d.layers import ConvModule, NormCfg
+from actioncore_resnet3d.resnet3d import ResNet3d, init_resnet3d_weights, make_res_layer
 
 InflateStyle = Literal["3x1x1", "3x3x3"]
 
@@ -97,17 +97,7 @@ class ResNet3dPathway(nn.Module):
         self.train()
 
     def init_weights(self, zero_init_residual: bool = True) -> None:
-        """MMAction2's initialisation: Kaiming-normal (fan-out) convolutions, unit BatchNorms,
-        and the last BatchNorm of each residual block zeroed with ``zero_init_residual``."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                kaiming_init(m)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                constant_init(m, 1)
-        if zero_init_residual:
-            for m in self.modules():
-                if isinstance(m, _Block):
-                    constant_init(m.last_norm(), 0)
+        init_resnet3d_weights(self, zero_init_residual)
 
     def frozen_modules(self) -> list[nn.Module]:
         if self.frozen_stages < 0:
