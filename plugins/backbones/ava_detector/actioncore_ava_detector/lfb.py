@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from actioncore.errors import DataError
+from actioncore.ops import Conv3d
 from actioncore_resnet3d.layers import ConvModule, kaiming_init
 
 from .bbox_head import PoolType, spatial_pool, temporal_pool
@@ -91,8 +92,8 @@ class FBONonLocal(nn.Module):
             raise ValueError("fbo non_local needs at least one non-local layer")
         self.out_channels = latent_channels
         self.pre_activate = pre_activate
-        self.st_feat_conv = nn.Conv3d(st_feat_channels, latent_channels, kernel_size=1)
-        self.lt_feat_conv = nn.Conv3d(lt_feat_channels, latent_channels, kernel_size=1)
+        self.st_feat_conv = Conv3d(st_feat_channels, latent_channels, kernel_size=1)
+        self.lt_feat_conv = Conv3d(lt_feat_channels, latent_channels, kernel_size=1)
         kaiming_init(self.st_feat_conv)
         kaiming_init(self.lt_feat_conv)
         self.st_feat_dropout = nn.Dropout(st_feat_dropout_ratio) if st_feat_dropout_ratio > 0 else None

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from actioncore.convert import rename_mmaction2
+from actioncore.ops import Conv2d, Conv3d
 from actioncore_localization.labels import bmn_targets_batch
 from actioncore_localization.postprocess import post_process
 
@@ -67,12 +68,12 @@ class BMN(nn.Module):
         self.x_1d_p = nn.Sequential(*_grouped_conv(h1, h1, 1))
         self.bm_layer = BoundaryMatchingLayer(temporal_dim=temporal_dim, num_samples=num_samples,
                                               num_samples_per_bin=num_samples_per_bin, boundary_ratio=boundary_ratio)
-        self.x_3d_p = nn.Sequential(nn.Conv3d(h1, h3, kernel_size=(num_samples, 1, 1)), nn.ReLU(inplace=True))
+        self.x_3d_p = nn.Sequential(Conv3d(h1, h3, kernel_size=(num_samples, 1, 1)), nn.ReLU(inplace=True))
         self.x_2d_p = nn.Sequential(
-            nn.Conv2d(h3, h2, kernel_size=1), nn.ReLU(inplace=True),
-            nn.Conv2d(h2, h2, kernel_size=3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(h2, h2, kernel_size=3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(h2, 2, kernel_size=1), nn.Sigmoid())
+            Conv2d(h3, h2, kernel_size=1), nn.ReLU(inplace=True),
+            Conv2d(h2, h2, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            Conv2d(h2, h2, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            Conv2d(h2, 2, kernel_size=1), nn.Sigmoid())
         self.register_buffer("bm_mask", valid_proposals(temporal_dim))
 
     @staticmethod

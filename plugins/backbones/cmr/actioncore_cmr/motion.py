@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from actioncore.ops import Conv2d
+
 
 def _clips(x: torch.Tensor, num_segments: int) -> torch.Tensor:
     nt = x.shape[0]
@@ -86,8 +88,8 @@ class SME(nn.Module):
             raise ValueError(f"SME reduction must be positive, got {reduction}")
         hidden = max(1, channels // reduction)
         self.num_segments = num_segments
-        self.embed = nn.Conv2d(channels, hidden, 1, bias=False)
-        self.attend = nn.Conv2d(hidden + 1, 1, 3, padding=1, bias=False)
+        self.embed = Conv2d(channels, hidden, 1, bias=False)
+        self.attend = Conv2d(hidden + 1, 1, 3, padding=1, bias=False)
         if zero_init:
             nn.init.zeros_(self.attend.weight)
 

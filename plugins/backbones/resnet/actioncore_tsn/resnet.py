@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
+from actioncore.ops import Conv2d
+
 from .weights import init_resnet, load_pretrained
 
 Depth = Literal[18, 34, 50, 101, 152]
@@ -38,7 +40,7 @@ class ConvBN(nn.Sequential):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, stride: int = 1,
                  padding: int = 0, dilation: int = 1, relu: bool = True):
         layers: OrderedDict[str, nn.Module] = OrderedDict(
-            conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
+            conv=Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
                            bias=False),
             bn=nn.BatchNorm2d(out_channels),
         )

@@ -12,6 +12,8 @@ import attrs
 import torch
 from torch import nn
 
+from actioncore.ops import Conv3d
+
 
 @attrs.frozen
 class NormCfg:
@@ -39,8 +41,8 @@ ConvFactory = Callable[..., nn.Module]
 
 def conv3d(in_channels: int, out_channels: int, kernel_size, *, stride=1, padding=0,
            dilation=1, groups: int = 1, bias: bool = False) -> nn.Module:
-    """A plain ``nn.Conv3d``."""
-    return nn.Conv3d(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
+    """A plain 3D convolution (``actioncore.ops.Conv3d``: ``nn.Conv3d``, faster on CPU)."""
+    return Conv3d(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
                      dilation=dilation, groups=groups, bias=bias)
 
 

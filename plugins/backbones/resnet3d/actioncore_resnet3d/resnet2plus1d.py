@@ -8,6 +8,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from actioncore.ops import Conv3d
+
 from .layers import ConvFactory, NormCfg, constant_init, kaiming_init
 from .resnet3d import Depth, Inflate, ResNet3d, _triple
 
@@ -38,12 +40,12 @@ class Conv2plus1d(nn.Module):
         if groups != 1:
             raise ValueError("Conv2plus1d has no grouped form")
         mid = mid if mid is not None else mid_channels(in_channels, out_channels, kernel)
-        self.conv_s = nn.Conv3d(in_channels, mid, (1, kernel[1], kernel[2]),
+        self.conv_s = Conv3d(in_channels, mid, (1, kernel[1], kernel[2]),
                                 stride=(1, stride[1], stride[2]), padding=(0, padding[1], padding[2]),
                                 dilation=(1, dilation[1], dilation[2]), bias=bias)
         self.bn_s = norm_cfg.build(mid)
         self.relu = nn.ReLU(inplace=True)
-        self.conv_t = nn.Conv3d(mid, out_channels, (kernel[0], 1, 1), stride=(stride[0], 1, 1),
+        self.conv_t = Conv3d(mid, out_channels, (kernel[0], 1, 1), stride=(stride[0], 1, 1),
                                 padding=(padding[0], 0, 0), bias=bias)
         kaiming_init(self.conv_s)
         kaiming_init(self.conv_t)
@@ -102,7 +104,7 @@ class ResNet2Plus1d(ResNet3d):
         def build(in_channels: int, out_channels: int, kernel_size, **kwargs) -> nn.Module:
             kernel = _triple(kernel_size)
             if kernel == (1, 1, 1):  # torchvision's shortcut is a plain Conv3d
-                return nn.Conv3d(in_channels, out_channels, kernel, **kwargs)
+                return Conv3d(in_channels, out_channels, kernel, **kwargs)
             if kernel[1] == 7:  # torchvision's stem has 45 middle planes
                 return Conv2plus1d(in_channels, out_channels, kernel, mid=45, **kwargs)
             # a block's two convolutions share the middle planes computed for its first

@@ -12,6 +12,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from actioncore.ops import Conv2d
+
 GraphAdaptive = Literal["importance", "offset", "init", "none"]
 
 
@@ -43,7 +45,7 @@ class TemporalConv(nn.Module):
                  dilation: int = 1, with_norm: bool = True, dropout: float = 0.0):
         super().__init__()
         span = kernel_size + (kernel_size - 1) * (dilation - 1)
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=(kernel_size, 1),
+        self.conv = Conv2d(in_channels, out_channels, kernel_size=(kernel_size, 1),
                               padding=((span - 1) // 2, 0), stride=(stride, 1), dilation=(dilation, 1))
         self.bn = nn.BatchNorm2d(out_channels) if with_norm else nn.Identity()
         self.drop = nn.Dropout(dropout)
@@ -94,14 +96,14 @@ class GraphConv(nn.Module):
             else:
                 nn.init.uniform_(self.PA, -1e-6, 1e-6)
         if conv_pos == "pre":
-            self.conv = nn.Conv2d(in_channels, out_channels * self.num_subsets, 1)
+            self.conv = Conv2d(in_channels, out_channels * self.num_subsets, 1)
         else:
-            self.conv = nn.Conv2d(in_channels * self.num_subsets, out_channels, 1)
+            self.conv = Conv2d(in_channels * self.num_subsets, out_channels, 1)
         self.bn = nn.BatchNorm2d(out_channels)
         self.act = nn.ReLU()
         self.with_res = with_res
         if with_res and in_channels != out_channels:
-            self.down = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
+            self.down = nn.Sequential(Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
         elif with_res:
             self.down = nn.Identity()
 
@@ -150,13 +152,13 @@ class AdaptiveGraphConv(nn.Module):
         num_joints = adjacency.shape[-1]
         adjacency = _adjacency_tensor(adjacency)
 
-        self.conv_d = nn.ModuleList(nn.Conv2d(in_channels, out_channels, 1) for _ in range(self.num_subsets))
+        self.conv_d = nn.ModuleList(Conv2d(in_channels, out_channels, 1) for _ in range(self.num_subsets))
         if adaptive:
             self.A = nn.Parameter(adjacency)
             self.alpha = nn.Parameter(torch.zeros(1))
-            self.conv_a = nn.ModuleList(nn.Conv2d(in_channels, self.embed_channels, 1)
+            self.conv_a = nn.ModuleList(Conv2d(in_channels, self.embed_channels, 1)
                                         for _ in range(self.num_subsets))
-            self.conv_b = nn.ModuleList(nn.Conv2d(in_channels, self.embed_channels, 1)
+            self.conv_b = nn.ModuleList(Conv2d(in_channels, self.embed_channels, 1)
                                         for _ in range(self.num_subsets))
         else:
             self.register_buffer("A", adjacency, persistent=False)
@@ -167,7 +169,7 @@ class AdaptiveGraphConv(nn.Module):
             self.conv_sa = nn.Conv1d(out_channels, 1, joint_kernel, padding=(joint_kernel - 1) // 2)
             self.fc1c = nn.Linear(out_channels, out_channels // 2)
             self.fc2c = nn.Linear(out_channels // 2, out_channels)
-        self.down = (nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
+        self.down = (nn.Sequential(Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
                      if in_channels != out_channels else nn.Identity())
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
@@ -239,16 +241,16 @@ class MultiScaleTemporalConv(nn.Module):
         branches: list[nn.Module] = []
         for width, dilation in zip(widths, self.dilations):
             branches.append(nn.Sequential(
-                nn.Conv2d(in_channels, width, 1), nn.BatchNorm2d(width), nn.ReLU(),
+                Conv2d(in_channels, width, 1), nn.BatchNorm2d(width), nn.ReLU(),
                 TemporalConv(width, width, kernel_size=3, stride=stride, dilation=dilation, with_norm=False)))
         pool_width, plain_width = widths[len(self.dilations):]
         branches.append(nn.Sequential(
-            nn.Conv2d(in_channels, pool_width, 1), nn.BatchNorm2d(pool_width), nn.ReLU(),
+            Conv2d(in_channels, pool_width, 1), nn.BatchNorm2d(pool_width), nn.ReLU(),
             nn.MaxPool2d(kernel_size=(3, 1), stride=(stride, 1), padding=(1, 0))))
-        branches.append(nn.Conv2d(in_channels, plain_width, 1, stride=(stride, 1)))
+        branches.append(Conv2d(in_channels, plain_width, 1, stride=(stride, 1)))
         self.branches = nn.ModuleList(branches)
         self.transform = nn.Sequential(nn.BatchNorm2d(out_channels), nn.ReLU(),
-                                       nn.Conv2d(out_channels, out_channels, 1))
+                                       Conv2d(out_channels, out_channels, 1))
         self.bn = nn.BatchNorm2d(out_channels)
         self.drop = nn.Dropout(dropout)
 

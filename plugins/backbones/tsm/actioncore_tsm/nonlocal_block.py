@@ -8,6 +8,8 @@ import attrs
 import torch
 from torch import nn
 
+from actioncore.ops import Conv3d
+
 NonLocalMode = Literal["embedded_gaussian", "dot_product", "gaussian"]
 
 
@@ -32,7 +34,7 @@ class NonLocalCfg:
 
 def _conv(in_channels: int, out_channels: int, norm: bool = False, std: float | None = 0.01) -> nn.Sequential:
     layers: OrderedDict[str, nn.Module] = OrderedDict(
-        conv=nn.Conv3d(in_channels, out_channels, 1, bias=not norm))
+        conv=Conv3d(in_channels, out_channels, 1, bias=not norm))
     if norm:
         layers["bn"] = nn.BatchNorm3d(out_channels)
     block = nn.Sequential(layers)

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
+from actioncore.ops import Conv3d
+
 
 def _triple(value: int | Sequence[int]) -> tuple[int, int, int]:
     return (value, value, value) if isinstance(value, int) else tuple(value)  # type: ignore[return-value]
@@ -42,7 +44,7 @@ class ConvBN3d(nn.Sequential):
                  stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
                  groups: int = 1, norm: bool = True, relu: bool = True):
         layers: OrderedDict[str, nn.Module] = OrderedDict(
-            conv=nn.Conv3d(in_channels, out_channels, _triple(kernel_size), _triple(stride),
+            conv=Conv3d(in_channels, out_channels, _triple(kernel_size), _triple(stride),
                            _triple(padding), groups=groups, bias=False))
         if norm:
             layers["bn"] = nn.BatchNorm3d(out_channels)
@@ -58,9 +60,9 @@ class SEModule(nn.Module):
         super().__init__()
         self.avg_pool = nn.AdaptiveAvgPool3d(1)
         self.bottleneck = round_width(channels, reduction)
-        self.fc1 = nn.Conv3d(channels, self.bottleneck, kernel_size=1)
+        self.fc1 = Conv3d(channels, self.bottleneck, kernel_size=1)
         self.relu = nn.ReLU()
-        self.fc2 = nn.Conv3d(self.bottleneck, channels, kernel_size=1)
+        self.fc2 = Conv3d(self.bottleneck, channels, kernel_size=1)
         self.sigmoid = nn.Sigmoid()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,127 @@
+"""Drop-in ``nn.Conv2d`` / ``nn.Conv3d`` that run oneDNN where PyTorch's CPU dispatch falls back
+to its slow path.
+
+PyTorch picks a CPU convolution backend by rules tuned for 2D images. Two of them send common
+video convolutions to ``slow_conv2d`` / ``slow_conv3d`` (im2col + GEMM) although oneDNN runs them
+faster:
+
+* with one thread and a batch under 16, every unstrided convolution with a 1 x 1 spatial kernel
+  (the 1x1 bottlenecks of ResNets, I3D/SlowOnly/CSN, the 3x1x1 temporal halves of R(2+1)D);
+* with a batch of one, an input whose ``N*C*size(2)*size(3)`` is at most 20480 (the rule ignores
+  the last axis, and for 5D inputs T stands where W stood), e.g. C3D's first and last blocks.
+
+These are the shapes of single-clip inference (``actioncore infer``, ``bench model``) and of
+small batches on laptops. The README's speed table has the effect per model, measured against
+MMAction2 1.2.0 (``benchmarks/models_vs_mmaction2.py``, one thread, 112 px): e.g. R(2+1)D-34
+inference 0.51x and a training step 0.73x MMAction2's time; C3D 0.81x and 0.86x.
+
+Weights, state-dict keys and results (to float rounding, about 1e-7 relative) are those of the
+``torch.nn`` class. Only unstrided, undilated, ungrouped float32 CPU convolutions with zero padding
+are taken over, and only where PyTorch's own choice is the slow path; everything else (GPU,
+strided, depthwise, half precision, ``torch.compile``, ``torch.backends.mkldnn.flags(enabled=
+False)``) runs exactly as in ``torch.nn``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.autograd.function import once_differentiable
+
+_aten = torch.ops.aten
+_SLOW = (torch._C._ConvBackend.Slow2d, torch._C._ConvBackend.Slow3d)
+
+MIN_BACKWARD_POSITIONS = 512
+"""Output positions per channel (H*W or T*H*W) from which the backward also runs on oneDNN. Its
+input gradient convolves with the flipped weight and its weight gradient swaps the roles of batch
+and channels; below this size the weight-sized copies cost more than oneDNN saves (measured: C3D's
+2x7x7 last block, 33 ms vs 16 ms for the weight gradient), so small outputs keep PyTorch's backward."""
+
+
+def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
+    """Whether ``conv`` applied to ``x`` runs on oneDNN here rather than as in ``torch.nn``."""
+    dims = len(conv.kernel_size)
+    ones = (1,) * dims
+    if (x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != dims + 2 or x.is_mkldnn
+            or conv.groups != 1 or conv.padding_mode != "zeros" or isinstance(conv.padding, str)
+            or conv.stride != ones or conv.dilation != ones
+            or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))
+            or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
+            or torch.compiler.is_compiling() or torch.jit.is_scripting() or torch.jit.is_tracing()):
+        return False
+    chosen = torch._C._select_conv_backend(  # PyTorch's own rule, so we step in only where it falls back
+        x, conv.weight, conv.bias, list(ones), list(conv.padding), list(ones), False, [0] * dims, 1, None)
+    return chosen in _SLOW
+
+
+class _OneDNNConv(torch.autograd.Function):
+    """Unit-stride convolution on oneDNN, forward and (for large outputs) backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                padding: list[int]) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        ctx.padding = padding
+        ctx.has_bias = bias is not None
+        ones = [1] * len(padding)
+        return _aten.mkldnn_convolution(x, weight, bias, padding, ones, ones, 1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        grad = grad.contiguous()
+        want_x, want_w, want_b = ctx.needs_input_grad[:3]
+        want_b = want_b and ctx.has_bias
+        dims = len(ctx.padding)
+        ones = [1] * dims
+        if math.prod(grad.shape[2:]) < MIN_BACKWARD_POSITIONS:
+            grad_x, grad_w, grad_b = _aten.convolution_backward(
+                grad, x, weight, [weight.shape[0]] if ctx.has_bias else None, ones, ctx.padding, ones,
+                False, [0] * dims, 1, [want_x, want_w, want_b])
+            return grad_x, grad_w, grad_b, None
+        grad_x = grad_w = grad_b = None
+        if want_x:  # the transposed convolution, written as a correlation with the flipped kernel
+            flipped = weight.transpose(0, 1).flip(list(range(2, 2 + dims))).contiguous()
+            full = [k - 1 - p for k, p in zip(weight.shape[2:], ctx.padding)]
+            grad_x = _aten.mkldnn_convolution(grad, flipped, None, full, ones, ones, 1)
+        if want_w:  # correlate input with gradient, the batch axis summed as the channel axis
+            grad_w = _aten.mkldnn_convolution(
+                x.transpose(0, 1).contiguous(), grad.transpose(0, 1).contiguous(), None,
+                ctx.padding, ones, ones, 1).transpose(0, 1)
+        if want_b:
+            grad_b = grad.sum([0, *range(2, 2 + dims)])
+        return grad_x, grad_w, grad_b, None
+
+
+def _forward(conv: nn.Conv2d | nn.Conv3d, x: torch.Tensor, weight: torch.Tensor,
+             bias: torch.Tensor | None) -> torch.Tensor:
+    padding = list(conv.padding)
+    if not torch.is_grad_enabled() or not (x.requires_grad or weight.requires_grad
+                                           or (bias is not None and bias.requires_grad)):
+        ones = [1] * len(padding)
+        return _aten.mkldnn_convolution(x, weight, bias, padding, ones, ones, 1)
+    return _OneDNNConv.apply(x, weight, bias, padding)
+
+
+class Conv2d(nn.Conv2d):
+    """``nn.Conv2d`` with the same parameters and results, faster on CPU where PyTorch uses its
+    slow path (see the module docstring)."""
+
+    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
+                      bias: torch.Tensor | None) -> torch.Tensor:
+        if not takes_onednn(input, self):
+            return super()._conv_forward(input, weight, bias)
+        return _forward(self, input, weight, bias)
+
+
+class Conv3d(nn.Conv3d):
+    """``nn.Conv3d`` with the same parameters and results, faster on CPU where PyTorch uses its
+    slow path (see the module docstring). Use it wherever a model builds a 3D convolution."""
+
+    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
+                      bias: torch.Tensor | None) -> torch.Tensor:
+        if not takes_onednn(input, self):
+            return super()._conv_forward(input, weight, bias)
+        return _forward(self, input, weight, bias)

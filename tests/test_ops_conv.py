@@ -1,0 +1,97 @@
+"""actioncore.ops.Conv2d/Conv3d: torch.nn's parameters and results, oneDNN where PyTorch falls back."""
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from actioncore.ops import Conv2d, Conv3d
+from actioncore.ops.conv import MIN_BACKWARD_POSITIONS, takes_onednn
+
+
+@pytest.fixture
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+CASES = [
+    # (in, out, kernel, padding, input shape): each falls to slow_conv3d in PyTorch with one thread
+    (8, 6, (3, 1, 1), (1, 0, 0), (1, 8, 8, 12, 12)),      # R(2+1)D temporal half, big output
+    (8, 6, (1, 1, 1), (0, 0, 0), (2, 8, 4, 10, 10)),      # bottleneck 1x1x1, batch 2
+    (3, 5, (3, 3, 3), (1, 1, 1), (1, 3, 4, 6, 6)),        # C3D-like small input: PyTorch's backward
+    (4, 4, (3, 3, 3), (1, 1, 1), (1, 4, 8, 16, 16)),      # 2048 positions: oneDNN backward
+    (4, 4, (3, 3, 3), (0, 1, 2), (1, 4, 8, 16, 16)),      # uneven padding
+    (8, 6, (9, 1), (4, 0), (1, 8, 64, 17)),               # ST-GCN temporal unit (2D)
+    (8, 6, (1, 1), (0, 0), (3, 8, 14, 14)),               # 2D ResNet bottleneck, 196 positions
+]
+CLASSES = {3: (nn.Conv3d, Conv3d), 2: (nn.Conv2d, Conv2d)}
+
+
+@pytest.mark.parametrize("cin,cout,kernel,padding,shape", CASES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_same_values_and_gradients_as_torch_nn(one_thread, cin, cout, kernel, padding, shape, bias):
+    torch.manual_seed(0)
+    torch_class, our_class = CLASSES[len(kernel)]
+    ref = torch_class(cin, cout, kernel, padding=padding, bias=bias).double()
+    ours = our_class(cin, cout, kernel, padding=padding, bias=bias)
+    ours.load_state_dict({k: v.float() for k, v in ref.state_dict().items()})
+    x = torch.randn(shape, dtype=torch.float64)
+    assert takes_onednn(x.float(), ours), "the case should be one PyTorch sends to its slow path"
+
+    x_ref = x.clone().requires_grad_()
+    x_ours = x.float().requires_grad_()
+    y_ref, y_ours = ref(x_ref), ours(x_ours)
+    grad = torch.randn_like(y_ref)
+    y_ref.backward(grad)
+    y_ours.backward(grad.float())
+
+    torch.testing.assert_close(y_ours.double(), y_ref.detach(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(x_ours.grad.double(), x_ref.grad, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(ours.weight.grad.double(), ref.weight.grad, rtol=1e-5, atol=1e-4)
+    if bias:
+        torch.testing.assert_close(ours.bias.grad.double(), ref.bias.grad, rtol=1e-5, atol=1e-4)
+
+
+def test_both_backward_branches_are_covered():
+    for dims in (2, 3):
+        positions = [math.prod(c[4][2:]) for c in CASES if len(c[2]) == dims]
+        assert min(positions) < MIN_BACKWARD_POSITIONS <= max(positions)
+
+
+@pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
+def test_takes_over_only_where_pytorch_falls_back(one_thread):
+    x = torch.randn(1, 8, 4, 10, 10)
+    assert takes_onednn(x, Conv3d(8, 8, 1))
+    assert not takes_onednn(x, Conv3d(8, 8, 3, stride=2, padding=1)), "strided: already oneDNN"
+    assert not takes_onednn(x, Conv3d(8, 8, 3, padding=1, groups=8)), "depthwise: already oneDNN"
+    assert not takes_onednn(x.double(), Conv3d(8, 8, 1).double())
+    assert not takes_onednn(torch.randn(1, 64, 16, 56, 56), Conv3d(64, 8, 3, padding=1)), \
+        "PyTorch picks oneDNN itself for this one"
+    with torch.backends.mkldnn.flags(enabled=False):
+        assert not takes_onednn(x, Conv3d(8, 8, 1)), "a user who turns oneDNN off keeps it off"
+
+
+def test_inference_without_grad_and_frozen_weights(one_thread):
+    torch.manual_seed(0)
+    ref = nn.Conv3d(6, 4, (3, 1, 1), padding=(1, 0, 0))
+    ours = copy.deepcopy(ref)
+    ours.__class__ = Conv3d
+    x = torch.randn(1, 6, 8, 9, 9)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), ref(x), rtol=1e-5, atol=1e-6)
+    ours.requires_grad_(False)
+    out = ours(x.requires_grad_())
+    out.sum().backward()
+    assert ours.weight.grad is None and x.grad is not None and x.grad.shape == x.shape
+
+
+def test_state_dict_is_nn_conv3d_s():
+    ours, ref = Conv3d(3, 4, (3, 1, 1), bias=False), nn.Conv3d(3, 4, (3, 1, 1), bias=False)
+    assert isinstance(ours, nn.Conv3d)
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in ref.state_dict().items()}
