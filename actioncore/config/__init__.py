@@ -55,18 +55,18 @@ def structure_experiment(table: dict[str, Any], registry: ComponentRegistry,
         raise ConfigError(f"{len(lines)} problems in {source}:\n" + "\n".join(f"  {l}" for l in lines)) from None
 
 
-def _drop_none(value: Any) -> Any:
+def drop_none(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _drop_none(v) for k, v in value.items() if v is not None}
+        return {str(k): drop_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
-        return [_drop_none(v) for v in value]
+        return [drop_none(v) for v in value]
     return value
 
 
 def experiment_to_dict(experiment: Experiment, registry: ComponentRegistry | None = None) -> dict[str, Any]:
     """The experiment as plain TOML-shaped data (None values left out: TOML has no null)."""
     conv = make_converter(registry or current_host().registry)
-    return _drop_none(conv.unstructure(experiment))
+    return drop_none(conv.unstructure(experiment))
 
 
 def dump_experiment(experiment: Experiment, registry: ComponentRegistry | None = None) -> str:

@@ -8,5 +8,6 @@ process-wide host, so ``actioncore.build`` and ``load_config`` see exactly that 
 """
 from .contract import assert_component_contract
 from .training import fixed_batch_losses
+from .weights import randomise_norms
 
-__all__ = ["assert_component_contract", "fixed_batch_losses"]
+__all__ = ["assert_component_contract", "fixed_batch_losses", "randomise_norms"]

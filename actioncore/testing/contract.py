@@ -8,6 +8,7 @@ from typing import Any
 import tomli_w
 
 from ..building import instantiate
+from ..config import drop_none
 from ..config.converter import component_spec, make_converter
 from ..errors import ConfigError
 from ..config.schema import schema_of
@@ -44,7 +45,7 @@ def assert_component_contract(host: PluginHost, kind: str, name: str,
             except Exception:
                 fits = False
             assert fits, f"{name}.{param.name}: default {param.default!r} does not fit its annotation"
-    text = tomli_w.dumps(conv.unstructure(spec))
+    text = tomli_w.dumps(drop_none(conv.unstructure(spec)))  # as experiment files are written
     again = _structure(host, tomllib.loads(text), kind)
     assert again == spec, f"{name}: config does not round-trip through TOML:\n{text}"
     return instantiate(spec, host.registry, kind)

@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils import checkpoint
 
 from .layers import ConvFactory, ConvModule, NormCfg, constant_init, conv3d, kaiming_init
-from .weights import load_pretrained
+from .weights import inflate_pretrained_2d, load_pretrained
 
 Depth = Literal[18, 34, 50, 101, 152]
 Inflate = int | tuple[int, ...]
@@ -184,9 +184,11 @@ class ResNet3d(nn.Module):
     :param norm_eval: keep every BatchNorm in eval mode while training.
     :param with_cp: recompute each block's activations in the backward pass to save memory.
     :param zero_init_residual: start each block's last BatchNorm at weight 0.
-    :param pretrained: a local state dict in this module's naming (an MMAction2 3D backbone's,
-        ``backbone.`` prefix allowed); nothing is downloaded. 2D ImageNet inflation
-        (MMAction2's ``pretrained2d``) is not done here.
+    :param pretrained: a local weights file; nothing is downloaded. By default a state dict in
+        this module's naming (an MMAction2 3D backbone's, ``backbone.`` prefix allowed).
+    :param pretrained2d: ``pretrained`` is instead a 2D ImageNet ResNet of the same depth
+        (torchvision naming, e.g. ``resnet50-11ad3fa6.pth``), inflated along time as MMAction2's
+        ``pretrained2d`` does (:func:`~actioncore_resnet3d.weights.inflate_pretrained_2d`).
     """
 
     arch_settings: ClassVar[dict[int, tuple[type[_Block], tuple[int, ...]]]] = {
@@ -209,7 +211,7 @@ class ResNet3d(nn.Module):
         inflate: tuple[Inflate, ...] = (1, 1, 1, 1),
         inflate_style: Literal["3x1x1", "3x3x3"] = "3x1x1", norm_cfg: NormCfg = NormCfg(),
         norm_eval: bool = False, with_cp: bool = False, zero_init_residual: bool = True,
-        pretrained: str | None = None,
+        pretrained: str | None = None, pretrained2d: bool = False,
     ):
         super().__init__()
         self._setup(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
@@ -220,7 +222,8 @@ class ResNet3d(nn.Module):
                     pool1_stride_t=pool1_stride_t, with_pool1=with_pool1, with_pool2=with_pool2,
                     style=style, frozen_stages=frozen_stages, inflate=inflate,
                     inflate_style=inflate_style, norm_cfg=norm_cfg, norm_eval=norm_eval,
-                    with_cp=with_cp, zero_init_residual=zero_init_residual, pretrained=pretrained)
+                    with_cp=with_cp, zero_init_residual=zero_init_residual, pretrained=pretrained,
+                    pretrained2d=pretrained2d)
 
     # Subclasses change these two.
     def conv_layer(self) -> ConvFactory:
@@ -234,7 +237,7 @@ class ResNet3d(nn.Module):
                spatial_strides, temporal_strides, dilations, conv1_kernel, conv1_stride_s,
                conv1_stride_t, pool1_stride_s, pool1_stride_t, with_pool1, with_pool2, style,
                frozen_stages, inflate, inflate_style, norm_cfg, norm_eval, with_cp,
-               zero_init_residual, pretrained) -> None:
+               zero_init_residual, pretrained, pretrained2d: bool = False) -> None:
         name = type(self).__name__
         if depth not in self.arch_settings:
             raise ValueError(f"{name} depth must be one of {sorted(self.arch_settings)}, got {depth}")
@@ -299,7 +302,11 @@ class ResNet3d(nn.Module):
         self.out_channels = inplanes
 
         self.init_weights(zero_init_residual)
-        if pretrained is not None:
+        if pretrained2d and pretrained is None:
+            raise ValueError(f"{name} pretrained2d = true needs pretrained, the 2D ResNet weights file")
+        if pretrained2d:
+            inflate_pretrained_2d(self, pretrained)
+        elif pretrained is not None:
             load_pretrained(self, pretrained)
         self._freeze()
 

@@ -6,24 +6,13 @@ from torch import nn
 
 from actioncore.convert import convert_state
 from actioncore.errors import CheckpointError
-from actioncore.testing import assert_component_contract
+from actioncore.testing import assert_component_contract, randomise_norms
 from actioncore_recognition.recognizer import Recognizer3D
 from actioncore_resnet3d import (C3D, I3DHead, ResNet2Plus1d, ResNet3d, ResNet3dCSN,
                                  from_torchvision)
 from actioncore_resnet3d.layers import NormCfg
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_recognition.hooks")
-
-
-@torch.no_grad()
-def randomise_norms(model: nn.Module) -> None:
-    """Non-trivial BatchNorm statistics and affine parameters, so eval mode is no identity."""
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm3d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.uniform_(0.5, 1.5)
-            m.bias.uniform_(-0.2, 0.2)
 
 
 # torchvision's settings: no max pooling in the stem, no pool2, BatchNorm eps 1e-5.

@@ -14,6 +14,7 @@ from torch import nn
 
 from actioncore_resnet3d.layers import ConvModule, NormCfg
 from actioncore_resnet3d.resnet3d import ResNet3d, init_resnet3d_weights, make_res_layer
+from actioncore_resnet3d.weights import inflate_pretrained_2d
 
 InflateStyle = Literal["3x1x1", "3x3x3"]
 
@@ -26,6 +27,11 @@ class ResNet3dPathway(nn.Module):
     ``speed_ratio`` that maps ``C / channel_ratio`` channels to ``C * lateral_infl /
     channel_ratio``; they are concatenated to its own, so its stages take more input channels.
     The forward pass is driven by :class:`~actioncore_slowfast.slowfast.ResNet3dSlowFast`.
+
+    ``pretrained`` names a 2D ImageNet ResNet of the pathway's depth (torchvision naming) to
+    inflate, MMAction2's pathway ``pretrained`` with ``pretrained2d = True``: the input channels
+    that lateral connections add start at zero, the lateral convolutions (and a stage's first
+    shortcut where only the lateral channels call for one) keep their initialisation. A whole 3D SlowFast checkpoint goes to the backbone's own ``pretrained``.
     """
 
     def __init__(self, *, depth: int = 50, stage_blocks: Sequence[int] | None = None,
@@ -39,7 +45,8 @@ class ResNet3dPathway(nn.Module):
                  lateral: bool = False, lateral_norm: bool = False, speed_ratio: int = 8,
                  channel_ratio: int = 8, fusion_kernel: int = 5, lateral_infl: int = 2,
                  lateral_activate: Sequence[int] = (1, 1, 1, 1), frozen_stages: int = -1,
-                 norm_eval: bool = False, with_cp: bool = False, zero_init_residual: bool = True):
+                 norm_eval: bool = False, with_cp: bool = False, zero_init_residual: bool = True,
+                 pretrained: str | None = None):
         super().__init__()
         if depth not in ResNet3d.arch_settings:
             raise ValueError(f"pathway depth must be one of {sorted(ResNet3d.arch_settings)}, got {depth}")
@@ -94,6 +101,9 @@ class ResNet3dPathway(nn.Module):
                 lateral_in[i + 1] = channels * lateral_infl // channel_ratio
         self.out_channels = channels
         self.init_weights(zero_init_residual)
+        if pretrained is not None:  # lateral connections have no 2D counterpart: they keep their init
+            inflate_pretrained_2d(self, pretrained, skip=lambda name: "lateral" in name,
+                                  optional=lambda name: lateral and name.endswith(".0.downsample"))
         self.train()
 
     def init_weights(self, zero_init_residual: bool = True) -> None:

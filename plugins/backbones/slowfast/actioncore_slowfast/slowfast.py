@@ -45,6 +45,10 @@ class _Pathway:
     norm_eval: bool = False
     with_cp: bool = False
     zero_init_residual: bool = True
+    pretrained: str | None = None
+    """A 2D ImageNet ResNet of this depth (torchvision naming) inflated into the pathway, as
+    MMAction2's pathway ``pretrained`` with ``pretrained2d = True`` (the ImageNet-pretrained
+    SlowOnly/SlowFast recipes); nothing is downloaded."""
 
 
 @attrs.frozen

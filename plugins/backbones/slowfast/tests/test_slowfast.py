@@ -185,3 +185,29 @@ def test_pretrained_backbone_checkpoint_loads(tmp_path):
         pretrained=str(path))
     for (name, a), b in zip(source.state_dict().items(), net.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_slow_pathway_inflates_imagenet_resnet_with_zeros_for_lateral_channels(tmp_path):
+    import torchvision
+
+    torch.manual_seed(0)
+    resnet18 = torchvision.models.resnet18(weights=None)
+    path = tmp_path / "resnet18.pth"
+    torch.save(resnet18.state_dict(), path)
+    net = ResNet3dSlowFast(slow_pathway=SlowPathway(depth=18, pretrained=str(path)),
+                           fast_pathway=FastPathway(depth=18))
+    slow = net.slow_path
+    # stage 3 is inflated (3x3x3 first conv of each basic block): 2D kernel / 3 at every time step
+    conv = slow.layer3[0].conv1.conv
+    source = resnet18.layer3[0].conv1.weight
+    assert conv.weight.shape == (256, 128 + 32, 3, 3, 3)
+    for t in range(3):
+        torch.testing.assert_close(conv.weight[:, :128, t], source / 3)
+    assert torch.count_nonzero(conv.weight[:, 128:]) == 0, "lateral input channels start at zero"
+    torch.testing.assert_close(slow.layer3[0].conv1.bn.running_var, resnet18.layer3[0].bn1.running_var)
+    # the lateral convolutions keep their (kaiming) initialisation
+    assert slow.layer1_lateral.conv.weight.abs().sum() > 0
+    # the fast pathway was not given weights: untouched by the slow one's
+    fresh = ResNet3dSlowFast(slow_pathway=SlowPathway(depth=18), fast_pathway=FastPathway(depth=18))
+    assert fresh.slow_path.layer3[0].conv1.conv.weight.shape == conv.weight.shape
+    assert not torch.equal(fresh.slow_path.layer3[0].conv1.conv.weight, conv.weight)

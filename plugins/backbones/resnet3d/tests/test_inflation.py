@@ -1,0 +1,56 @@
+"""pretrained2d: a 2D ImageNet ResNet inflated into a 3D one reproduces the 2D features on a
+clip of identical frames (away from the zero-padded clip ends), and a wrong file fails loudly."""
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from actioncore.errors import CheckpointError
+from actioncore.testing import randomise_norms
+from actioncore_resnet3d import ResNet3d
+from actioncore_resnet3d.layers import NormCfg
+
+
+@pytest.fixture
+def resnet18_2d(tmp_path):
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(weights=None)
+    randomise_norms(net)
+    path = tmp_path / "resnet18_imagenet.pth"
+    torch.save(net.state_dict(), path)
+    return net.eval(), path
+
+
+def features_2d(net: nn.Module, frames: torch.Tensor) -> torch.Tensor:
+    x = net.maxpool(net.relu(net.bn1(net.conv1(frames))))
+    return net.layer4(net.layer3(net.layer2(net.layer1(x))))
+
+
+def test_inflated_network_reproduces_2d_features_on_a_still_clip(resnet18_2d):
+    net, path = resnet18_2d
+    # temporal kernels of 3 in the stem and in both convolutions of stage 1's two blocks: the
+    # temporal zero padding reaches 5 frames in from each end, not frames 7 and 8 of 16
+    model = ResNet3d(depth=18, conv1_kernel=(3, 7, 7), with_pool2=False, inflate=(1, 0, 0, 0),
+                     norm_cfg=NormCfg(eps=1e-5), pretrained=str(path), pretrained2d=True).eval()
+    assert model.conv1.conv.weight.shape[2] == 3
+    frame = torch.randn(1, 3, 64, 64)
+    clip = frame.unsqueeze(2).expand(1, 3, 16, 64, 64).contiguous()
+    with torch.no_grad():
+        ours = model(clip)
+        theirs = features_2d(net, frame)
+    assert ours.shape == (1, 512, 16, 2, 2)
+    torch.testing.assert_close(ours[:, :, 7], theirs, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(ours[:, :, 8], theirs, rtol=1e-4, atol=1e-4)
+    assert not torch.allclose(ours[:, :, 0], theirs, atol=1e-3), "the clip ends see zero padding"
+
+
+def test_wrong_depth_or_file_is_an_error_naming_it(resnet18_2d, tmp_path):
+    _, path = resnet18_2d
+    with pytest.raises(CheckpointError, match=r"resnet18_imagenet\.pth: cannot inflate into ResNet3d: layer1\.2\.conv1\.conv: no 2D kernel"):
+        ResNet3d(depth=34, pretrained=str(path), pretrained2d=True)
+    with pytest.raises(CheckpointError, match="resnet18_imagenet.pth.*another depth"):
+        ResNet3d(depth=18, stage_blocks=(2, 2, 2, 1), pretrained=str(path), pretrained2d=True)
+    with pytest.raises(CheckpointError, match="missing.pth: checkpoint not found"):
+        ResNet3d(depth=18, pretrained=str(tmp_path / "missing.pth"), pretrained2d=True)
+    with pytest.raises(ValueError, match="pretrained2d = true needs pretrained"):
+        ResNet3d(depth=18, pretrained2d=True)
