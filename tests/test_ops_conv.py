@@ -95,3 +95,15 @@ def test_state_dict_is_nn_conv3d_s():
     ours, ref = Conv3d(3, 4, (3, 1, 1), bias=False), nn.Conv3d(3, 4, (3, 1, 1), bias=False)
     assert isinstance(ours, nn.Conv3d)
     assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in ref.state_dict().items()}
+
+
+def test_flop_counting_sees_the_convolution(one_thread):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    conv = Conv3d(8, 6, (3, 1, 1), padding=(1, 0, 0))
+    x = torch.randn(1, 8, 8, 12, 12)
+    assert takes_onednn(x, conv)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        conv(x)
+    assert counter.get_total_flops() == 2 * 6 * 8 * 3 * 8 * 12 * 12

@@ -18,8 +18,8 @@ inference 0.51x and a training step 0.73x MMAction2's time; C3D 0.81x and 0.86x.
 Weights, state-dict keys and results (to float rounding, about 1e-7 relative) are those of the
 ``torch.nn`` class. Only unstrided, undilated, ungrouped float32 CPU convolutions with zero padding
 are taken over, and only where PyTorch's own choice is the slow path; everything else (GPU,
-strided, depthwise, half precision, ``torch.compile``, ``torch.backends.mkldnn.flags(enabled=
-False)``) runs exactly as in ``torch.nn``.
+strided, depthwise, half precision, ``torch.compile``, tracing, dispatch modes such as
+``FlopCounterMode``, ``torch.backends.mkldnn.flags(enabled=False)``) runs exactly as in ``torch.nn``.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ import math
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
+from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 _aten = torch.ops.aten
 _SLOW = (torch._C._ConvBackend.Slow2d, torch._C._ConvBackend.Slow3d)
@@ -36,7 +37,9 @@ MIN_BACKWARD_POSITIONS = 512
 """Output positions per channel (H*W or T*H*W) from which the backward also runs on oneDNN. Its
 input gradient convolves with the flipped weight and its weight gradient swaps the roles of batch
 and channels; below this size the weight-sized copies cost more than oneDNN saves (measured: C3D's
-2x7x7 last block, 33 ms vs 16 ms for the weight gradient), so small outputs keep PyTorch's backward."""
+2x7x7 last block, 33 ms vs 16 ms for the weight gradient), so small outputs keep PyTorch's backward.
+2D 1x1 convolutions keep it too: their weight gradient is one GEMM there, and the swapped-roles
+convolution (a kernel as large as the image) was 4x slower for ResNet-50's first bottleneck."""
 
 
 def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
@@ -48,7 +51,8 @@ def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
             or conv.stride != ones or conv.dilation != ones
             or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))
             or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
-            or torch.compiler.is_compiling() or torch.jit.is_scripting() or torch.jit.is_tracing()):
+            or torch.compiler.is_compiling() or torch.jit.is_scripting() or torch.jit.is_tracing()
+            or _get_current_dispatch_mode() is not None):  # FLOP counters, fake tensors see aten.convolution
         return False
     chosen = torch._C._select_conv_backend(  # PyTorch's own rule, so we step in only where it falls back
         x, conv.weight, conv.bias, list(ones), list(conv.padding), list(ones), False, [0] * dims, 1, None)
@@ -76,7 +80,7 @@ class _OneDNNConv(torch.autograd.Function):
         want_b = want_b and ctx.has_bias
         dims = len(ctx.padding)
         ones = [1] * dims
-        if math.prod(grad.shape[2:]) < MIN_BACKWARD_POSITIONS:
+        if math.prod(grad.shape[2:]) < MIN_BACKWARD_POSITIONS or (dims == 2 and weight.shape[2:] == (1, 1)):
             grad_x, grad_w, grad_b = _aten.convolution_backward(
                 grad, x, weight, [weight.shape[0]] if ctx.has_bias else None, ones, ctx.padding, ones,
                 False, [0] * dims, 1, [want_x, want_w, want_b])
