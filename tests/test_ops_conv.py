@@ -107,3 +107,11 @@ def test_flop_counting_sees_the_convolution(one_thread):
     with counter, torch.no_grad():
         conv(x)
     assert counter.get_total_flops() == 2 * 6 * 8 * 3 * 8 * 12 * 12
+
+
+def test_autocast_keeps_pytorchs_bfloat16_convolution(one_thread):
+    conv = Conv3d(8, 6, (3, 1, 1), padding=(1, 0, 0))
+    x = torch.randn(1, 8, 8, 12, 12)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not takes_onednn(x, conv)
+        assert conv(x).dtype == torch.bfloat16

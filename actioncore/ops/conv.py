@@ -18,7 +18,7 @@ inference 0.51x and a training step 0.73x MMAction2's time; C3D 0.81x and 0.86x.
 Weights, state-dict keys and results (to float rounding, about 1e-7 relative) are those of the
 ``torch.nn`` class. Only unstrided, undilated, ungrouped float32 CPU convolutions with zero padding
 are taken over, and only where PyTorch's own choice is the slow path; everything else (GPU,
-strided, depthwise, half precision, ``torch.compile``, tracing, dispatch modes such as
+strided, depthwise, half precision, autocast, ``torch.compile``, tracing, dispatch modes such as
 ``FlopCounterMode``, ``torch.backends.mkldnn.flags(enabled=False)``) runs exactly as in ``torch.nn``.
 """
 from __future__ import annotations
@@ -52,6 +52,7 @@ def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
             or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))
             or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
             or torch.compiler.is_compiling() or torch.jit.is_scripting() or torch.jit.is_tracing()
+            or torch.is_autocast_enabled("cpu")  # runtime.amp: let autocast pick bfloat16 kernels
             or _get_current_dispatch_mode() is not None):  # FLOP counters, fake tensors see aten.convolution
         return False
     chosen = torch._C._select_conv_backend(  # PyTorch's own rule, so we step in only where it falls back
