@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
+from actioncore.ops import NonLocal3d, NonLocalCfg
+
 from .layers import ConvFactory, ConvModule, NormCfg, constant_init, conv3d, kaiming_init
 from .weights import inflate_pretrained_2d, load_pretrained
 
@@ -40,7 +42,12 @@ class _Block(nn.Module):
             out = checkpoint.checkpoint(self._residual, x, use_reentrant=False)
         else:
             out = self._residual(x)
-        return self.relu(out)
+        out = self.relu(out)
+        return out if self.non_local_block is None else self.non_local_block(out)
+
+    def _add_non_local(self, cfg: NonLocalCfg | None) -> None:
+        """A non-local block after the block's output (MMAction2's ``non_local_block``), or none."""
+        self.non_local_block = None if cfg is None else NonLocal3d(self.last_norm().num_features, cfg)
 
 
 class BasicBlock3d(_Block):
@@ -52,7 +59,7 @@ class BasicBlock3d(_Block):
                  temporal_stride: int = 1, dilation: int = 1, downsample: nn.Module | None = None,
                  style: str = "pytorch", inflate: bool = True, inflate_style: str = "3x1x1",
                  norm_cfg: NormCfg = NormCfg(), conv_layer: ConvFactory = conv3d,
-                 with_cp: bool = False):
+                 with_cp: bool = False, non_local: NonLocalCfg | None = None):
         super().__init__()
         t = 3 if inflate else 1
         self.conv1 = ConvModule(inplanes, planes, (t, 3, 3),
@@ -64,6 +71,7 @@ class BasicBlock3d(_Block):
         self.downsample = downsample
         self.relu = nn.ReLU(inplace=True)
         self.with_cp = with_cp
+        self._add_non_local(non_local)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv2(self.conv1(x))
@@ -81,7 +89,7 @@ class Bottleneck3d(_Block):
                  temporal_stride: int = 1, dilation: int = 1, downsample: nn.Module | None = None,
                  style: str = "pytorch", inflate: bool = True, inflate_style: str = "3x1x1",
                  norm_cfg: NormCfg = NormCfg(), conv_layer: ConvFactory = conv3d,
-                 with_cp: bool = False):
+                 with_cp: bool = False, non_local: NonLocalCfg | None = None):
         super().__init__()
         if style == "pytorch":
             stride1, stride2 = (1, 1, 1), (temporal_stride, spatial_stride, spatial_stride)
@@ -99,6 +107,7 @@ class Bottleneck3d(_Block):
         self.downsample = downsample
         self.relu = nn.ReLU(inplace=True)
         self.with_cp = with_cp
+        self._add_non_local(non_local)
 
     def _make_conv2(self, planes: int, kernel, stride, padding, dilation, norm_cfg: NormCfg,
                     conv_layer: ConvFactory) -> nn.Module:
@@ -116,9 +125,11 @@ def make_res_layer(block: type[_Block], inplanes: int, planes: int, inflate: Seq
                    spatial_stride: int = 1, temporal_stride: int = 1, dilation: int = 1,
                    style: Literal["pytorch", "caffe"] = "pytorch", inflate_style: str = "3x1x1",
                    norm_cfg: NormCfg = NormCfg(), conv_layer: ConvFactory = conv3d,
-                   with_cp: bool = False, **block_kwargs) -> nn.Sequential:
+                   with_cp: bool = False, non_local: Sequence[int] = (),
+                   non_local_cfg: NonLocalCfg = NonLocalCfg(), **block_kwargs) -> nn.Sequential:
     """One stage of ``len(inflate)`` blocks (``inflate[j]``: block j has a temporal kernel); the
-    first block strides, and projects the shortcut when the shape changes."""
+    first block strides, and projects the shortcut when the shape changes. ``non_local[j] == 1``
+    appends a non-local block (``non_local_cfg``) to block j."""
     out_channels = planes * block.expansion
     downsample = None
     if spatial_stride != 1 or inplanes != out_channels:
@@ -134,7 +145,8 @@ def make_res_layer(block: type[_Block], inplanes: int, planes: int, inflate: Seq
             temporal_stride=temporal_stride if first else 1, dilation=dilation,
             downsample=downsample if first else None, style=style, inflate=inflated == 1,
             inflate_style=inflate_style, norm_cfg=norm_cfg, conv_layer=conv_layer,
-            with_cp=with_cp, **block_kwargs))
+            with_cp=with_cp, non_local=non_local_cfg if j < len(non_local) and non_local[j] else None,
+            **block_kwargs))
     return nn.Sequential(*blocks)
 
 
@@ -186,6 +198,11 @@ class ResNet3d(nn.Module):
     :param zero_init_residual: start each block's last BatchNorm at weight 0.
     :param pretrained: a local weights file; nothing is downloaded. By default a state dict in
         this module's naming (an MMAction2 3D backbone's, ``backbone.`` prefix allowed).
+    :param non_local: per stage, whether its blocks end with a non-local block: one 0/1 per
+        stage, or per stage a tuple with one 0/1 per block (I3D-NL: ``[[0,0,0],[0,1,0,1],
+        [0,1,0,1,0,1],[0,0,0]]``).
+    :param non_local_cfg: the non-local blocks' options (:class:`~actioncore.ops.NonLocalCfg`:
+        ``sub_sample``, ``use_scale``, ``norm_cfg``, ``mode``, ``reduction``).
     :param pretrained2d: ``pretrained`` is instead a 2D ImageNet ResNet of the same depth
         (torchvision naming, e.g. ``resnet50-11ad3fa6.pth``), inflated along time as MMAction2's
         ``pretrained2d`` does (:func:`~actioncore_resnet3d.weights.inflate_pretrained_2d`).
@@ -211,6 +228,7 @@ class ResNet3d(nn.Module):
         inflate: tuple[Inflate, ...] = (1, 1, 1, 1),
         inflate_style: Literal["3x1x1", "3x3x3"] = "3x1x1", norm_cfg: NormCfg = NormCfg(),
         norm_eval: bool = False, with_cp: bool = False, zero_init_residual: bool = True,
+        non_local: tuple[Inflate, ...] = (0, 0, 0, 0), non_local_cfg: NonLocalCfg = NonLocalCfg(),  # noqa: B008
         pretrained: str | None = None, pretrained2d: bool = False,
     ):
         super().__init__()
@@ -223,7 +241,7 @@ class ResNet3d(nn.Module):
                     style=style, frozen_stages=frozen_stages, inflate=inflate,
                     inflate_style=inflate_style, norm_cfg=norm_cfg, norm_eval=norm_eval,
                     with_cp=with_cp, zero_init_residual=zero_init_residual, pretrained=pretrained,
-                    pretrained2d=pretrained2d)
+                    pretrained2d=pretrained2d, non_local=non_local, non_local_cfg=non_local_cfg)
 
     # Subclasses change these two.
     def conv_layer(self) -> ConvFactory:
@@ -237,7 +255,9 @@ class ResNet3d(nn.Module):
                spatial_strides, temporal_strides, dilations, conv1_kernel, conv1_stride_s,
                conv1_stride_t, pool1_stride_s, pool1_stride_t, with_pool1, with_pool2, style,
                frozen_stages, inflate, inflate_style, norm_cfg, norm_eval, with_cp,
-               zero_init_residual, pretrained, pretrained2d: bool = False) -> None:
+               zero_init_residual, pretrained, pretrained2d: bool = False,
+               non_local: tuple[Inflate, ...] = (0, 0, 0, 0),
+               non_local_cfg: NonLocalCfg = NonLocalCfg()) -> None:  # noqa: B008
         name = type(self).__name__
         if depth not in self.arch_settings:
             raise ValueError(f"{name} depth must be one of {sorted(self.arch_settings)}, got {depth}")
@@ -262,6 +282,9 @@ class ResNet3d(nn.Module):
         stage_inflations = (inflate,) * num_stages if isinstance(inflate, int) else tuple(inflate)
         if len(stage_inflations) != num_stages:
             raise ValueError(f"{name} inflate {inflate} needs one entry per stage ({num_stages})")
+        stage_non_local = tuple(non_local)
+        if len(stage_non_local) < num_stages:
+            raise ValueError(f"{name} non_local {non_local} needs one entry per stage ({num_stages})")
 
         self.depth = depth
         self.out_indices = tuple(out_indices)
@@ -290,11 +313,16 @@ class ResNet3d(nn.Module):
             if len(per_block) != num_blocks:
                 raise ValueError(f"{name} inflate of stage {i + 1} {per_block} needs one value per "
                                  f"block ({num_blocks})")
+            nl_flags = stage_non_local[i]
+            nl_flags = (nl_flags,) * num_blocks if isinstance(nl_flags, int) else tuple(nl_flags)
+            if len(nl_flags) != num_blocks:
+                raise ValueError(f"{name} non_local of stage {i + 1} {nl_flags} needs one value per "
+                                 f"block ({num_blocks})")
             layer = make_res_layer(
                 block, inplanes, planes, per_block, spatial_stride=spatial_strides[i],
                 temporal_stride=temporal_strides[i], dilation=dilations[i], style=style,
                 inflate_style=inflate_style, norm_cfg=norm_cfg, conv_layer=conv_layer,
-                with_cp=with_cp, **self.block_kwargs())
+                with_cp=with_cp, non_local=nl_flags, non_local_cfg=non_local_cfg, **self.block_kwargs())
             inplanes = planes * block.expansion
             self.add_module(f"layer{i + 1}", layer)
             self.res_layers.append(f"layer{i + 1}")

@@ -1,0 +1,55 @@
+"""Check I3D with non-local blocks against MMAction2 1.2.0: parameter counts, checkpoint
+conversion and outputs, for the three pairwise functions of its I3D-NL configs.
+
+A measuring stick run by hand, never by CI (MMAction2 is not a dependency). With the peers
+installed by ``shared/peers/setup.sh``:
+
+    PYTHONPATH=/tmp/peers python benchmarks/parity/i3d_nonlocal.py
+
+Each MMAction2 model (``i3d_imagenet-pretrained-r50-nl-{mode}_8xb8-32x2x1-100e_kinetics400-rgb``)
+gets random weights, is saved as an MMAction2 checkpoint, converted into ours (built from
+``examples/recognition/i3d_nl_{mode}_r50_32x2x1_100e_kinetics400_rgb.toml``) and both run one
+8 x 64 x 64 clip in eval mode. The non-local output BatchNorms are scaled down first: with
+random weights and no trained statistics, five dot-product blocks (cubic in their input) overflow
+float32 in both toolboxes alike. Prints a JSON summary; exits 1 if a count differs or the
+logits differ by more than 1e-4.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from mmaction2_peer import build_mmaction2, build_ours, convert_into, count, randomise, report  # noqa: E402
+
+MODES = ("dot_product", "embedded_gaussian", "gaussian")
+
+
+def check(mode: str) -> dict:
+    theirs = build_mmaction2("recognition/i3d/i3d_imagenet-pretrained-r50-nl-"
+                             f"{mode.replace('_', '-')}_8xb8-32x2x1-100e_kinetics400-rgb.py")
+    ours = build_ours(f"recognition/i3d_nl_{mode}_r50_32x2x1_100e_kinetics400_rgb.toml")
+    randomise(theirs, 0)
+    with torch.no_grad():
+        for name, module in theirs.named_modules():
+            if name.endswith("non_local_block.conv_out"):
+                module.bn.weight.mul_(0.05)
+    converted = convert_into(ours, theirs)
+    theirs.eval()
+    ours.eval()
+    clip = torch.randn(1, 3, 8, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        feat_theirs, feat_ours = theirs.backbone(clip), ours.backbone(clip)
+        logits_theirs, logits_ours = theirs.cls_head(feat_theirs), ours.head(feat_ours)
+    return {"mmaction2_parameters": count(theirs), "actioncore_parameters": count(ours),
+            "converted_tensors": converted,
+            "feature_max_abs_diff": float((feat_theirs - feat_ours).abs().max()),
+            "logits_max_abs_diff": float((logits_theirs - logits_ours).abs().max())}
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    raise SystemExit(report(MODES, check, lambda r: r["mmaction2_parameters"] == r["actioncore_parameters"]
+                            and r["logits_max_abs_diff"] <= 1e-4))
