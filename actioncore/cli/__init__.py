@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", help="recognition, rawframes, skeleton, localization or detection")
     p.add_argument("--out", required=True, help="folder to write (new, empty, or an earlier synthetic set)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--size", default=None, help="tiny (tests) or default")
+    p.add_argument("--size", default=None, help="tiny (tests), default, or large (recognition: 5x the training clips)")
     _add_json(p)
     p.set_defaults(handler="data_synth")
     p = data_sub.add_parser("check", help="verify every annotated file exists and decodes")

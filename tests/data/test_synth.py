@@ -232,3 +232,14 @@ def test_output_folder_rules(tmp_path: Path) -> None:
     report = synthesize("rawframes", out, size="tiny", seed=2)
     assert not stale.exists() and "seed 2" in (out / "README.txt").read_text()
     assert len(report.files) == sum(report.num_samples.values()) * TINY.frames + 5
+
+
+def test_large_extends_default_with_training_clips_only() -> None:
+    """``large`` keeps ``default``'s clips (same geometry, keys and hence pixels) and its val and
+    test splits, so models trained on either are scored on the same test clips."""
+    default, large = SIZES["default"], SIZES["large"]
+    assert large.geometry == default.geometry and large.fps == default.fps
+    assert large.per_class["train"] == 5 * default.per_class["train"]
+    assert {s: large.per_class[s] for s in ("val", "test")} == {s: default.per_class[s] for s in ("val", "test")}
+    key = SampleKey(0, "test", 7)  # a test clip both sizes contain renders from its key alone
+    assert np.array_equal(render("grow", key, large.geometry).frames, render("grow", key, default.geometry).frames)
