@@ -105,6 +105,10 @@ def compare(name: str, size: int, batch: int, dtype: torch.dtype = torch.float32
     x = torch.randn(batch, segments, 3, size, size, generator=torch.Generator().manual_seed(1))
     np.random.seed(0)
     randomise(theirs, torch.randn(batch, segments, 3, size, size, generator=torch.Generator().manual_seed(2)))
+    with torch.no_grad():  # random non-local blocks make near-one-hot softmaxes that amplify rounding
+        for module_name, module in theirs.named_modules():
+            if module_name.endswith("non_local_block.conv_out"):
+                module.bn.weight.mul_(0.05)
     model = build_ours(f"recognition/{example}", overrides[0] if overrides else [])
     converted = convert_into(model, theirs)
     theirs.eval().to(dtype)
