@@ -13,11 +13,8 @@ from actioncore.ops.conv import MIN_BACKWARD_POSITIONS, takes_onednn
 
 
 @pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(torch_one_thread):
+    """PyTorch's slow path, which these layers replace, is taken with one thread."""
 
 
 CASES = [

@@ -34,3 +34,16 @@ def actioncore_host(actioncore_plugin_modules: list[str]) -> Iterator[PluginHost
         host.register(module)
     with use_host(host):
         yield host
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread() -> Iterator[None]:
+    """One intra-op thread for the module's tests, restored afterwards. Tiny models gain nothing
+    from more, OpenMP threads spin badly when test suites share the cores, and PyTorch's CPU
+    convolution dispatch depends on the thread count (``actioncore.ops`` tests need one)."""
+    import torch  # here, not at import: every pytest run in an environment with actioncore loads this plugin
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
