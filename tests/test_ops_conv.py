@@ -112,3 +112,10 @@ def test_autocast_keeps_pytorchs_bfloat16_convolution(one_thread):
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert not takes_onednn(x, conv)
         assert conv(x).dtype == torch.bfloat16
+
+
+def test_torch_compile_traces_pytorchs_convolution(one_thread):
+    conv = Conv3d(4, 4, (3, 1, 1), padding=(1, 0, 0))
+    x = torch.randn(1, 4, 8, 6, 6)
+    compiled = torch.compile(conv, backend="eager", fullgraph=True)  # no graph break
+    torch.testing.assert_close(compiled(x), nn.functional.conv3d(x, conv.weight, conv.bias, padding=(1, 0, 0)))

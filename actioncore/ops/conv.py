@@ -44,6 +44,8 @@ convolution (a kernel as large as the image) was 4x slower for ResNet-50's first
 
 def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
     """Whether ``conv`` applied to ``x`` runs on oneDNN here rather than as in ``torch.nn``."""
+    if torch.compiler.is_compiling() or torch.jit.is_tracing():  # first: the rest is not traceable
+        return False
     dims = len(conv.kernel_size)
     ones = (1,) * dims
     if (x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != dims + 2 or x.is_mkldnn
@@ -51,7 +53,6 @@ def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
             or conv.stride != ones or conv.dilation != ones
             or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))
             or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
-            or torch.compiler.is_compiling() or torch.jit.is_scripting() or torch.jit.is_tracing()
             or torch.is_autocast_enabled("cpu")  # runtime.amp: let autocast pick bfloat16 kernels
             or _get_current_dispatch_mode() is not None):  # FLOP counters, fake tensors see aten.convolution
         return False
