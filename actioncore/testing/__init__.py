@@ -8,6 +8,6 @@ process-wide host, so ``actioncore.build`` and ``load_config`` see exactly that 
 """
 from .contract import assert_component_contract
 from .training import fixed_batch_losses
-from .weights import randomise_norms
+from .weights import count_parameters, randomise_norms
 
-__all__ = ["assert_component_contract", "fixed_batch_losses", "randomise_norms"]
+__all__ = ["assert_component_contract", "count_parameters", "fixed_batch_losses", "randomise_norms"]

@@ -1,4 +1,4 @@
-"""Weights for parity tests: BatchNorm layers that are not an identity in eval mode."""
+"""Weights for parity tests: BatchNorm layers that are not an identity in eval mode, parameter counts."""
 from __future__ import annotations
 
 import torch
@@ -17,3 +17,9 @@ def randomise_norms(model: nn.Module) -> nn.Module:
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.2, 0.2)
     return model
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of parameter elements, as MMAction2's tables and ``actioncore info`` count them
+    (works on the meta device)."""
+    return sum(p.numel() for p in module.parameters())

@@ -8,7 +8,7 @@ from torch import nn
 
 import actioncore
 from actioncore.convert import convert_state, load_into
-from actioncore.testing import assert_component_contract, fixed_batch_losses
+from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_ava_detector import FeatureBank
 
 PLUGINS = ("actioncore_ava_detector.hooks", "actioncore_resnet3d.hooks", "actioncore_slowfast.hooks")
@@ -73,9 +73,6 @@ def build(model_table: dict, *, meta_device: bool = False) -> torch.nn.Module:
     return actioncore.build("model", "ava_detector", **model_table)
 
 
-def count(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
 
 pytestmark = pytest.mark.actioncore_plugins(*PLUGINS)
 
@@ -110,7 +107,7 @@ FULL_SIZE = {
 def test_full_size_parameter_count_is_mmaction2s(actioncore_host, name):
     model_table, expected = FULL_SIZE[name]
     model = build(model_table, meta_device=True)
-    assert count(model) == expected
+    assert count_parameters(model) == expected
 
 
 EXAMPLE_COUNTS = {
@@ -127,13 +124,13 @@ EXAMPLE_COUNTS = {
 def test_full_size_examples_have_mmaction2s_parameter_count(actioncore_host, name):
     with torch.device("meta"):
         model = actioncore.build_model(actioncore.load_config(EXAMPLES / name).model)
-    assert count(model) == EXAMPLE_COUNTS[name]
+    assert count_parameters(model) == EXAMPLE_COUNTS[name]
 
 
 def test_slowonly_detector_is_the_recognizer_backbone_plus_an_81_way_box_head(actioncore_host):
     model = build(table(SLOWONLY_R50, {"in_channels": 2048}), meta_device=True)
-    assert count(model.head) == 2048 * 81 + 81
-    assert count(model.backbone) == 31_800_465 - 2048 * 81 - 81
+    assert count_parameters(model.head) == 2048 * 81 + 81
+    assert count_parameters(model.backbone) == 31_800_465 - 2048 * 81 - 81
     assert [m.conv2.conv.stride for m in (model.backbone.layer2[0], model.backbone.layer4[0])] == \
         [(1, 2, 2), (1, 1, 1)]
 

@@ -7,7 +7,7 @@ import actioncore
 from actioncore import load_config
 from actioncore.convert import convert_state
 from actioncore.errors import ConfigError
-from actioncore.testing import assert_component_contract
+from actioncore.testing import assert_component_contract, count_parameters
 from actioncore_bsn import PEM, TEM, ProposalTable
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_bsn.hooks", "actioncore_localization.hooks")
@@ -18,16 +18,13 @@ FULL_SIZE = {  # MMAction2 1.2.0's counts for _base_/models/bsn_tem.py and bsn_p
 }
 
 
-def count(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
 
 @pytest.mark.parametrize("name", FULL_SIZE)
 def test_full_size_parameter_count_is_mmaction2s(actioncore_host, examples, name):
     experiment = load_config(examples / name)
     with torch.device("meta"):
         model = actioncore.build_model(experiment.model)
-    assert count(model) == FULL_SIZE[name]
+    assert count_parameters(model) == FULL_SIZE[name]
 
 
 def test_components_honour_the_contract(actioncore_host):

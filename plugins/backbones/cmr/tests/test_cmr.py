@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 import actioncore
-from actioncore.testing import fixed_batch_losses
+from actioncore.testing import count_parameters, fixed_batch_losses
 from actioncore_cmr import CME, SME, ResNetCMR, adjacent_difference
 from actioncore_tsm import ResNetTSM
 
@@ -22,9 +22,6 @@ TINY = ["model.backbone.depth=18", "model.head.in_channels=512", "model.head.num
         "model.head.dropout_ratio=0.0", f"model.head.num_segments={SEGMENTS}",
         f"model.backbone.num_segments={SEGMENTS}"]
 
-
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def moving_clip(n: int = 2, channels: int = 16, size: int = 8) -> torch.Tensor:
@@ -63,9 +60,9 @@ def test_without_modules_it_is_resnet_tsm():
         plain = ResNetCMR(depth=50, cme=False, sme=False)
         tsm = ResNetTSM(depth=50)
         cme_only = ResNetCMR(depth=50, sme=False)
-    assert count(plain) == count(tsm) == 23_508_032
+    assert count_parameters(plain) == count_parameters(tsm) == 23_508_032
     assert list(plain.state_dict()) == list(tsm.state_dict())
-    assert count(tsm) < count(cme_only) < 23_746_076
+    assert count_parameters(tsm) < count_parameters(cme_only) < 23_746_076
 
 
 def test_tiny_model_trains_on_a_fixed_batch(actioncore_host):

@@ -6,15 +6,12 @@ from torch import nn
 import actioncore
 from actioncore.compose import Sequential
 from actioncore.convert import convert_parts
-from actioncore.testing import assert_component_contract, fixed_batch_losses
+from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_posec3d import PoseC3DSlowOnly
 from actioncore_resnet3d import I3DHead, ResNet3d
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_posec3d.hooks", "actioncore_resnet3d.hooks")
 
-
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 # MMAction2 1.2.0, configs/skeleton/posec3d/slowonly_r50_8xb16-u48-240e_gym-keypoint.py (99
@@ -24,7 +21,7 @@ def test_full_size_parameter_count_is_mmaction2s(actioncore_host, num_classes, e
     with torch.device("meta"):
         model = actioncore.build("model", "sequential", backbone={"type": "posec3d_slowonly"},
                                  head={"type": "i3d", "num_classes": num_classes, "in_channels": 512})
-    assert count(model) == expected
+    assert count_parameters(model) == expected
 
 
 def test_defaults_are_mmaction2s_posec3d_settings():

@@ -6,15 +6,12 @@ import torchvision
 from torch import nn
 
 from actioncore.errors import CheckpointError
-from actioncore.testing import assert_component_contract
+from actioncore.testing import assert_component_contract, count_parameters
 from actioncore_tsn.resnet import ResNet
 from actioncore_tsn.weights import torchvision_key
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_tsn.hooks")
 
-
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def norms(module: nn.Module) -> list[nn.BatchNorm2d]:
@@ -95,7 +92,7 @@ def test_bad_parameters_are_rejected(actioncore_host):
 
 
 def test_resnet50_parameter_count_is_mmaction2s(resnet50):
-    assert count(resnet50) == 23_508_032
+    assert count_parameters(resnet50) == 23_508_032
 
 
 @pytest.mark.parametrize("depth", [18, 34, 101, 152])
@@ -103,7 +100,7 @@ def test_parameter_count_is_torchvisions_without_fc(depth):
     with torch.device("meta"):
         reference = getattr(torchvision.models, f"resnet{depth}")(weights=None)
         net = ResNet(depth=depth)
-    assert count(net) == count(reference) - count(reference.fc)
+    assert count_parameters(net) == count_parameters(reference) - count_parameters(reference.fc)
 
 
 def test_names_are_mmaction2s_and_map_one_to_one_from_torchvision(resnet50):

@@ -4,7 +4,7 @@ import torch
 
 import actioncore
 from actioncore import load_config
-from actioncore.testing import fixed_batch_losses
+from actioncore.testing import count_parameters, fixed_batch_losses
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_recognition.hooks",
                                           "actioncore_datasets.hooks")
@@ -47,16 +47,13 @@ TINY = {
 }
 
 
-def count(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
 
 @pytest.mark.parametrize("name", FULL_SIZE)
 def test_full_size_parameter_count_is_mmaction2s(actioncore_host, examples, name):
     experiment = load_config(examples / name)
     with torch.device("meta"):
         model = actioncore.build_model(experiment.model)
-    assert count(model) == FULL_SIZE[name]
+    assert count_parameters(model) == FULL_SIZE[name]
 
 
 @pytest.mark.parametrize("name", TINY)

@@ -7,7 +7,7 @@ from torch import nn
 import actioncore
 from actioncore import load_config
 from actioncore.convert import convert_state, load_into
-from actioncore.testing import assert_component_contract, fixed_batch_losses
+from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_slowfast import ResNet3dSlowFast, SlowFastHead
 from actioncore_slowfast.slowfast import FastPathway, SlowPathway
 
@@ -25,9 +25,6 @@ TINY = ["model.backbone.slow_pathway.depth=18", "model.backbone.slow_pathway.bas
         "model.head.in_channels=144", "model.head.num_classes=5", "model.head.dropout_ratio=0.0"]
 
 
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
 
 def tiny_backbone() -> ResNet3dSlowFast:
     return ResNet3dSlowFast(
@@ -40,9 +37,9 @@ def tiny_backbone() -> ResNet3dSlowFast:
 def test_full_size_parameter_count_is_mmaction2s(actioncore_host):
     with torch.device("meta"):
         model = actioncore.build_model(load_config(EXAMPLE).model)
-    assert count(model) == 34_479_288
-    assert count(model.head) == 922_000
-    assert count(model.backbone.slow_path) + count(model.backbone.fast_path) == 33_557_288
+    assert count_parameters(model) == 34_479_288
+    assert count_parameters(model.head) == 922_000
+    assert count_parameters(model.backbone.slow_path) + count_parameters(model.backbone.fast_path) == 33_557_288
 
 
 def test_contracts(actioncore_host):

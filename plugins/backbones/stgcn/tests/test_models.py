@@ -7,7 +7,7 @@ import actioncore
 from actioncore.compose import Sequential
 from actioncore.convert import convert_parts
 from actioncore.errors import CheckpointError
-from actioncore.testing import assert_component_contract, fixed_batch_losses
+from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_stgcn import AAGCN, STGCN, GCNHead, GraphCfg
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_stgcn.hooks")
@@ -29,9 +29,6 @@ FULL_SIZE = {
 }
 
 
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
 
 @pytest.mark.parametrize("name", FULL_SIZE)
 def test_full_size_parameter_count_is_mmaction2s(actioncore_host, name):
@@ -39,7 +36,7 @@ def test_full_size_parameter_count_is_mmaction2s(actioncore_host, name):
     with torch.device("meta"):
         model = actioncore.build("model", "sequential", backbone=backbone,
                                  head={"type": "gcn", "num_classes": 60, "in_channels": 256})
-    assert count(model) == expected
+    assert count_parameters(model) == expected
 
 
 def test_defaults_are_the_papers_graphs():

@@ -7,7 +7,7 @@ from torch import nn
 import actioncore
 from actioncore import load_config
 from actioncore.convert import convert_state, load_into
-from actioncore.testing import assert_component_contract, fixed_batch_losses
+from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_timesformer import TimeSformer, TimeSformerHead
 from actioncore_timesformer.timesformer import DividedSpatialAttention, DividedTemporalAttention
 
@@ -19,9 +19,6 @@ EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
 ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
 TINY = dict(embed_dims=32, num_heads=2, num_transformer_layers=2, img_size=32, patch_size=16)
 
-
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def tiny_overrides(attention_type: str, frames: int = 4, classes: int = 5) -> list[str]:
@@ -41,8 +38,8 @@ def test_full_size_parameter_counts_are_mmaction2s(actioncore_host, attention_ty
     exp = load_config(EXAMPLE, [f'model.backbone.attention_type="{attention_type}"'])
     with torch.device("meta"):
         model = actioncore.build_model(exp.model)
-    assert count(model) == expected
-    assert count(model.head) == 307_600
+    assert count_parameters(model) == expected
+    assert count_parameters(model.head) == 307_600
     assert hasattr(model.backbone, "time_embed") == (attention_type != "space_only")
 
 

@@ -7,7 +7,7 @@ from torch import nn
 import actioncore
 from actioncore import load_config
 from actioncore.convert import convert_state, load_into
-from actioncore.testing import assert_component_contract, fixed_batch_losses
+from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_x3d import X3D, X3DHead
 from actioncore_x3d.x3d import BlockX3D, round_width
 
@@ -22,18 +22,15 @@ TINY = ["model.backbone.gamma_w=0.25", "model.backbone.gamma_b=2.0", "model.back
         "model.head.mid_channels=32"]
 
 
-def count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
 
 # (a) MMAction2 1.2.0's x3d_m_16x5x1_facebook-kinetics400-rgb, counted on its own modules by
 # benchmarks/parity/recognizers3d.py
 def test_full_size_parameter_count_is_mmaction2s(actioncore_host):
     with torch.device("meta"):
         model = actioncore.build_model(load_config(EXAMPLE).model)
-    assert count(model) == 3_794_322
-    assert count(model.backbone) == 2_089_986
-    assert count(model.head) == 1_704_336
+    assert count_parameters(model) == 3_794_322
+    assert count_parameters(model.backbone) == 2_089_986
+    assert count_parameters(model.head) == 1_704_336
     assert model.backbone.stage_blocks == [3, 5, 11, 7] and model.backbone.feat_dim == 432
 
 
