@@ -6,6 +6,7 @@ and the tests never import MMAction2.
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -126,3 +127,24 @@ def report(names: Iterable[str], check: Callable[[str], dict], passed: Callable[
         print(name, json.dumps(result), file=sys.stderr, flush=True)
     print(json.dumps({"ok": ok, **summary}, indent=2))
     return 0 if ok else 1
+
+
+def parity_arguments(description: str, names: Iterable[str]) -> argparse.ArgumentParser:
+    """The options every parity script takes: ``--atol``, ``--seed`` and ``--only NAME``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--atol", type=float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=sorted(names))
+    return parser
+
+
+def run_parity(names: Iterable[str], args: argparse.Namespace, check: Callable[[str], dict],
+               passed: Callable[[dict], bool] | None = None) -> int:
+    """Seed, then :func:`report` on ``--only`` or every name; by default a result passes when
+    the parameter counts are equal and the logits differ by less than ``--atol``."""
+    torch.manual_seed(args.seed)
+    if passed is None:
+        def passed(r: dict) -> bool:
+            return (r["mmaction2_parameters"] == r["actioncore_parameters"]
+                    and r["logits_max_abs_diff"] < args.atol)
+    return report([args.only] if args.only else names, check, passed)

@@ -57,7 +57,7 @@ import actioncore
 from actioncore.convert import convert_state, load_into, mmaction2_weights
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmaction2_peer import REPO, count, mmaction2_config, randomise, report  # noqa: E402
+from mmaction2_peer import REPO, count, mmaction2_config, parity_arguments, randomise, run_parity  # noqa: E402
 
 SLOWONLY_BACKBONE = """
 [backbone]
@@ -361,27 +361,23 @@ def loss_differences(their_head, ours, logits: torch.Tensor, rois: torch.Tensor,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parity_arguments(__doc__.splitlines()[0], OURS)
     parser.add_argument("--size", type=int, default=128, help="clip height and width in pixels")
-    parser.add_argument("--atol", type=float, default=1e-4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=sorted(OURS))
     args = parser.parse_args()
 
     install_stand_ins()
     from mmaction.utils import register_all_modules
 
     register_all_modules()
-    torch.manual_seed(args.seed)
 
     def quietly_checked(name: str) -> dict:
         with contextlib.redirect_stdout(sys.stderr):  # MMAction2's LFB prints as it loads
             return check(name, args)
 
-    return report([args.only] if args.only else OURS, quietly_checked,
-                  lambda r: r["mmaction2_parameters"] == r["actioncore_parameters"]
-                  and max(v for k, v in r.items() if "diff" in k) < args.atol
-                  and r.get("cli_convert_equal", True))
+    return run_parity(OURS, args, quietly_checked,
+                      lambda r: r["mmaction2_parameters"] == r["actioncore_parameters"]
+                      and max(v for k, v in r.items() if "diff" in k) < args.atol
+                      and r.get("cli_convert_equal", True))
 
 if __name__ == "__main__":
     sys.exit(main())

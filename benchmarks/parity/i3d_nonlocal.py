@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmaction2_peer import build_mmaction2, build_ours, convert_into, count, randomise, report  # noqa: E402
+from mmaction2_peer import (build_mmaction2, build_ours, convert_into, count, parity_arguments,  # noqa: E402
+                            randomise, run_parity)
 
 MODES = ("dot_product", "embedded_gaussian", "gaussian")
 
@@ -51,5 +52,4 @@ def check(mode: str) -> dict:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    raise SystemExit(report(MODES, check, lambda r: r["mmaction2_parameters"] == r["actioncore_parameters"]
-                            and r["logits_max_abs_diff"] <= 1e-4))
+    raise SystemExit(run_parity(MODES, parity_arguments(__doc__.splitlines()[0], MODES).parse_args(), check))

@@ -28,7 +28,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmaction2_peer import build_mmaction2, build_ours, convert_into, count, randomise, report  # noqa: E402
+from mmaction2_peer import (build_mmaction2, build_ours, convert_into, count, parity_arguments,  # noqa: E402
+                            randomise, run_parity)
 
 MODELS = {  # name: (MMAction2 config under configs/recognition, our example, frames, fixed side)
     "i3d_r50_32x2x1": ("i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py",
@@ -78,18 +79,12 @@ def check(name: str, args: argparse.Namespace) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parity_arguments(__doc__.splitlines()[0], MODELS)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--videos", type=int, default=2)
     parser.add_argument("--views", type=int, default=2)
-    parser.add_argument("--atol", type=float, default=1e-4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=sorted(MODELS))
     args = parser.parse_args()
-    torch.manual_seed(args.seed)
-    return report([args.only] if args.only else MODELS, lambda name: check(name, args),
-                  lambda r: r["mmaction2_parameters"] == r["actioncore_parameters"]
-                  and r["logits_max_abs_diff"] < args.atol)
+    return run_parity(MODELS, args, lambda name: check(name, args))
 
 if __name__ == "__main__":
     sys.exit(main())

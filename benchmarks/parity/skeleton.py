@@ -32,7 +32,8 @@ from torch import nn
 from actioncore_stgcn import AdaptiveGraphConv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmaction2_peer import build_mmaction2, build_ours, convert_into, count, randomise, report  # noqa: E402
+from mmaction2_peer import (build_mmaction2, build_ours, convert_into, count, parity_arguments,  # noqa: E402
+                            randomise, run_parity)
 
 GCN_INPUT = (2, 2, 24)  # N, M, T
 
@@ -131,15 +132,8 @@ def check(name: str, args: argparse.Namespace) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--atol", type=float, default=1e-4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=sorted(MODELS))
-    args = parser.parse_args()
-    torch.manual_seed(args.seed)
-    return report([args.only] if args.only else MODELS, lambda name: check(name, args),
-                  lambda r: r["mmaction2_parameters"] == r["actioncore_parameters"]
-                  and r["logits_max_abs_diff"] < args.atol)
+    args = parity_arguments(__doc__.splitlines()[0], MODELS).parse_args()
+    return run_parity(MODELS, args, lambda name: check(name, args))
 
 if __name__ == "__main__":
     sys.exit(main())
