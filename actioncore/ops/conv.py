@@ -101,33 +101,27 @@ class _OneDNNConv(torch.autograd.Function):
         return grad_x, grad_w, grad_b, None
 
 
-def _forward(conv: nn.Conv2d | nn.Conv3d, x: torch.Tensor, weight: torch.Tensor,
-             bias: torch.Tensor | None) -> torch.Tensor:
-    padding = list(conv.padding)
-    if not torch.is_grad_enabled() or not (x.requires_grad or weight.requires_grad
-                                           or (bias is not None and bias.requires_grad)):
-        ones = [1] * len(padding)
-        return _aten.mkldnn_convolution(x, weight, bias, padding, ones, ones, 1)
-    return _OneDNNConv.apply(x, weight, bias, padding)
+class _OneDNNWhereSlow:
+    """``_conv_forward`` for ``nn.Conv2d`` / ``nn.Conv3d`` subclasses: oneDNN where
+    :func:`takes_onednn`, else the ``torch.nn`` class's own."""
+
+    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
+                      bias: torch.Tensor | None) -> torch.Tensor:
+        if not takes_onednn(input, self):
+            return super()._conv_forward(input, weight, bias)
+        padding = list(self.padding)
+        if not torch.is_grad_enabled() or not (input.requires_grad or weight.requires_grad
+                                               or (bias is not None and bias.requires_grad)):
+            ones = [1] * len(padding)
+            return _aten.mkldnn_convolution(input, weight, bias, padding, ones, ones, 1)
+        return _OneDNNConv.apply(input, weight, bias, padding)
 
 
-class Conv2d(nn.Conv2d):
+class Conv2d(_OneDNNWhereSlow, nn.Conv2d):
     """``nn.Conv2d`` with the same parameters and results, faster on CPU where PyTorch uses its
     slow path (see the module docstring)."""
 
-    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
-                      bias: torch.Tensor | None) -> torch.Tensor:
-        if not takes_onednn(input, self):
-            return super()._conv_forward(input, weight, bias)
-        return _forward(self, input, weight, bias)
 
-
-class Conv3d(nn.Conv3d):
+class Conv3d(_OneDNNWhereSlow, nn.Conv3d):
     """``nn.Conv3d`` with the same parameters and results, faster on CPU where PyTorch uses its
     slow path (see the module docstring). Use it wherever a model builds a 3D convolution."""
-
-    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
-                      bias: torch.Tensor | None) -> torch.Tensor:
-        if not takes_onednn(input, self):
-            return super()._conv_forward(input, weight, bias)
-        return _forward(self, input, weight, bias)
