@@ -1,5 +1,7 @@
 """Check I3D with non-local blocks against MMAction2 1.2.0: parameter counts, checkpoint
-conversion and outputs, for the three pairwise functions of its I3D-NL configs.
+conversion and outputs, for the three pairwise functions of its I3D-NL configs, and SlowFast with
+I3D-NL's non-local blocks in its slow pathway (no MMAction2 config has it; its
+``ResNet3dPathway`` takes ``non_local`` as ResNet3d does).
 
 A measuring stick run by hand, never by CI (MMAction2 is not a dependency). With the peers
 installed by ``shared/peers/setup.sh``:
@@ -25,13 +27,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmaction2_peer import (build_mmaction2, build_ours, convert_into, count, parity_arguments,  # noqa: E402
                             randomise, run_parity)
 
-MODES = ("dot_product", "embedded_gaussian", "gaussian")
+MODES = ("dot_product", "embedded_gaussian", "gaussian", "slowfast_embedded_gaussian")
+I3D_NL = ((0, 0, 0), (0, 1, 0, 1), (0, 1, 0, 1, 0, 1), (0, 0, 0))
+
+
+def slowfast_nl(config) -> None:
+    config.backbone.slow_pathway.update(non_local=I3D_NL, non_local_cfg=dict(
+        sub_sample=True, use_scale=False, norm_cfg=dict(type="BN3d", requires_grad=True),
+        mode="embedded_gaussian"))
+
+
+def build_pair(mode: str):
+    if mode == "slowfast_embedded_gaussian":
+        return (build_mmaction2("recognition/slowfast/slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb.py",
+                                slowfast_nl),
+                build_ours("recognition/slowfast_r50_4x16x1_256e_kinetics400_rgb.toml", [
+                    f"model.backbone.slow_pathway.non_local={[list(s) for s in I3D_NL]}",
+                    "model.backbone.slow_pathway.non_local_cfg.sub_sample=true",
+                    "model.backbone.slow_pathway.non_local_cfg.use_scale=false",
+                    'model.backbone.slow_pathway.non_local_cfg.norm_cfg={type = "BN3d"}']))
+    return (build_mmaction2("recognition/i3d/i3d_imagenet-pretrained-r50-nl-"
+                            f"{mode.replace('_', '-')}_8xb8-32x2x1-100e_kinetics400-rgb.py"),
+            build_ours(f"recognition/i3d_nl_{mode}_r50_32x2x1_100e_kinetics400_rgb.toml"))
 
 
 def check(mode: str) -> dict:
-    theirs = build_mmaction2("recognition/i3d/i3d_imagenet-pretrained-r50-nl-"
-                             f"{mode.replace('_', '-')}_8xb8-32x2x1-100e_kinetics400-rgb.py")
-    ours = build_ours(f"recognition/i3d_nl_{mode}_r50_32x2x1_100e_kinetics400_rgb.toml")
+    theirs, ours = build_pair(mode)
     randomise(theirs, 0)
     with torch.no_grad():
         for name, module in theirs.named_modules():
@@ -40,13 +61,16 @@ def check(mode: str) -> dict:
     converted = convert_into(ours, theirs)
     theirs.eval()
     ours.eval()
-    clip = torch.randn(1, 3, 8, 64, 64, generator=torch.Generator().manual_seed(1))
+    frames = 32 if mode.startswith("slowfast") else 8
+    clip = torch.randn(1, 3, frames, 64, 64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         feat_theirs, feat_ours = theirs.backbone(clip), ours.backbone(clip)
         logits_theirs, logits_ours = theirs.cls_head(feat_theirs), ours.head(feat_ours)
+    if isinstance(feat_ours, torch.Tensor):  # SlowFast gives one map per pathway
+        feat_theirs, feat_ours = (feat_theirs,), (feat_ours,)
     return {"mmaction2_parameters": count(theirs), "actioncore_parameters": count(ours),
             "converted_tensors": converted,
-            "feature_max_abs_diff": float((feat_theirs - feat_ours).abs().max()),
+            "feature_max_abs_diff": max(float((a - b).abs().max()) for a, b in zip(feat_theirs, feat_ours)),
             "logits_max_abs_diff": float((logits_theirs - logits_ours).abs().max())}
 
 

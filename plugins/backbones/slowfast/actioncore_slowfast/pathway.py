@@ -12,8 +12,9 @@ from typing import Literal
 
 from torch import nn
 
+from actioncore.ops import NonLocalCfg
 from actioncore_resnet3d.layers import ConvModule, NormCfg
-from actioncore_resnet3d.resnet3d import ResNet3d, init_resnet3d_weights, make_res_layer
+from actioncore_resnet3d.resnet3d import Inflate, ResNet3d, init_resnet3d_weights, make_res_layer
 from actioncore_resnet3d.weights import inflate_pretrained_2d
 
 InflateStyle = Literal["3x1x1", "3x3x3"]
@@ -27,6 +28,8 @@ class ResNet3dPathway(nn.Module):
     ``speed_ratio`` that maps ``C / channel_ratio`` channels to ``C * lateral_infl /
     channel_ratio``; they are concatenated to its own, so its stages take more input channels.
     The forward pass is driven by :class:`~actioncore_slowfast.slowfast.ResNet3dSlowFast`.
+    ``non_local`` (per stage a 0/1, or a tuple of one per block) ends blocks with a non-local
+    block (``non_local_cfg``) as in ResNet3d (``layer3.1.non_local_block.*``).
 
     ``pretrained`` names a 2D ImageNet ResNet of the pathway's depth (torchvision naming) to
     inflate, MMAction2's pathway ``pretrained`` with ``pretrained2d = True``: the input channels
@@ -46,6 +49,8 @@ class ResNet3dPathway(nn.Module):
                  channel_ratio: int = 8, fusion_kernel: int = 5, lateral_infl: int = 2,
                  lateral_activate: Sequence[int] = (1, 1, 1, 1), frozen_stages: int = -1,
                  norm_eval: bool = False, with_cp: bool = False, zero_init_residual: bool = True,
+                 non_local: Sequence[Inflate] = (0, 0, 0, 0),
+                 non_local_cfg: NonLocalCfg = NonLocalCfg(),  # noqa: B008 (frozen)
                  pretrained: str | None = None):
         super().__init__()
         if depth not in ResNet3d.arch_settings:
@@ -56,7 +61,8 @@ class ResNet3dPathway(nn.Module):
         blocks = tuple(stage_blocks) if stage_blocks is not None else default_blocks[:num_stages]
         per_stage = {"stage_blocks": blocks, "spatial_strides": spatial_strides,
                      "temporal_strides": temporal_strides, "dilations": dilations,
-                     "inflate": inflate, "lateral_activate": lateral_activate}
+                     "inflate": inflate, "lateral_activate": lateral_activate,
+                     "non_local": non_local}
         for name, values in per_stage.items():
             if len(values) < num_stages:
                 raise ValueError(f"pathway {name} {tuple(values)} needs one value per stage "
@@ -88,10 +94,16 @@ class ResNet3dPathway(nn.Module):
         channels = base_channels
         for i in range(num_stages):
             planes = base_channels * 2 ** i
+            nl_flags = non_local[i]
+            nl_flags = (nl_flags,) * blocks[i] if isinstance(nl_flags, int) else tuple(nl_flags)
+            if len(nl_flags) != blocks[i]:
+                raise ValueError(f"pathway non_local of stage {i + 1} {nl_flags} needs one value "
+                                 f"per block ({blocks[i]})")
             layer = make_res_layer(block, channels + lateral_in[i], planes, (inflate[i],) * blocks[i],
                                    spatial_stride=spatial_strides[i],
                                    temporal_stride=temporal_strides[i], dilation=dilations[i],
-                                   style=style, inflate_style=inflate_style, with_cp=with_cp)
+                                   style=style, inflate_style=inflate_style, with_cp=with_cp,
+                                   non_local=nl_flags, non_local_cfg=non_local_cfg)
             self.add_module(f"layer{i + 1}", layer)
             self.res_layers.append(f"layer{i + 1}")
             channels = planes * block.expansion

@@ -15,6 +15,8 @@ import attrs
 import torch
 from torch import nn
 
+from actioncore.ops import NonLocalCfg
+
 from .pathway import InflateStyle, ResNet3dPathway, load_backbone_weights
 
 
@@ -45,6 +47,10 @@ class _Pathway:
     norm_eval: bool = False
     with_cp: bool = False
     zero_init_residual: bool = True
+    non_local: tuple[int | tuple[int, ...], ...] = (0, 0, 0, 0)
+    """Per stage 0/1, or per stage one 0/1 per block: blocks that end with a non-local block."""
+    non_local_cfg: NonLocalCfg = NonLocalCfg()
+    """The non-local blocks' ``sub_sample``, ``use_scale``, ``norm_cfg``, ``mode``, ``reduction``."""
     pretrained: str | None = None
     """A 2D ImageNet ResNet of this depth (torchvision naming) inflated into the pathway, as
     MMAction2's pathway ``pretrained`` with ``pretrained2d = True`` (the ImageNet-pretrained

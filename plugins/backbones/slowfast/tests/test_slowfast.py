@@ -208,3 +208,25 @@ def test_slow_pathway_inflates_imagenet_resnet_with_zeros_for_lateral_channels(t
     fresh = ResNet3dSlowFast(slow_pathway=SlowPathway(depth=18), fast_pathway=FastPathway(depth=18))
     assert fresh.slow_path.layer3[0].conv1.conv.weight.shape == conv.weight.shape
     assert not torch.equal(fresh.slow_path.layer3[0].conv1.conv.weight, conv.weight)
+
+
+def test_non_local_blocks_in_a_pathway_from_the_config(actioncore_host):
+    torch.manual_seed(0)
+    nl = ["model.backbone.slow_pathway.stage_blocks=[1, 1, 2, 1]",
+          "model.backbone.slow_pathway.non_local=[0, 1, [0, 1], 0]",
+          'model.backbone.slow_pathway.non_local_cfg.mode="dot_product"']
+    model = actioncore.build_model(load_config(EXAMPLE, [*TINY, *nl]).model)
+    slow = model.backbone.slow_path
+    blocks = {k.split(".non_local_block.")[0] for k in model.backbone.state_dict()
+              if ".non_local_block." in k}
+    assert blocks == {"slow_path.layer2.0", "slow_path.layer3.1"}
+    # the lateral channels widen only the stage's input, not the non-local block's (C = 64)
+    assert slow.layer3[1].non_local_block.g.conv.weight.shape == (32, 64, 1, 1, 1)
+    assert slow.layer3[1].non_local_block.mode == "dot_product"
+    losses = fixed_batch_losses(model, torch.randn(4, 1, 3, 16, 32, 32), torch.tensor([0, 1, 2, 3]),
+                                optimizer=torch.optim.AdamW(model.parameters(), lr=1e-2))
+    assert losses[-1] < losses[0]
+    assert slow.layer2[0].non_local_block.conv_out.conv.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="non_local of stage 3"):
+        ResNet3dSlowFast(slow_pathway=SlowPathway(depth=18, base_channels=16,
+                                                  stage_blocks=(1, 1, 2, 1), non_local=(0, 0, (1,), 0)))
