@@ -21,6 +21,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from actioncore.engine.checkpoint import model_weights
 from actioncore.errors import CheckpointError
 
 logger = logging.getLogger("actioncore.timesformer")
@@ -214,10 +215,11 @@ class TimeSformer(nn.Module):
         first (MMAction2 fixes it at 0.1; its ``transformer_layers`` mmcv config is not taken).
     :param attention_type: see above.
     :param norm_eps: epsilon of every LayerNorm (MMAction2: ``norm_cfg = dict(type='LN', eps=1e-6)``).
-    :param pretrained: a local ViT (mmcv layout, e.g. MMAction2's ``vit_base_patch16_224.pth``)
-        or TimeSformer state dict, loaded non-strictly with MMAction2's renaming for divided
-        attention (ViT block norms to the attention/FFN norms, spatial weights copied to the
-        temporal attention).
+    :param pretrained: a local ViT (mmcv layout, e.g. MMAction2's ``vit_base_patch16_224.pth``),
+        TimeSformer state dict or actioncore checkpoint of a TimeSformer recognizer (its
+        ``backbone.*`` tensors), loaded non-strictly; a ViT or ``space_only`` one gets MMAction2's
+        renaming for divided attention (ViT block norms to the attention/FFN norms, spatial
+        weights copied to the temporal attention).
     """
 
     def __init__(
@@ -297,10 +299,11 @@ class TimeSformer(nn.Module):
         except Exception as exc:  # noqa: BLE001 - reported with the file name
             raise CheckpointError(f"{path}: cannot read pretrained weights "
                                   f"({type(exc).__name__}); expected a weights-only state dict") from None
-        state = raw.get("state_dict", raw) if isinstance(raw, dict) else None
-        if not isinstance(state, dict):
+        if not isinstance(raw, dict):
             raise CheckpointError(f"{path}: no state dict found")
-        state = self.vit_to_divided(state) if self.attention_type == "divided_space_time" else dict(state)
+        state = backbone_weights(model_weights(raw, path))
+        if self.attention_type == "divided_space_time" and not any(".attentions.1." in k for k in state):
+            state = self.vit_to_divided(state)
         own = self.state_dict()
         usable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
         skipped = sorted(k for k in state if k not in usable)
@@ -329,6 +332,16 @@ class TimeSformer(nn.Module):
             if "attentions.0" in key:
                 out[key.replace("attentions.0", "attentions.1")] = out[key].clone()
         return out
+
+
+def backbone_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A recognizer's ``backbone.*`` tensors without the prefix (an actioncore checkpoint of a
+    TimeSformer run, e.g. a ``space_only`` one to start divided attention from); a bare
+    backbone or ViT state dict as it is."""
+    prefix = "backbone."
+    if any(k.startswith(prefix) for k in state):
+        return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    return dict(state)
 
 
 def count_parameters(module: nn.Module) -> int:

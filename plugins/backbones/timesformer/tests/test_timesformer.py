@@ -191,3 +191,24 @@ def test_pretrained_vit_is_renamed_for_divided_attention(tmp_path):
     assert torch.equal(own["pos_embed"], state["pos_embed"])
     assert torch.all(own[f"{layer}.attentions.0.temporal_fc.weight"] == 0)
     assert torch.all(own["time_embed"] == 0)
+
+
+def test_pretrained_accepts_a_space_only_run_checkpoint_and_divided_state_dicts(tmp_path):
+    # the two-stage recipe: a space_only recognizer's checkpoint starts divided attention
+    vit = TimeSformer(num_frames=2, attention_type="space_only", **TINY)
+    state = {f"backbone.{k}": v + 0.5 for k, v in vit.state_dict().items()}
+    state["head.fc_cls.weight"] = torch.zeros(5, 32)
+    path = tmp_path / "latest.pth"
+    torch.save({"format": "actioncore-checkpoint", "format_version": 1, "model": state}, path)
+    net = TimeSformer(num_frames=2, pretrained=str(path), **TINY)
+    layer = "transformer_layers.layers.0"
+    own = net.state_dict()
+    for i in (0, 1):
+        assert torch.equal(own[f"{layer}.attentions.{i}.attn.out_proj.weight"],
+                           state[f"backbone.{layer}.attentions.0.attn.out_proj.weight"])
+    assert torch.equal(own["patch_embed.projection.weight"], state["backbone.patch_embed.projection.weight"])
+    # a divided state dict keeps its spatial attention (no ViT renaming on top)
+    divided = {k: torch.randn_like(v) for k, v in net.state_dict().items()}
+    torch.save(divided, tmp_path / "divided.pth")
+    again = TimeSformer(num_frames=2, pretrained=str(tmp_path / "divided.pth"), **TINY).state_dict()
+    assert all(torch.equal(again[k], v) for k, v in divided.items())
