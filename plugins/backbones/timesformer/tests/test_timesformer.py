@@ -116,6 +116,24 @@ def test_temporal_attention_starts_as_identity():
     torch.testing.assert_close(block(x, 3), x)
 
 
+
+@pytest.mark.parametrize("attention_type", ["divided_space_time", "joint_space_time"])
+def test_frame_order_reaches_the_output_only_through_the_time_embedding(attention_type):
+    # MMAction2 starts time_embed at zero: the network is then blind to frame order, so a clip
+    # and its time reversal (the embedded set's motion-only pairs) score the same until the
+    # time embedding has grown (why the tiny TimeSformer trained from scratch stalls there)
+    torch.manual_seed(0)
+    net = TimeSformer(num_frames=4, attention_type=attention_type, **TINY).eval()
+    for m in net.modules():
+        if isinstance(m, DividedTemporalAttention):
+            nn.init.normal_(m.temporal_fc.weight, std=0.2)
+    clip = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(net(clip.flip(2)), net(clip), atol=1e-5, rtol=0)
+        nn.init.normal_(net.time_embed, std=0.5)
+        assert (net(clip.flip(2)) - net(clip)).abs().max() > 1e-2
+
+
 # (d) MMAction2-named state dicts convert and load strictly
 def mmaction2_state(attention_type: str, *, layers: int = 2, dims: int = 32, patches: int = 4,
                     frames: int = 4, classes: int = 5) -> dict[str, torch.Tensor]:
