@@ -67,6 +67,21 @@ def load_into(model: nn.Module, state: Mapping[str, torch.Tensor], source: str |
     model.load_state_dict(state)
 
 
+def backbone_weights(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A recognizer's ``backbone.*`` tensors without the prefix (also under DDP's ``module.``),
+    for a backbone's ``pretrained``; a state dict without such keys (a bare backbone's) as it is."""
+    if not any(k.startswith(("backbone.", "module.backbone.")) for k in state):
+        return dict(state)
+    return {k.removeprefix("module.").removeprefix("backbone."): v for k, v in state.items()
+            if k.removeprefix("module.").startswith("backbone.")}
+
+
+def load_backbone_weights(module: nn.Module, path: str | os.PathLike) -> None:
+    """Load a local backbone state dict in the module's (MMAction2's) naming strictly
+    (:func:`load_into`); a whole recognizer checkpoint is accepted too (:func:`backbone_weights`)."""
+    load_into(module, backbone_weights(mmaction2_weights(path)), path)
+
+
 def mmaction2_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """The ``state_dict`` of an MMAction2 checkpoint, read without running any pickled code.
 

@@ -65,3 +65,13 @@ def test_default_composition_runs_each_parts_own_conversion():
     model = Sequential(backbone=Renaming(2, 2, bias=False), head=nn.Linear(2, 1))
     state = {"backbone.w": torch.ones(2, 2), "cls_head.weight": torch.zeros(1, 2), "cls_head.bias": torch.zeros(1)}
     assert sorted(convert_state(model, state)) == ["backbone.weight", "head.bias", "head.weight"]
+
+
+def test_backbone_weights_takes_a_recognizers_backbone_or_a_bare_state_dict():
+    from actioncore.convert import backbone_weights
+
+    w = torch.zeros(2)
+    recognizer = {"backbone.conv.weight": w, "head.fc.weight": w, "data_preprocessor.mean": w}
+    assert backbone_weights(recognizer) == {"conv.weight": w}
+    assert backbone_weights({"module.backbone.conv.weight": w, "module.head.fc.weight": w}) == {"conv.weight": w}
+    assert backbone_weights({"conv.weight": w, "bn.bias": w}) == {"conv.weight": w, "bn.bias": w}

@@ -7,20 +7,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from actioncore.convert import mmaction2_weights
+from actioncore.convert import backbone_weights, mmaction2_weights
 from actioncore.errors import CheckpointError
 
 
 def load_pretrained(model: nn.Module, path: str) -> None:
-    """Load a state dict in the model's own (MMAction2's) naming; ``backbone.`` is stripped.
+    """Load a state dict in the model's own (MMAction2's) naming; a recognizer's ``backbone.*``
+    tensors are taken (:func:`~actioncore.convert.backbone_weights`).
 
     Read with ``weights_only=True``; every tensor of the model must be found with its shape
     (``num_batches_tracked`` may be absent), else :class:`CheckpointError` names the file.
     """
-    raw = mmaction2_weights(path)
-    has_prefix = any(k.startswith("backbone.") for k in raw)
-    state = {k.removeprefix("backbone."): v for k, v in raw.items()
-             if not has_prefix or k.startswith("backbone.")}
+    state = backbone_weights(mmaction2_weights(path))
     ours = model.state_dict()
     missing = [k for k in ours if k not in state and not k.endswith("num_batches_tracked")]
     shapes = [f"{k} {tuple(state[k].shape)} (model {tuple(ours[k].shape)})"

@@ -6,7 +6,6 @@ are ``conv1_lateral`` and ``layer{i}_lateral``), so MMAction2 checkpoints load u
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Literal
 
@@ -142,17 +141,3 @@ class ResNet3dPathway(nn.Module):
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.eval()
         return self
-
-
-def load_backbone_weights(module: nn.Module, path: str | os.PathLike) -> None:
-    """Load a local backbone state dict in our (MMAction2's) naming, strictly.
-
-    A whole recognizer checkpoint (``state_dict`` with ``backbone.*`` keys) is accepted too.
-    """
-    from actioncore.convert import load_into, mmaction2_weights
-
-    state = mmaction2_weights(path)
-    if any(k.startswith(("backbone.", "module.backbone.")) for k in state):
-        state = {k.removeprefix("module.").removeprefix("backbone."): v for k, v in state.items()
-                 if k.removeprefix("module.").startswith("backbone.")}
-    load_into(module, state, path)

@@ -15,9 +15,10 @@ import attrs
 import torch
 from torch import nn
 
+from actioncore.convert import load_backbone_weights
 from actioncore.ops import NonLocalCfg
 
-from .pathway import InflateStyle, ResNet3dPathway, load_backbone_weights
+from .pathway import InflateStyle, ResNet3dPathway
 
 
 @attrs.frozen

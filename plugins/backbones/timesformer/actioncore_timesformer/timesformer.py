@@ -21,6 +21,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from actioncore.convert import backbone_weights
 from actioncore.engine.checkpoint import model_weights
 from actioncore.errors import CheckpointError
 
@@ -332,16 +333,6 @@ class TimeSformer(nn.Module):
             if "attentions.0" in key:
                 out[key.replace("attentions.0", "attentions.1")] = out[key].clone()
         return out
-
-
-def backbone_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A recognizer's ``backbone.*`` tensors without the prefix (an actioncore checkpoint of a
-    TimeSformer run, e.g. a ``space_only`` one to start divided attention from); a bare
-    backbone or ViT state dict as it is."""
-    prefix = "backbone."
-    if any(k.startswith(prefix) for k in state):
-        return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    return dict(state)
 
 
 def count_parameters(module: nn.Module) -> int:

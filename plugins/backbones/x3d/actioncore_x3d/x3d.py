@@ -6,7 +6,6 @@ Module names follow MMAction2 1.2.0 (``conv1_s``, ``conv1_t``, ``layer{i}.{j}.co
 from __future__ import annotations
 
 import math
-import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Literal
@@ -15,6 +14,7 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
+from actioncore.convert import load_backbone_weights
 from actioncore.ops import Conv3d
 
 
@@ -179,7 +179,7 @@ class X3D(nn.Module):
 
         self._init_weights(zero_init_residual)
         if pretrained is not None:
-            _load_backbone_weights(self, pretrained)
+            load_backbone_weights(self, pretrained)
         self.train()
 
     def _init_weights(self, zero_init_residual: bool) -> None:
@@ -218,13 +218,3 @@ class X3D(nn.Module):
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.eval()
         return self
-
-
-def _load_backbone_weights(module: nn.Module, path: str | os.PathLike) -> None:
-    from actioncore.convert import load_into, mmaction2_weights
-
-    state = mmaction2_weights(path)
-    if any(k.startswith(("backbone.", "module.backbone.")) for k in state):
-        state = {k.removeprefix("module.").removeprefix("backbone."): v for k, v in state.items()
-                 if k.removeprefix("module.").startswith("backbone.")}
-    load_into(module, state, path)
