@@ -10,7 +10,7 @@ implementation of a registration hook on its own, so that each name is attribute
 distribution that registered it and a hook that raises takes down only its own plugin.
 
 Lifecycle hooks are called by task loops (the recognition loop, the skeleton loop, ...) through
-:class:`actioncore.hooks.Lifecycle`, so that loggers, callbacks and profilers are plugins too.
+:class:`actioncore.lifecycle.Lifecycle`, so that loggers, callbacks and profilers are plugins too.
 They return nothing; an exception in one propagates and stops the run, because a callback that
 silently fails (a logger that stops writing, an early-stopping rule that is skipped) loses work.
 """
@@ -39,7 +39,7 @@ Factory = Callable[..., Any]
 def actioncore_backbones() -> Mapping[str, Factory]:
     """Register backbones: networks from a clip tensor to a feature map.
 
-    Who implements this: model plugins (``actioncore-resnet``, ``actioncore-slowfast``, ...).
+    Who implements this: model plugins (``actioncore-tsn``, ``actioncore-slowfast``, ...).
 
     :returns: ``{name: factory}``; each factory returns an ``nn.Module``. A name is used as
         ``[model.backbone] type = "name"`` and must be unique across installed distributions.
@@ -121,7 +121,7 @@ def actioncore_tasks() -> Mapping[str, Factory]:
     ``detection``).
 
     :returns: ``{name: factory}``; used as ``[task] type = "name"``. The built object runs
-        the experiment (see :class:`actioncore.task.Task`).
+        the experiment (see the :class:`actioncore.sdk.Task` protocol).
     """
 
 

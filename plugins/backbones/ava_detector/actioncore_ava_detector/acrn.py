@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from actioncore_resnet3d.layers import ConvModule, NormCfg, constant_init, kaiming_init
+from actioncore.sdk.layers import ConvModule, NormCfg, constant_init, kaiming_init
 
 
 class ACRNHead(nn.Module):

@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from actioncore.convert import convert_parts
-from actioncore.types import Backbone, Head
+from actioncore.sdk.weights import convert_parts
+from actioncore.sdk import Backbone, Head
 
 from .bbox_head import spatial_pool, temporal_pool
 from .roi_extractor import RoIExtractorConfig, SingleRoIExtractor3D

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 
 FORMAT = "actioncore-lfb-1"
 

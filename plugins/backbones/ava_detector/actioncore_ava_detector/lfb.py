@@ -14,9 +14,8 @@ import attrs
 import torch
 from torch import nn
 
-from actioncore.errors import DataError
-from actioncore.ops import Conv3d
-from actioncore_resnet3d.layers import ConvModule, kaiming_init
+from actioncore.sdk import DataError
+from actioncore.sdk.layers import Conv3d, ConvModule, kaiming_init
 
 from .bbox_head import PoolType, spatial_pool, temporal_pool
 from .feature_bank import FeatureBank

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import actioncore
-from actioncore.convert import convert_state, load_into
+from actioncore.sdk.weights import convert_state, load_into
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_ava_detector import FeatureBank
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 from actioncore_ava_detector import FBOConfig, FBOHead, FeatureBank, LFBConfig
 
 META = [{"video_id": "v1", "timestamp": 10}]

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from actioncore.convert import rename_mmaction2
-from actioncore.ops import Conv2d, Conv3d
+from actioncore.sdk.weights import rename_mmaction2
+from actioncore.sdk.layers import Conv2d, Conv3d
 from actioncore_localization.labels import bmn_targets_batch
 from actioncore_localization.postprocess import post_process
 

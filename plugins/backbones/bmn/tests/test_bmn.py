@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from actioncore.cli import main
-from actioncore.convert import convert_state
+from actioncore.sdk.weights import convert_state
 from actioncore.testing import assert_component_contract
 from actioncore_bmn import BMN, sample_mask
 from actioncore_bmn.bm_layer import valid_proposals

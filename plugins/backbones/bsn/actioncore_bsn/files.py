@@ -9,7 +9,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 
 TEM_COLUMNS = ("action", "start", "end", "tmin", "tmax")
 PROPOSAL_COLUMNS = ("tmin", "tmax", "tmin_score", "tmax_score", "score", "match_iou", "match_ioa")

@@ -1,7 +1,7 @@
 from collections.abc import Mapping
 
 import actioncore
-from actioncore.hookspecs import Factory
+from actioncore.sdk import Factory
 
 from .pem import PEM
 from .pgm_task import ProposalGenerationTask

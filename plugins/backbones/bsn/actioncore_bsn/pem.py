@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from actioncore.errors import ConfigError
+from actioncore.sdk import ConfigError
 from actioncore_localization.postprocess import post_process
 
 from .files import ProposalTable

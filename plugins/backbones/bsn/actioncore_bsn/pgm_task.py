@@ -9,22 +9,19 @@ reference IoU, and writes them and their BSP features where the PEM experiment's
 from __future__ import annotations
 
 import itertools
-import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from actioncore.config.experiment import Experiment
-from actioncore.errors import ConfigError
-from actioncore.runlog import LOGGER_NAME
+from actioncore.sdk import ConfigError, Experiment, get_logger
 from actioncore_localization.annotations import VideoAnnotation, read_activitynet
 
 from .files import FEATURES_DIR, PROPOSALS_DIR, ProposalTable, read_tem_result, write_bsp_features, write_proposals
 from .pgm import BSPSampling, best_overlaps, bsp_features, candidate_proposals
 
-log = logging.getLogger(LOGGER_NAME)
+log = get_logger()
 
 RECALL_IOUS = (0.5, 0.7, 0.9)
 COUNTS = 3 + len(RECALL_IOUS)

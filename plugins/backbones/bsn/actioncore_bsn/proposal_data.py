@@ -18,8 +18,7 @@ import attrs
 import numpy as np
 import torch
 
-from actioncore.errors import DataError
-from actioncore.types import Transform
+from actioncore.sdk import DataError, Transform
 from actioncore_localization.annotations import VideoAnnotation
 from actioncore_localization.dataset import ActivityNetDataset
 

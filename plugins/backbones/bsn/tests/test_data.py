@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 
 from actioncore import load_config
-from actioncore.data.loader import collate
-from actioncore.data.splits import build_split
-from actioncore.errors import DataError
+from actioncore.sdk.data import build_split, collate
+from actioncore.sdk import DataError
 from actioncore_bsn import ProposalAnnotation, ProposalTable, read_proposals, read_tem_result
 from actioncore_bsn.files import write_bsp_features, write_proposals
 
@@ -74,7 +73,7 @@ def test_bad_tem_results_name_the_file(tmp_path, text, message):
 
 def test_proposal_data_pads_features_and_carries_the_proposals(actioncore_host, tmp_path):
     ann_file = write_set(tmp_path, {"v_a": 3, "v_b": 7})
-    dataset = build_split(experiment(tmp_path, ann_file, top_k=5), "train", actioncore_host.registry)
+    dataset = build_split(experiment(tmp_path, ann_file, top_k=5), "train")
     batch = collate([dataset[0], dataset[1]])
     assert batch["inputs"].shape == (2, 5, 4)
     assert batch["inputs"][0, :3].eq(3).all() and batch["inputs"][0, 3:].eq(0).all()  # padded
@@ -88,11 +87,11 @@ def test_proposal_data_pads_features_and_carries_the_proposals(actioncore_host, 
 
 def test_proposal_data_bad_input_is_a_data_error_naming_the_file(actioncore_host, tmp_path):
     ann_file = write_set(tmp_path, {"v_a": 3, "v_b": 4})
-    dataset = build_split(experiment(tmp_path, ann_file, top_k=5, feat_dim=6), "train", actioncore_host.registry)
+    dataset = build_split(experiment(tmp_path, ann_file, top_k=5, feat_dim=6), "train")
     with pytest.raises(DataError, match="v_a.csv: its BSP features have 4 values, expected feat_dim = 6"):
         dataset[0]
     (tmp_path / "pgm_features" / "v_b.npy").unlink()
-    dataset = build_split(experiment(tmp_path, ann_file, top_k=5), "train", actioncore_host.registry)
+    dataset = build_split(experiment(tmp_path, ann_file, top_k=5), "train")
     with pytest.raises(DataError, match=r"v_b.npy: BSP feature file not found"):
         dataset[1]
     write_bsp_features(tmp_path / "pgm_features" / "v_b.npy", np.zeros((9, 4)))
@@ -102,8 +101,8 @@ def test_proposal_data_bad_input_is_a_data_error_naming_the_file(actioncore_host
 
 def test_blank_probe_gets_a_stand_in_video_that_pem_can_train_on():
     # what `actioncore info` and `bench model` build their batch from
-    from actioncore.data.pipeline import Pipeline
-    from actioncore.data.probe import probe
+    from actioncore.sdk.data import Pipeline
+    from actioncore.sdk.data import probe
     from actioncore_bsn import LoadBSNProposals, PEM
 
     batch = collate([probe(Pipeline([LoadBSNProposals(top_k=6, feat_dim=32)]))])

@@ -5,8 +5,8 @@ import torch
 
 import actioncore
 from actioncore import load_config
-from actioncore.convert import convert_state
-from actioncore.errors import ConfigError
+from actioncore.sdk.weights import convert_state
+from actioncore.sdk import ConfigError
 from actioncore.testing import assert_component_contract, count_parameters
 from actioncore_bsn import PEM, TEM, ProposalTable
 

@@ -89,8 +89,8 @@ def test_video_proposals_use_the_unclipped_ground_truth(make_video):
 def test_pgm_task_writes_mmaction2s_files_and_names_a_missing_tem_result(tmp_path):
     import json
 
-    from actioncore.config.experiment import Experiment
-    from actioncore.errors import DataError
+    from actioncore.sdk import Experiment
+    from actioncore.sdk import DataError
     from actioncore_bsn import ProposalGenerationTask, read_bsp_features, read_proposals
 
     info = {"duration_second": 10.0, "duration_frame": 160, "feature_frame": 160, "fps": 16.0,

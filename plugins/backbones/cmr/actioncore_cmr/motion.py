@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from actioncore.ops import Conv2d
+from actioncore.sdk.layers import Conv2d
 
 
 def _clips(x: torch.Tensor, num_segments: int) -> torch.Tensor:

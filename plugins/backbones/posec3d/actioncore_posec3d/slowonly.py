@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from actioncore_resnet3d import ResNet3d
-from actioncore_resnet3d.layers import NormCfg
+from actioncore.sdk.layers import NormCfg
 from actioncore_resnet3d.resnet3d import Depth, Inflate
 
 

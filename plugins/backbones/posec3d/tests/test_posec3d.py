@@ -4,8 +4,8 @@ import torch
 from torch import nn
 
 import actioncore
-from actioncore.compose import Sequential
-from actioncore.convert import convert_parts
+from actioncore.sdk import Sequential
+from actioncore.sdk.weights import convert_parts
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_posec3d import PoseC3DSlowOnly
 from actioncore_resnet3d import I3DHead, ResNet3d

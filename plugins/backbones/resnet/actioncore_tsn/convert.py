@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from actioncore.errors import CheckpointError
+from actioncore.sdk import CheckpointError
 
 _RENAMES: tuple[tuple[str, str], ...] = (
     ("backbone.", "backbone."),

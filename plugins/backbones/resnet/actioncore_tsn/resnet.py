@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
-from actioncore.ops import Conv2d
+from actioncore.sdk.layers import Conv2d
 
 from .weights import init_resnet, load_pretrained
 

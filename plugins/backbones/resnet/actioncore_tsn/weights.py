@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from actioncore.errors import CheckpointError
+from actioncore.sdk import CheckpointError
 
 logger = logging.getLogger("actioncore.tsn")
 

@@ -5,7 +5,7 @@ import torch
 import torchvision
 from torch import nn
 
-from actioncore.errors import CheckpointError
+from actioncore.sdk import CheckpointError
 from actioncore.testing import assert_component_contract, count_parameters
 from actioncore_tsn.resnet import ResNet
 from actioncore_tsn.weights import torchvision_key

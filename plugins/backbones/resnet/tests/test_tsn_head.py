@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from actioncore.errors import CheckpointError
+from actioncore.sdk import CheckpointError
 from actioncore.testing import assert_component_contract
 from actioncore_tsn import ResNet, TSNHead, convert_mmaction2
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ConvModule, NormCfg, constant_init, kaiming_init
+from actioncore.sdk.layers import ConvModule, NormCfg, constant_init, kaiming_init
 from .weights import load_pretrained
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import torch
 
-from actioncore.errors import CheckpointError
+from actioncore.sdk import CheckpointError
 
 _RULES: list[tuple[re.Pattern[str], str]] = [
     # R(2+1)D stem: conv_s, bn_s, relu, conv_t, bn, relu

@@ -1,7 +1,7 @@
 from collections.abc import Mapping
 
 import actioncore
-from actioncore.hookspecs import Factory
+from actioncore.sdk import Factory
 
 from .c3d import C3D
 from .i3d_head import I3DHead

@@ -8,9 +8,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from actioncore.ops import Conv3d
+from actioncore.sdk.layers import Conv3d, ConvFactory, NormCfg, constant_init, kaiming_init
 
-from .layers import ConvFactory, NormCfg, constant_init, kaiming_init
 from .resnet3d import Depth, Inflate, ResNet3d, _triple
 
 

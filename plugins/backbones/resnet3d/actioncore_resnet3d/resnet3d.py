@@ -12,9 +12,10 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
-from actioncore.ops import NonLocal3d, NonLocalCfg
+from actioncore.sdk.layers import (
+    ConvFactory, ConvModule, NonLocal3d, NonLocalCfg, NormCfg, constant_init, conv3d, kaiming_init,
+)
 
-from .layers import ConvFactory, ConvModule, NormCfg, constant_init, conv3d, kaiming_init
 from .weights import inflate_pretrained_2d, load_pretrained
 
 Depth = Literal[18, 34, 50, 101, 152]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from torch import nn
 
-from .layers import ConvModule, NormCfg
+from actioncore.sdk.layers import ConvModule, NormCfg
 from .resnet3d import Bottleneck3d, Inflate, ResNet3d
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from actioncore.convert import backbone_weights, mmaction2_weights
-from actioncore.errors import CheckpointError
+from actioncore.sdk.weights import backbone_weights, mmaction2_weights
+from actioncore.sdk import CheckpointError
 
 
 def load_pretrained(model: nn.Module, path: str) -> None:
@@ -50,7 +50,7 @@ def inflate_pretrained_2d(model: nn.Module, path: str, *, skip: Callable[[str], 
     source, and any 2D tensor left unused (other than the classifier ``fc``), is a
     :class:`CheckpointError` naming the file and the layer: a wrong depth never half-loads.
     """
-    from .layers import ConvModule
+    from actioncore.sdk.layers import ConvModule
 
     state = {k.removeprefix("backbone."): v for k, v in mmaction2_weights(path).items()}
     used: set[str] = set()

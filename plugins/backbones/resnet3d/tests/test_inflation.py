@@ -5,10 +5,10 @@ import torch
 import torchvision
 from torch import nn
 
-from actioncore.errors import CheckpointError
+from actioncore.sdk import CheckpointError
 from actioncore.testing import randomise_norms
 from actioncore_resnet3d import ResNet3d
-from actioncore_resnet3d.layers import NormCfg
+from actioncore.sdk.layers import NormCfg
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ import torch
 import torchvision
 from torch import nn
 
-from actioncore.convert import convert_state
-from actioncore.errors import CheckpointError
+from actioncore.sdk.weights import convert_state
+from actioncore.sdk import CheckpointError
 from actioncore.testing import assert_component_contract, randomise_norms
 from actioncore_recognition.recognizer import Recognizer3D
 from actioncore_resnet3d import (C3D, I3DHead, ResNet2Plus1d, ResNet3d, ResNet3dCSN,
                                  from_torchvision)
-from actioncore_resnet3d.layers import NormCfg
+from actioncore.sdk.layers import NormCfg
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_recognition.hooks")
 

@@ -11,8 +11,7 @@ from typing import Literal
 
 from torch import nn
 
-from actioncore.ops import NonLocalCfg
-from actioncore_resnet3d.layers import ConvModule, NormCfg
+from actioncore.sdk.layers import ConvModule, NonLocalCfg, NormCfg
 from actioncore_resnet3d.resnet3d import Inflate, ResNet3d, init_resnet3d_weights, make_res_layer
 from actioncore_resnet3d.weights import inflate_pretrained_2d
 

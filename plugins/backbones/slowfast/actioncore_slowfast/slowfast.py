@@ -15,8 +15,8 @@ import attrs
 import torch
 from torch import nn
 
-from actioncore.convert import load_backbone_weights
-from actioncore.ops import NonLocalCfg
+from actioncore.sdk.weights import load_backbone_weights
+from actioncore.sdk.layers import NonLocalCfg
 
 from .pathway import InflateStyle, ResNet3dPathway
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from actioncore.errors import CheckpointError
+from actioncore.sdk import CheckpointError
 
 
 def drop_fixed_buffers(module: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -12,7 +12,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from actioncore.ops import Conv2d
+from actioncore.sdk.layers import Conv2d
 
 GraphAdaptive = Literal["importance", "offset", "init", "none"]
 

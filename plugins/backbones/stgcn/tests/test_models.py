@@ -4,9 +4,9 @@ import torch
 from torch import nn
 
 import actioncore
-from actioncore.compose import Sequential
-from actioncore.convert import convert_parts
-from actioncore.errors import CheckpointError
+from actioncore.sdk import Sequential
+from actioncore.sdk.weights import convert_parts
+from actioncore.sdk import CheckpointError
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_stgcn import AAGCN, STGCN, GCNHead, GraphCfg
 

@@ -21,9 +21,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from actioncore.convert import backbone_weights
-from actioncore.engine.checkpoint import model_weights
-from actioncore.errors import CheckpointError
+from actioncore.sdk.weights import backbone_weights, model_weights
+from actioncore.sdk import CheckpointError
 
 logger = logging.getLogger("actioncore.timesformer")
 

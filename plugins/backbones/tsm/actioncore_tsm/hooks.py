@@ -1,7 +1,7 @@
 from collections.abc import Mapping
 
 import actioncore
-from actioncore.hookspecs import Factory
+from actioncore.sdk import Factory
 
 from .heads import TRNHead, TSMHead
 from .resnet_tin import ResNetTIN

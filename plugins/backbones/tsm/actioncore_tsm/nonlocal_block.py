@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from actioncore.ops.nonlocal_block import NonLocal3d, NonLocalCfg, NonLocalMode
+from actioncore.sdk.layers import NonLocal3d, NonLocalCfg, NonLocalMode
 
 __all__ = ["NL3DWrapper", "NonLocal3d", "NonLocalCfg", "NonLocalMode"]
 

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 import actioncore
-from actioncore.convert import convert_state
-from actioncore.errors import ConfigError
+from actioncore.sdk.weights import convert_state
+from actioncore.sdk import ConfigError
 from actioncore.testing import assert_component_contract, fixed_batch_losses
 from actioncore_tsm import TemporalInterlace, linear_sampler, temporal_shift
 from actioncore_tsm.resnet_tin import shift_groups

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
-from actioncore.convert import load_backbone_weights
-from actioncore.ops import Conv3d
+from actioncore.sdk.weights import load_backbone_weights
+from actioncore.sdk.layers import Conv3d
 
 
 def _triple(value: int | Sequence[int]) -> tuple[int, int, int]:

@@ -6,7 +6,7 @@ from torch import nn
 
 import actioncore
 from actioncore import load_config
-from actioncore.convert import convert_state, load_into
+from actioncore.sdk.weights import convert_state, load_into
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_x3d import X3D, X3DHead
 from actioncore_x3d.x3d import BlockX3D, round_width

@@ -15,9 +15,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from actioncore.data.dataset import ClipRecord
-from actioncore.errors import DataError
-from actioncore.types import Transform
+from actioncore.sdk.data import ClipRecord
+from actioncore.sdk import DataError, Transform
 
 
 def _lines(ann_file: str) -> Iterator[tuple[int, list[str]]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 from actioncore.testing import assert_component_contract
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_datasets.hooks")

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from actioncore.data.pickles import load_trusted_pickle
-from actioncore.errors import DataError
+from actioncore.sdk.data import load_trusted_pickle
+from actioncore.sdk import DataError
 
 from .layouts import LAYOUTS
 from .records import PoseRecord, check_pose, write_store

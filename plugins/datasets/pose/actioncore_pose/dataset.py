@@ -15,10 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from actioncore.data.dataset import ClipRecord
-from actioncore.data.pickles import PICKLE_SUFFIXES
-from actioncore.errors import DataError
-from actioncore.types import Transform
+from actioncore.sdk.data import ClipRecord, PICKLE_SUFFIXES
+from actioncore.sdk import DataError, Transform
 
 from .records import INDEX, IndexEntry, PoseStore
 from .state import PoseState

@@ -19,8 +19,8 @@ import attrs
 import numpy as np
 import torch
 
-from actioncore.data.sample import VideoSample
-from actioncore.errors import ConfigError
+from actioncore.sdk.data import VideoSample
+from actioncore.sdk import ConfigError
 
 from .layouts import Layout, get_layout
 from .state import PoseState, pose_of, require_decoded

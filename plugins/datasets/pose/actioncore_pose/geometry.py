@@ -13,8 +13,7 @@ from typing import ClassVar
 import attrs
 import numpy as np
 
-from actioncore.data.sample import VideoSample
-from actioncore.data.transforms import RandomResizedCrop, Resize
+from actioncore.sdk.data import RandomResizedCrop, Resize, VideoSample
 
 from .layouts import get_layout
 from .state import pose_of

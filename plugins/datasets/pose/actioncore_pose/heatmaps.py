@@ -24,8 +24,8 @@ import attrs
 import numpy as np
 import torch
 
-from actioncore.data.sample import VideoSample
-from actioncore.errors import ConfigError
+from actioncore.sdk.data import VideoSample
+from actioncore.sdk import ConfigError
 
 from .layouts import get_layout
 from .state import pose_of, require_decoded

@@ -11,7 +11,7 @@ from typing import ClassVar
 import attrs
 import numpy as np
 
-from actioncore.data.sample import VideoSample
+from actioncore.sdk.data import VideoSample
 
 from .state import pose_of, require_decoded
 

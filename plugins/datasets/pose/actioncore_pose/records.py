@@ -28,8 +28,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from actioncore.data.pickles import PICKLE_SUFFIXES
-from actioncore.errors import DataError
+from actioncore.sdk.data import PICKLE_SUFFIXES
+from actioncore.sdk import DataError
 
 from .layouts import get_layout
 

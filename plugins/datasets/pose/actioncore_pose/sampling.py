@@ -17,8 +17,8 @@ from typing import ClassVar
 import attrs
 import numpy as np
 
-from actioncore.data.sample import VideoSample
-from actioncore.errors import ConfigError, DataError
+from actioncore.sdk.data import VideoSample
+from actioncore.sdk import ConfigError, DataError
 
 from .state import pose_of, require_decoded
 

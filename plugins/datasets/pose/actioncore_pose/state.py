@@ -14,8 +14,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from actioncore.data.sample import VideoSample
-from actioncore.errors import ConfigError
+from actioncore.sdk.data import VideoSample
+from actioncore.sdk import ConfigError
 
 from .layouts import get_layout
 

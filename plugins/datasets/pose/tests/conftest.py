@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import numpy as np
-from actioncore.data.sample import VideoSample
+from actioncore.sdk.data import VideoSample
 from actioncore_pose.records import PoseRecord
 from actioncore_pose.state import PoseState
 

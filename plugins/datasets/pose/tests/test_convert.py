@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from actioncore.cli import main
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 from actioncore_pose.convert import convert_pose
 from actioncore_pose.records import PoseStore
 

@@ -8,12 +8,9 @@ import pytest
 import torch
 
 import actioncore
-from actioncore.config import load_config
-from actioncore.data.check import check_splits
-from actioncore.data.dataset import ClipDataset
-from actioncore.data.loader import collate
-from actioncore.data.synth import synthesize
-from actioncore.errors import ConfigError, DataError
+from actioncore import load_config
+from actioncore.sdk.data import ClipDataset, check_splits, collate, synthesize
+from actioncore.sdk import ConfigError, DataError
 from actioncore_pose.dataset import PoseDecoder, PoseRecords, split_source
 from actioncore_pose.records import PoseStore, write_store
 
@@ -90,13 +87,12 @@ type = "pose_records"
 ann_file = "{store / 'index.json'}"
 pipeline = []
 """)
-    (result,) = check_splits(load_config(experiment), actioncore_host.registry)
+    (result,) = check_splits(load_config(experiment))
     assert result.checked == 3 and [b.source.rsplit("#")[-1] for b in result.bad] == ["c"]
 
 
 def test_stand_in_pose_for_info_shapes(actioncore_host):
-    from actioncore.data.probe import probe
-    from actioncore.data.pipeline import Pipeline
+    from actioncore.sdk.data import Pipeline, probe
 
     sample = probe(Pipeline(build_pipeline([{"type": "pre_normalize_3d"}, *GCN_PIPELINE[1:]])))
     assert tuple(sample.frames.shape) == (2, 2, 4, 25, 6)  # NTU joints, 3D: j + b = 6 channels

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from actioncore.errors import ConfigError
+from actioncore.sdk import ConfigError
 from actioncore_pose.features import FormatGCNInput, GenSkeFeat, joint_to_bone, to_motion
 from actioncore_pose.layouts import COCO, NTU_RGBD
 from actioncore_pose.normalize import PreNormalize2D, PreNormalize3D, rotation_matrix

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from actioncore.errors import ConfigError
+from actioncore.sdk import ConfigError
 from actioncore_pose.geometry import PoseCenterCrop, PoseCompact, PoseFlip, PoseRandomResizedCrop, PoseResize
 from actioncore_pose.heatmaps import FormatHeatmap, GeneratePoseTarget, draw_heatmaps
 from actioncore_pose.sampling import PoseDecode

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 from actioncore_pose.records import PoseRecord, PoseStore, check_pose, write_store
 
 

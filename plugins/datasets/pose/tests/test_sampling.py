@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from actioncore.errors import ConfigError
+from actioncore.sdk import ConfigError
 from actioncore_pose.sampling import PoseDecode, UniformSampleFrames, uniform_frame_indices
 
 

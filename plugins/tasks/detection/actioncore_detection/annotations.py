@@ -22,7 +22,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 
 
 def image_key(video_id: str, timestamp: int) -> str:

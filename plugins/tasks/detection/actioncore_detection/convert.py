@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from actioncore.data.pickles import load_trusted_pickle
-from actioncore.errors import DataError
+from actioncore.sdk.data import load_trusted_pickle
+from actioncore.sdk import DataError
 
 from .annotations import image_key, write_proposals
 

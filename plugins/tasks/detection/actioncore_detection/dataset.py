@@ -18,10 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from actioncore.data.dataset import ClipRecord
-from actioncore.data.sample import VideoSample
-from actioncore.errors import ConfigError, DataError
-from actioncore.types import Transform
+from actioncore.sdk.data import ClipRecord, VideoSample
+from actioncore.sdk import ConfigError, DataError, Transform
 
 from .annotations import LabelMap, image_key, read_action_csv, read_exclusions, read_label_map, read_proposals
 from .sampling import KEYFRAME

@@ -28,15 +28,9 @@ import torch
 import torch.nn.functional as F
 from torchvision.utils import draw_bounding_boxes
 
-from actioncore.building import instantiate
-from actioncore.config.converter import component_spec
-from actioncore.config.experiment import Experiment
-from actioncore.data.dataset import ClipDataset, ClipRecord
-from actioncore.data.loader import collate
-from actioncore.data.probe import split_pipeline
-from actioncore.engine.trainer import load_weights
-from actioncore.errors import ConfigError, DataError
-from actioncore.plugin.host import current_host
+from actioncore.sdk import ConfigError, DataError, Experiment, build
+from actioncore.sdk.data import ClipDataset, ClipRecord, collate, split_pipeline
+from actioncore.sdk.engine import load_weights
 
 from .annotations import image_key, read_proposals
 from .dataset import BoxTracking, LoadKeyframe, PackKeyframe, select_proposals
@@ -123,12 +117,11 @@ def infer_videos(task: DetectionTask, experiment: Experiment, checkpoint: str | 
                  topk: int = 5) -> list[dict[str, Any]]:
     from .task import Classes
 
-    registry = current_host().registry
     split = _split(experiment)
     params = dict(getattr(experiment.data, split).params)
     classes = Classes(params)
-    steps = split_pipeline(experiment, split, registry).steps
-    decoder = instantiate(component_spec(registry, "auto", "decoder", "infer"), registry, "infer.decoder")
+    steps = split_pipeline(experiment, split).steps
+    decoder = build("decoder", "auto")
     proposals = read_proposals(task.infer_proposals) if task.infer_proposals else None
     adapter = task.adapter(experiment)
     model = adapter.build_model(experiment)

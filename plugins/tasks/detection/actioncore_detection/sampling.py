@@ -6,8 +6,8 @@ from typing import ClassVar
 import attrs
 import numpy as np
 
-from actioncore.data.sample import VideoSample
-from actioncore.errors import ConfigError, DataError
+from actioncore.sdk.data import VideoSample
+from actioncore.sdk import ConfigError, DataError
 
 KEYFRAME = "ava_keyframe"
 """``sample.meta`` key of the :class:`~actioncore_detection.targets.Keyframe` being prepared."""

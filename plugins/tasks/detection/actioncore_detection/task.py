@@ -17,13 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from actioncore.building import instantiate
-from actioncore.config.experiment import Experiment
-from actioncore.engine.task import TrainerTask
-from actioncore.engine.trainer import Trainer
-from actioncore.errors import ConfigError
-from actioncore.plugin.host import current_host
-from actioncore.types import Metric
+from actioncore.sdk import ConfigError, Experiment, Metric, build_model
+from actioncore.sdk.engine import Trainer, TrainerTask
 from actioncore_recognition.task import prepare_inputs
 
 from .annotations import ActionBoxes, LabelMap, read_action_csv, read_exclusions, write_action_csv
@@ -104,7 +99,7 @@ class DetectionAdapter:
     def build_model(self, experiment: Experiment) -> nn.Module:
         if experiment.model is None:
             raise ConfigError("the detection task needs a [model] table")
-        return instantiate(experiment.model, current_host().registry, "model")
+        return build_model(experiment)
 
     def _targets(self, batch: Mapping[str, Any]) -> list[KeyframeTargets]:
         targets = batch["labels"]

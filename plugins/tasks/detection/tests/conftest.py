@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from actioncore.data.synth import synthesize
+from actioncore.sdk.data import synthesize
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "detection"
 

@@ -4,10 +4,8 @@ import pickle
 import numpy as np
 import pytest
 
-from actioncore.building import instantiate
-from actioncore.config.converter import component_spec
-from actioncore.data.dataset import ClipDataset
-from actioncore.errors import ConfigError, DataError
+from actioncore.sdk import ConfigError, DataError, build
+from actioncore.sdk.data import ClipDataset
 from actioncore.testing import assert_component_contract
 from actioncore_detection.annotations import read_action_csv, read_label_map, read_proposals
 from actioncore_detection.convert import convert_ava_proposals
@@ -24,8 +22,8 @@ def dataset(host, root, split="val", pipeline=None, **params):
             "root": str(root / "data" / "synth_det" / "rawframes"), "fps": 8, "timestamp_end": 908,
             "pipeline": pipeline or [{"type": "sample_ava_frames", "clip_len": 4, "frame_interval": 2,
                                       "test_mode": True}, {"type": "decode"}], **params}
-    annotations = instantiate(component_spec(host.registry, spec, "dataset", "data.val"), host.registry)
-    decoder = instantiate(component_spec(host.registry, "frame_folder", "decoder"), host.registry)
+    annotations = build("dataset", spec.pop("type"), **spec)
+    decoder = build("decoder", "frame_folder")
     return annotations, ClipDataset(annotations, decoder=decoder)
 
 
@@ -159,7 +157,7 @@ def test_proposal_pickle_converts_only_when_trusted(tmp_path):
 
 
 def test_embedded_set_is_deterministic_and_refuses_foreign_folders(tmp_path):
-    from actioncore.data.synth import synthesize
+    from actioncore.sdk.data import synthesize
 
     first = synthesize("detection", tmp_path / "a", seed=5, size="tiny")
     second = synthesize("detection", tmp_path / "b", seed=5, size="tiny")

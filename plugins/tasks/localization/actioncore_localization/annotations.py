@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 
 REQUIRED_KEYS = ("duration_second", "duration_frame", "feature_frame", "fps", "annotations")
 

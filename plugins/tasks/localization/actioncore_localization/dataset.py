@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 
-from actioncore.data.dataset import ClipRecord
-from actioncore.errors import DataError
-from actioncore.types import Transform
+from actioncore.sdk.data import ClipRecord
+from actioncore.sdk import DataError, Transform
 
 from .annotations import SEGMENT_TOLERANCE_S, VideoAnnotation, read_activitynet
 

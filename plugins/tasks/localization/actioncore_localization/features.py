@@ -13,7 +13,7 @@ from types import TracebackType
 import numpy as np
 import torch
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
 
 
 def read_feature_file(path: str | os.PathLike[str]) -> np.ndarray:

@@ -23,15 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from actioncore.building import instantiate
-from actioncore.config.experiment import Experiment
-from actioncore.data.pipeline import Pipeline
-from actioncore.data.sample import VideoSample
-from actioncore.engine.task import TrainerTask
-from actioncore.engine.trainer import load_weights
-from actioncore.errors import ConfigError
-from actioncore.plugin.host import current_host
-from actioncore.types import Metric
+from actioncore.sdk import ConfigError, Experiment, Metric, build_model, build_spec
+from actioncore.sdk.data import Pipeline, VideoSample
+from actioncore.sdk.engine import TrainerTask, load_weights
 
 from .annotations import VideoAnnotation, read_activitynet
 from .features import LocalizationFeatureDecoder
@@ -98,7 +92,7 @@ class LocalizationAdapter:
     def build_model(self, experiment: Experiment) -> nn.Module:
         if experiment.model is None:
             raise ConfigError("the localization task needs a [model] table")
-        model = instantiate(experiment.model, current_host().registry, "model")
+        model = build_model(experiment)
         if not callable(getattr(model, "loss", None)):
             raise ConfigError(f"model '{experiment.model.type}' has no loss(outputs, labels) method; "
                               "the localization task needs one (see actioncore-localization's DESIGN.md)")
@@ -172,8 +166,7 @@ class LocalizationTask(TrainerTask):
         spec = getattr(experiment.data, split)
         if spec is None:
             raise ConfigError("infer: the experiment has no [data.test] or [data.val] to take the pipeline from")
-        registry = current_host().registry
-        pipeline = Pipeline(instantiate(spec.params.get("pipeline", []), registry, f"data.{split}.pipeline"))
+        pipeline = Pipeline(build_spec(spec.params.get("pipeline", []), f"data.{split}.pipeline"))
         known = {a.video_name: a for a in read_activitynet(spec.params["ann_file"])} if "ann_file" in spec.params else {}
         adapter = self.adapter(experiment)
         model = adapter.build_model(experiment)

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from actioncore.data.dataset import ClipDataset
-from actioncore.errors import DataError
+from actioncore.sdk.data import ClipDataset
+from actioncore.sdk import DataError
 from actioncore.testing import assert_component_contract
 from actioncore_localization import (ActivityNetDataset, LoadLocalizationFeature, LocalizationFeatureDecoder,
                                      read_activitynet, rescale_features)

@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from actioncore.cli import main
-from actioncore.data.synth import synthesize
+from actioncore.sdk.data import synthesize
 from actioncore_localization import read_activitynet, read_feature_file
 
 

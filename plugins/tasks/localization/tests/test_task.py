@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from actioncore.errors import ConfigError
+from actioncore.sdk import ConfigError
 from actioncore_localization import LocalizationTask, VideoAnnotation
 from actioncore_localization.task import LocalizationAdapter
 

@@ -1,7 +1,7 @@
 from collections.abc import Mapping
 
 import actioncore
-from actioncore.hookspecs import Factory
+from actioncore.sdk import Factory
 
 from .metrics import METRICS
 from .recognizer import Recognizer2D, Recognizer3D

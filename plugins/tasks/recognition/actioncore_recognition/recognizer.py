@@ -16,8 +16,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from actioncore.convert import convert_parts
-from actioncore.types import Backbone, Head, Neck
+from actioncore.sdk.weights import convert_parts
+from actioncore.sdk import Backbone, Head, Neck
 
 AverageClips = Literal["score", "prob"]
 

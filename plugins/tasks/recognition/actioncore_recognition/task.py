@@ -12,18 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from actioncore.building import instantiate
-from actioncore.config.experiment import Experiment
-from actioncore.data.dataset import ClipDataset, ClipRecord
-from actioncore.data.loader import collate
-from actioncore.data.probe import split_pipeline
-from actioncore.data.splits import build_decoder, num_classes_of
-from actioncore.data.transforms import normalize_on_device
-from actioncore.engine.task import TrainerTask
-from actioncore.engine.trainer import load_weights
-from actioncore.errors import ConfigError, DataError
-from actioncore.plugin.host import current_host
-from actioncore.types import Metric
+from actioncore.sdk import ConfigError, DataError, Experiment, Metric, build_model
+from actioncore.sdk.data import (
+    ClipDataset, ClipRecord, build_decoder, collate, normalize_on_device, num_classes_of,
+    split_pipeline,
+)
+from actioncore.sdk.engine import TrainerTask, load_weights
 
 from .metrics import MeanClassAccuracy, TopKAccuracy, confusion_matrix, render_confusion_matrix
 
@@ -68,7 +62,7 @@ class RecognitionAdapter:
     def build_model(self, experiment: Experiment) -> nn.Module:
         if experiment.model is None:
             raise ConfigError("the recognition task needs a [model] table")
-        return instantiate(experiment.model, current_host().registry, "model")
+        return build_model(experiment)
 
     def targets(self, labels: Any, device: torch.device) -> torch.Tensor:
         if isinstance(labels, torch.Tensor):
@@ -150,11 +144,10 @@ class RecognitionTask(TrainerTask):
 
     def infer(self, experiment: Experiment, checkpoint: str | Path, inputs: Sequence[str], *,
               topk: int = 5) -> list[dict[str, Any]]:
-        registry = current_host().registry
         split = "test" if experiment.data.test is not None else "val"
         annotations = _Annotations([ClipRecord(str(p), None) for p in inputs],
-                                   split_pipeline(experiment, split, registry))
-        decoder = build_decoder(experiment, "auto", registry)
+                                   split_pipeline(experiment, split))
+        decoder = build_decoder(experiment, "auto")
         dataset = ClipDataset(annotations, decoder=decoder, seed=experiment.runtime.seed)
         adapter = self.adapter(experiment)
         model = adapter.build_model(experiment)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from actioncore.errors import ConfigError
+from actioncore.sdk import ConfigError
 
 from actioncore.testing import assert_component_contract
 from actioncore_recognition.recognizer import average_views

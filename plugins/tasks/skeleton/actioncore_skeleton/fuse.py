@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from actioncore.errors import ActionCoreError, DataError
+from actioncore.sdk import ActionCoreError, DataError
 from actioncore_recognition.metrics import MeanClassAccuracy, TopKAccuracy
 
 

@@ -1,7 +1,7 @@
 from collections.abc import Mapping
 
 import actioncore
-from actioncore.hookspecs import Factory
+from actioncore.sdk import Factory
 
 from .recognizer import RecognizerGCN
 from .task import SkeletonTask

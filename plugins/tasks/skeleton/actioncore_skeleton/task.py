@@ -19,11 +19,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from actioncore.config.converter import component_spec
-from actioncore.config.experiment import Experiment
-from actioncore.data.splits import num_classes_of
-from actioncore.errors import DataError
-from actioncore.plugin.host import current_host
+from actioncore.sdk import DataError, Experiment, component_spec
+from actioncore.sdk.data import num_classes_of
 from actioncore_pose.dataset import SEPARATOR, PoseRecords
 from actioncore_recognition.task import RecognitionTask, read_class_names
 
@@ -61,6 +58,6 @@ class SkeletonTask(RecognitionTask):
               topk: int = 5) -> list[dict[str, Any]]:
         """Top-k classes of pose records (see :func:`record_references`) with the test pipeline."""
         if experiment.data.decoder is None:
-            spec = component_spec(current_host().registry, "pose_records", "decoder", "data.decoder")
+            spec = component_spec("pose_records", "decoder", "data.decoder")
             experiment = attrs.evolve(experiment, data=attrs.evolve(experiment.data, decoder=spec))
         return super().infer(experiment, checkpoint, record_references(inputs), topk=topk)

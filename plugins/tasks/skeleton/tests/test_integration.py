@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from actioncore.cli import main
-from actioncore.data.synth import synthesize
+from actioncore.sdk.data import synthesize
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "skeleton"
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from actioncore.convert import convert_state, load_into
-from actioncore.errors import DataError
+from actioncore.sdk.weights import convert_state, load_into
+from actioncore.sdk import DataError
 from actioncore.testing import assert_component_contract
 from actioncore_recognition.metrics import MeanClassAccuracy, TopKAccuracy
 from actioncore_recognition.task import RecognitionAdapter

@@ -1,4 +1,4 @@
-"""Building blocks shared by the 3D backbones: MMAction2's ``ConvModule`` and its norm config.
+"""Building blocks shared by model plugins: MMAction2's ``ConvModule``, its norm config, initialisers.
 
 Module names are mmcv's (``conv``, ``bn``, ``activate``) so that state-dict keys match
 MMAction2 checkpoints: ``layer1.0.conv1.conv.weight``, ``layer1.0.conv1.bn.running_mean``.
@@ -12,7 +12,7 @@ import attrs
 import torch
 from torch import nn
 
-from actioncore.ops import Conv3d
+from .conv import Conv3d
 
 
 @attrs.frozen

@@ -1,0 +1,11 @@
+"""The kernel's training loop, for task plugins that do not write their own.
+
+A task plugin subclasses :class:`TrainerTask` and returns a :class:`TaskAdapter` (how a batch
+becomes a loss and how outputs become metrics); the trainer does the rest: DDP, AMP, gradient
+accumulation, schedules, checkpoints, exact resume, lifecycle hooks.
+"""
+from ..engine.task import Task, TrainerTask
+from ..engine.trainer import TaskAdapter, Trainer, load_weights
+from ..lifecycle import RunState
+
+__all__ = ["RunState", "Task", "TaskAdapter", "Trainer", "TrainerTask", "load_weights"]
