@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from actioncore.plugin.catalog import IN_REPO_PLUGINS
+from actioncore.plugin.manifests import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 SINGLE = {  # distribution: the in-repo distributions it depends on, installed with it
     "actioncore-toy3d": (),
     "actioncore-slowfast": ("actioncore-resnet3d",),  # its pathways are built from resnet3d's blocks
 }
+IN_REPO = {m.distribution: m for m in (read_manifest(p.parent, shown_as=p.parent.relative_to(REPO))
+                                       for p in REPO.glob("plugins/*/*/pyproject.toml")) if m is not None}
 
 
 def _kernel_only_venv(root: Path) -> Path:
@@ -49,14 +51,14 @@ def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("distribution", SINGLE)
 def test_installing_one_plugin_alone_shows_exactly_its_components(distribution, tmp_path):
-    folder, provided = IN_REPO_PLUGINS[distribution]
+    folder, provided = IN_REPO[distribution].folder, IN_REPO[distribution].provides
     dependencies = SINGLE[distribution]
     python = _kernel_only_venv(tmp_path)
     before = json.loads(_run(python, "-m", "actioncore", "components", "--json", cwd=tmp_path).stdout)
     assert {c["distribution"] for entries in before.values() for c in entries} == {"actioncore"}
     installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
                                 "--no-deps", "--no-build-isolation", "--no-index", str(REPO / folder),
-                                *(str(REPO / IN_REPO_PLUGINS[d][0]) for d in dependencies)],
+                                *(str(REPO / IN_REPO[d].folder) for d in dependencies)],
                                capture_output=True, text=True, timeout=600)
     assert installed.returncode == 0, installed.stderr
     after = json.loads(_run(python, "-m", "actioncore", "components", "--json", cwd=tmp_path).stdout)

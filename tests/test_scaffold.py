@@ -61,6 +61,6 @@ def test_scaffold_round_trip_through_pip_install(tmp_path, site_dir, cli):
         tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
                                cwd=root, capture_output=True, text=True, timeout=300, env=site_dir.env())
         assert tests.returncode == 0, tests.stdout + tests.stderr
-        assert "2 passed" in tests.stdout
+        assert "3 passed" in tests.stdout
     finally:
         _pip("uninstall", "--yes", "--quiet", "actioncore-acme")

@@ -9,7 +9,7 @@ import attrs
 
 from ..errors import PluginError
 from ..hookspecs import KINDS
-from .catalog import provider_of
+from .manifests import provider_of
 from .records import PluginFailure
 
 
@@ -101,13 +101,16 @@ class ComponentRegistry:
         parts.append(f"Available {kind}s: " + (", ".join(available) if available else "none") + ".")
         provider = provider_of(kind, name)
         relevant = [f for f in self.failures if f.stage != "conflict" and f.kind in (None, kind)]
-        failed_provider = [f for f in relevant if provider and f.distribution == provider[0]]
+        failed_provider = [f for f in relevant if provider and f.distribution == provider.distribution]
         if failed_provider:
-            parts.append(f"It is provided by {provider[0]}, which failed to load: "
+            parts.append(f"It is provided by {provider.distribution}, which failed to load: "
                          f"{failed_provider[0].error}")
+        elif provider and provider.installed:
+            parts.append(f"It is provided by {provider.distribution}, which is installed but not loaded "
+                         "(is ACTIONCORE_DISABLE_PLUGIN_AUTOLOAD=1 set, or is it listed in "
+                         "ACTIONCORE_DISABLED_PLUGINS?).")
         elif provider:
-            parts.append(f"It is provided by {provider[0]}: pip install {provider[0]} "
-                         f"(from a checkout: pip install -e {provider[1]}).")
+            parts.append(f"It is provided by {provider.distribution}: {provider.install_hint()}.")
         elif relevant:
             parts.append("These plugins failed and may provide it: "
                          + "; ".join(f.describe() for f in relevant) + ".")

@@ -7,14 +7,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import ConfigError, PluginError
-from .catalog import IN_REPO_PLUGINS
+from .manifests import install_hint
 from .host import AUTOLOAD_ENV, PluginHost
-
-
-def _install_hint(name: str) -> str:
-    folder = next((f for d, (f, _) in IN_REPO_PLUGINS.items() if canonicalize_name(d) == name), None)
-    hint = f"pip install {name}"
-    return hint + (f" (from a checkout: pip install -e {folder})" if folder else "")
 
 
 def check_requirements(requirements: list[str], host: PluginHost, source: str) -> None:
@@ -38,10 +32,10 @@ def check_requirements(requirements: list[str], host: PluginHost, source: str) -
                 installed = metadata.version(req.name)
             except metadata.PackageNotFoundError:
                 raise PluginError(f"{where}: the experiment requires {req.name}, which is not "
-                                  f"installed: {_install_hint(name)}") from None
+                                  f"installed: {install_hint(name)}") from None
             raise PluginError(f"{where}: {req.name} {installed} is installed but its plugin is not "
                               f"loaded (is {AUTOLOAD_ENV}=1 set, or is it listed in "
                               "ACTIONCORE_DISABLED_PLUGINS?)")
         if req.specifier and not req.specifier.contains(version, prereleases=True):
             raise PluginError(f"{where}: the experiment requires {text}, but {req.name} {version} "
-                              f"is installed: {_install_hint(name)}{req.specifier}")
+                              f"is installed: pip install '{text}'")

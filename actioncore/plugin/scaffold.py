@@ -121,6 +121,9 @@ dependencies = ["actioncore", "torch"]
 [project.entry-points.actioncore]
 {name} = "{package}.hooks"
 
+[tool.actioncore.provides]  # what the hooks register, readable without importing (install hints)
+{kind} = ["{name}"]
+
 [tool.setuptools.packages.find]
 include = ["{package}*"]
 
@@ -131,7 +134,7 @@ actioncore_plugins = ["{package}.hooks"]
 _HOOKS = '''from collections.abc import Mapping
 
 import actioncore
-from actioncore.hookspecs import Factory
+from actioncore.sdk import Factory
 
 from .component import {cls}
 
@@ -145,12 +148,18 @@ _TEST = '''"""Runs against the installed package: pip install -e . && pytest"""
 from importlib import metadata
 
 import torch
-from actioncore.testing import assert_component_contract
+from pathlib import Path
+
+from actioncore.testing import assert_component_contract, assert_manifest_matches
 
 
 def test_plugin_is_discovered_through_its_entry_point():
     entry_points = metadata.entry_points(group="actioncore")
     assert any(ep.value == "{package}.hooks" and ep.dist.name == "{dist}" for ep in entry_points)
+
+
+def test_manifest_says_what_the_hooks_register():
+    assert_manifest_matches(Path(__file__).parents[1])
 
 
 def test_component_honours_the_contract(actioncore_host):

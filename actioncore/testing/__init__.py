@@ -7,7 +7,9 @@ or an overridden ``actioncore_plugin_modules`` fixture. While the test runs it i
 process-wide host, so ``actioncore.build`` and ``load_config`` see exactly that plugin.
 """
 from .contract import assert_component_contract
+from .manifest import assert_manifest_matches
 from .training import fixed_batch_losses
 from .weights import count_parameters, randomise_norms
 
-__all__ = ["assert_component_contract", "count_parameters", "fixed_batch_losses", "randomise_norms"]
+__all__ = ["assert_component_contract", "assert_manifest_matches", "count_parameters", "fixed_batch_losses",
+           "randomise_norms"]

@@ -22,8 +22,8 @@ from torch import nn
 
 from actioncore.sdk.weights import rename_mmaction2
 from actioncore.sdk.layers import Conv2d, Conv3d
-from actioncore_localization.labels import bmn_targets_batch
-from actioncore_localization.postprocess import post_process
+from actioncore_localization import bmn_targets_batch
+from actioncore_localization import post_process
 
 from .bm_layer import BoundaryMatchingLayer, valid_proposals
 from .loss import bmn_loss

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from actioncore_localization.losses import binary_logistic_regression_loss
+from actioncore_localization import binary_logistic_regression_loss
 
 
 def tem_loss(pred_start: torch.Tensor, pred_end: torch.Tensor, gt_start: torch.Tensor,

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from actioncore.sdk import ConfigError
-from actioncore_localization.postprocess import post_process
+from actioncore_localization import post_process
 
 from .files import ProposalTable
 from .losses import proposal_iou_loss

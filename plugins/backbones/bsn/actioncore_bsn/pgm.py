@@ -8,7 +8,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from actioncore_localization.labels import temporal_iop, temporal_iou
+from actioncore_localization import temporal_iop, temporal_iou
 
 
 def boundary_locations(scores: np.ndarray, peak_threshold: float) -> np.ndarray:

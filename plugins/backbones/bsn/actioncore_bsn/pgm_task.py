@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from actioncore.sdk import ConfigError, Experiment, get_logger
-from actioncore_localization.annotations import VideoAnnotation, read_activitynet
+from actioncore_localization import VideoAnnotation, read_activitynet
 
 from .files import FEATURES_DIR, PROPOSALS_DIR, ProposalTable, read_tem_result, write_bsp_features, write_proposals
 from .pgm import BSPSampling, best_overlaps, bsp_features, candidate_proposals

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from actioncore.sdk import DataError, Transform
-from actioncore_localization.annotations import VideoAnnotation
-from actioncore_localization.dataset import ActivityNetDataset
+from actioncore_localization import VideoAnnotation
+from actioncore_localization import ActivityNetDataset
 
 from .files import FEATURES_DIR, PROPOSALS_DIR, ProposalTable, read_bsp_features, read_proposals
 

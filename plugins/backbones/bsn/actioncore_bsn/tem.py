@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from actioncore_localization.labels import tem_targets_batch
-from actioncore_localization.losses import binary_logistic_regression_loss
+from actioncore_localization import tem_targets_batch
+from actioncore_localization import binary_logistic_regression_loss
 
 
 class TEM(nn.Module):

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actioncore_localization.annotations import VideoAnnotation
+from actioncore_localization import VideoAnnotation
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "localization"
 

@@ -7,7 +7,7 @@ from torch import nn
 from actioncore.sdk.weights import convert_state
 from actioncore.sdk import CheckpointError
 from actioncore.testing import assert_component_contract, randomise_norms
-from actioncore_recognition.recognizer import Recognizer3D
+from actioncore_recognition import Recognizer3D
 from actioncore_resnet3d import (C3D, I3DHead, ResNet2Plus1d, ResNet3d, ResNet3dCSN,
                                  from_torchvision)
 from actioncore.sdk.layers import NormCfg

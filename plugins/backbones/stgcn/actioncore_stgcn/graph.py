@@ -13,7 +13,7 @@ from typing import Literal
 
 import attrs
 import numpy as np
-from actioncore_pose.layouts import LAYOUTS, get_layout
+from actioncore_pose import LAYOUTS, get_layout
 
 LayoutName = Literal["coco", "nturgb+d", "openpose", "custom"]
 GraphMode = Literal["spatial", "stgcn_spatial", "binary_adj"]

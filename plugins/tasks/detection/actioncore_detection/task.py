@@ -19,7 +19,7 @@ from torch import nn
 
 from actioncore.sdk import ConfigError, Experiment, Metric, build_model
 from actioncore.sdk.engine import Trainer, TrainerTask
-from actioncore_recognition.task import prepare_inputs
+from actioncore_recognition import prepare_inputs
 
 from .annotations import ActionBoxes, LabelMap, read_action_csv, read_exclusions, write_action_csv
 from .boxes import AssignerConfig, SamplerConfig, sample_rois

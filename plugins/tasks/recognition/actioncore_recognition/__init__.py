@@ -1,5 +1,7 @@
 """Action recognition: 2D/3D recognizers, the training task, and MMAction2's metrics."""
+from .metrics import MeanClassAccuracy, TopKAccuracy
 from .recognizer import Recognizer2D, Recognizer3D
-from .task import RecognitionTask
+from .task import RecognitionAdapter, RecognitionTask, prepare_inputs, read_class_names
 
-__all__ = ["RecognitionTask", "Recognizer2D", "Recognizer3D"]
+__all__ = ["MeanClassAccuracy", "RecognitionAdapter", "RecognitionTask", "Recognizer2D", "Recognizer3D",
+           "TopKAccuracy", "prepare_inputs", "read_class_names"]

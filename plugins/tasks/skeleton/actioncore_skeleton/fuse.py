@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from actioncore.sdk import ActionCoreError, DataError
-from actioncore_recognition.metrics import MeanClassAccuracy, TopKAccuracy
+from actioncore_recognition import MeanClassAccuracy, TopKAccuracy
 
 
 def _read(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

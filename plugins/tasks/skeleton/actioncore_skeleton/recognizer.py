@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from actioncore_recognition.recognizer import Recognizer3D
+from actioncore_recognition import Recognizer3D
 
 
 class RecognizerGCN(Recognizer3D):

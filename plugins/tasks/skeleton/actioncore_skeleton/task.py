@@ -21,8 +21,8 @@ import numpy as np
 
 from actioncore.sdk import DataError, Experiment, component_spec
 from actioncore.sdk.data import num_classes_of
-from actioncore_pose.dataset import SEPARATOR, PoseRecords
-from actioncore_recognition.task import RecognitionTask, read_class_names
+from actioncore_pose import SEPARATOR, PoseRecords
+from actioncore_recognition import RecognitionTask, read_class_names
 
 
 def record_references(inputs: Sequence[str]) -> list[str]:

@@ -11,8 +11,8 @@ from torch import nn
 from actioncore.sdk.weights import convert_state, load_into
 from actioncore.sdk import DataError
 from actioncore.testing import assert_component_contract
-from actioncore_recognition.metrics import MeanClassAccuracy, TopKAccuracy
-from actioncore_recognition.task import RecognitionAdapter
+from actioncore_recognition import MeanClassAccuracy, TopKAccuracy
+from actioncore_recognition import RecognitionAdapter
 from actioncore_skeleton.fuse import fuse_predictions, main as fuse_main
 from actioncore_skeleton.task import SkeletonTask, record_references
 
@@ -138,7 +138,7 @@ def test_predictions_keep_every_score_and_fuse(tmp_path, actioncore_host):
 
 
 def test_record_references(tmp_path, actioncore_host):
-    from actioncore_pose.records import PoseRecord, write_store
+    from actioncore_pose import PoseRecord, write_store
 
     kp = np.zeros((1, 3, 17, 2), np.float32)
     write_store(tmp_path / "s", [PoseRecord(n, 0, (10, 10), kp, kp[..., 0] + 1) for n in ("x", "y")])
