@@ -32,6 +32,7 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "transform": ("sample_ava_frames",),
         "metric": ("ava_frame_map",),
         "converter": ("ava_proposals",),
+        "synth": ("detection",),
     }),
     "actioncore-tsn": ("plugins/backbones/resnet", {
         "backbone": ("resnet",),
@@ -52,6 +53,7 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "transform": ("format_gcn_input", "format_heatmap", "gen_ske_feat", "generate_pose_target",
                       "pose_center_crop", "pose_compact", "pose_decode", "pose_flip", "pose_random_resized_crop",
                       "pose_resize", "pre_normalize_2d", "pre_normalize_3d", "uniform_sample_frames"),
+        "synth": ("skeleton",),
     }),
     "actioncore-skeleton": ("plugins/tasks/skeleton", {
         "task": ("skeleton",),
@@ -86,6 +88,7 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
         "decoder": ("localization_features",),
         "transform": ("load_localization_feature",),
         "metric": ("AR@AN",),
+        "synth": ("localization",),
     }),
     "actioncore-bmn": ("plugins/backbones/bmn", {
         "model": ("bmn",),
