@@ -40,3 +40,10 @@ def actioncore_transforms() -> Mapping[str, Factory]:
         "decode": Decode,
         **TRANSFORMS,
     }
+
+
+@hookimpl
+def actioncore_synth() -> Mapping[str, Factory]:
+    from .data.synth.recognition import synth_rawframes, synth_recognition
+
+    return {"recognition": synth_recognition, "rawframes": synth_rawframes}

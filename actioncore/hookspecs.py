@@ -3,8 +3,8 @@
 A plugin is a module (named by an entry point in the ``actioncore`` group) holding functions
 marked with :data:`actioncore.hookimpl` whose names match the specifications below.
 
-Registration hooks (``actioncore_backbones`` ... ``actioncore_metrics``) each return a mapping
-``name -> factory``. A factory is a class or function whose keyword parameters, with their type
+Registration hooks (``actioncore_backbones`` ... ``actioncore_converters``, ``actioncore_synth``)
+each return a mapping ``name -> factory``. A factory is a class or function whose keyword parameters, with their type
 annotations and defaults, are the component's config schema. The kernel calls every
 implementation of a registration hook on its own, so that each name is attributed to the
 distribution that registered it and a hook that raises takes down only its own plugin.
@@ -150,6 +150,30 @@ def actioncore_converters() -> Mapping[str, Factory]:
     """
 
 
+@hookspec
+def actioncore_synth() -> Mapping[str, Factory]:
+    """Register embedded data sets: generators of small synthetic data in a plugin's own format.
+
+    Who implements this: the kernel (``recognition``, ``rawframes``: its quickstart data) and
+    plugins whose data formats need data of their own to train on (``skeleton`` pose stores in
+    ``actioncore-pose``, ``localization`` feature sequences, ``detection`` AVA keyframes).
+
+    :returns: ``{name: factory}``; run as ``actioncore data synth NAME --out DIR [--seed S]``
+        (listed by ``actioncore data synth --list``) and as
+        :func:`actioncore.sdk.data.synthesize`. The factory is called as
+        ``factory(out: Path, *, seed: int = 0, **options)`` and returns an
+        :class:`actioncore.sdk.data.SynthReport`. Its options are typed keyword-only parameters
+        with defaults (``size: str = "default"`` is the one the command line passes, as
+        ``--size``). The output must be a pure function of seed and options; the folder is
+        claimed with :func:`actioncore.sdk.data.prepare_out` and its README starts with
+        :data:`actioncore.sdk.data.SYNTH_MARKER`. Bad options raise
+        :class:`~actioncore.errors.DataError`.
+
+    When it runs: like every registration hook, once when the registry is first needed; a
+    generator itself runs only when its data set is asked for.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Lifecycle hooks: called by task loops, in rank 0 and every other rank alike; an
 # implementation that writes files should check ``run.is_main_process``.
@@ -235,6 +259,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "task": "actioncore_tasks",
     "metric": "actioncore_metrics",
     "converter": "actioncore_converters",
+    "synth": "actioncore_synth",
 }
 """Component kind -> the registration hook that provides it."""
 

@@ -116,7 +116,13 @@ def infer(args: argparse.Namespace) -> int:
 
 def data_synth(args: argparse.Namespace) -> int:
     from ..data.synth import synthesize
+    from ..errors import DataError
 
+    if args.list:
+        return _list_synth(args)
+    if not args.kind or not args.out:
+        raise DataError("data synth needs a KIND and --out DIR, e.g. 'actioncore data synth recognition "
+                        "--out data/synth'; 'actioncore data synth --list' shows the kinds on offer")
     options = {"size": args.size} if args.size else {}
     report = synthesize(args.kind, Path(args.out), seed=args.seed, **options)
     if args.json:
@@ -127,6 +133,22 @@ def data_synth(args: argparse.Namespace) -> int:
           f"{total} samples ({', '.join(f'{k} {v}' for k, v in report.num_samples.items())})")
     for split, path in report.ann_files.items():
         print(f"  {split}: {path}")
+    return 0
+
+
+def _list_synth(args: argparse.Namespace) -> int:
+    from ..data.synth import list_kinds
+
+    kinds = list_kinds()
+    if args.json:
+        _print_json(kinds)
+        return 0
+    for name, kind in kinds.items():
+        options = ", ".join(f"{o}: {spec['type']} = {spec['default']!r}" for o, spec in kind["options"].items())
+        print(f"{name}  ({kind['distribution']} {kind['version']})")
+        if kind["description"]:
+            print(f"    {kind['description']}")
+        print(f"    options: {options or 'none'}")
     return 0
 
 

@@ -8,7 +8,8 @@ internal and may change between releases; CI checks that no plugin imports one
 ==========================  ===============================================================
 ``actioncore.sdk``          hook marker, errors, component markers, build helpers, the
                             :class:`Task` protocol, :class:`RunState`, the run logger
-``actioncore.sdk.data``     the sample, dataset and pipeline types a dataset or step uses
+``actioncore.sdk.data``     the sample, dataset and pipeline types a dataset or step uses;
+                            the helpers of embedded data set generators (``SynthReport``, ...)
 ``actioncore.sdk.layers``   shared model layers: convolutions, ``ConvModule``, norm configs,
                             initialisers, non-local blocks, the frozen-stages/norm-eval mixin
 ``actioncore.sdk.weights``  reading checkpoints and renaming other toolboxes' weights

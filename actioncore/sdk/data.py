@@ -3,6 +3,11 @@
 A dataset factory returns an object with ``records`` (a sequence of :class:`ClipRecord`) and a
 ``pipeline`` (:class:`Pipeline` of steps); the kernel wraps it in a :class:`ClipDataset` with the
 experiment's decoder. A step is a callable ``VideoSample -> VideoSample`` (:class:`Step`).
+
+An embedded data set generator (hook ``actioncore_synth``) claims its folder with
+:func:`prepare_out`, validates its seed with :func:`check_seed`, starts its ``README.txt`` with
+:data:`SYNTH_MARKER`, may write frames with :func:`write_mp4` / :func:`write_jpegs`, and returns a
+:class:`SynthReport`.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from ..config.experiment import Experiment
 from ..data import check as _check
 from ..data import probe as _probe
 from ..data import splits as _splits
+from ..data import synth as _synth
 from ..data.dataset import AnnotationSet, BadSample, ClipDataset, ClipRecord
 from ..data.decoders.base import VideoReader
 from ..data.loader import collate
@@ -20,13 +26,15 @@ from ..data.pipeline import Pipeline, Step
 from ..data.probe import probe
 from ..data.sample import VideoSample
 from ..data.splits import num_classes_of
+from ..data.synth import MARKER as SYNTH_MARKER
+from ..data.synth import SynthReport, check_seed, prepare_out, write_jpegs, write_mp4
 from ..data.transforms import RandomResizedCrop, Resize, normalize_on_device
 from ..plugin.host import current_host
 
-__all__ = ["PICKLE_SUFFIXES", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "Pipeline", "Step",
-           "VideoReader", "VideoSample", "build_decoder", "build_split", "check_splits", "collate",
-           "load_trusted_pickle", "normalize_on_device", "num_classes_of", "probe", "split_pipeline", "synthesize",
-           "RandomResizedCrop", "Resize"]
+__all__ = ["PICKLE_SUFFIXES", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "Pipeline",
+           "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split", "check_seed",
+           "check_splits", "collate", "load_trusted_pickle", "normalize_on_device", "num_classes_of", "prepare_out",
+           "probe", "split_pipeline", "synthesize", "write_jpegs", "write_mp4", "RandomResizedCrop", "Resize"]
 
 
 def split_pipeline(experiment: Experiment, split: str) -> Pipeline:
@@ -49,8 +57,10 @@ def check_splits(experiment: Experiment, **options: Any) -> Any:
     return _check.check_splits(experiment, current_host().registry, **options)
 
 
-def synthesize(kind: str, out: Any, *, seed: int = 0, **options: Any) -> Any:
-    """Write the embedded data set ``kind`` to ``out`` (what ``actioncore data synth`` does)."""
-    from ..data.synth import synthesize as _synthesize
+def synthesize(kind: str, out: Any, *, seed: int = 0, **options: Any) -> SynthReport:
+    """Write the embedded data set ``kind`` to ``out`` (what ``actioncore data synth`` does).
 
-    return _synthesize(kind, out, seed=seed, **options)
+    ``kind`` is looked up among the ``synth`` components of the process-wide host: in a test
+    with ``actioncore_host``, the plugin that provides it must be among the registered modules.
+    """
+    return _synth.synthesize(kind, out, seed=seed, **options)

@@ -1,4 +1,5 @@
-"""The embedded recognition data sets: layout, determinism, and the motion-only property."""
+"""The embedded recognition data sets: layout, determinism, and the motion-only property; the
+``synth`` registry that offers every plugin's data sets to ``actioncore data synth``."""
 from __future__ import annotations
 
 import hashlib
@@ -6,14 +7,19 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import types
+
 import av
 import numpy as np
 import pytest
 from PIL import Image
 
-from actioncore.data.synth import KINDS, SIZES, SynthReport, synthesize
+import actioncore
+from actioncore.cli import main
+from actioncore.data.synth import SIZES, SynthReport, list_kinds, synthesize
 from actioncore.data.synth.scenes import CLASSES, SPLITS, Geometry, SampleKey, motion_only_pairs, render
-from actioncore.errors import DataError
+from actioncore.errors import DataError, PluginError
+from actioncore.plugin.host import PluginHost, use_host
 
 TINY = SIZES["tiny"]
 NAMES = [c.name for c in CLASSES]
@@ -206,8 +212,8 @@ def test_appearance_classes_differ_in_single_frames() -> None:
 
 
 def test_options_and_kinds_are_checked(tmp_path: Path) -> None:
-    assert {"recognition", "rawframes"} <= set(KINDS)
-    with pytest.raises(DataError, match="available"):
+    assert {"recognition", "rawframes"} <= set(list_kinds())
+    with pytest.raises(PluginError, match="Available"):
         synthesize("nope", tmp_path / "a")
     with pytest.raises(DataError, match="size"):
         synthesize("recognition", tmp_path / "a", colour="red")
@@ -243,3 +249,52 @@ def test_large_extends_default_with_training_clips_only() -> None:
     assert {s: large.per_class[s] for s in ("val", "test")} == {s: default.per_class[s] for s in ("val", "test")}
     key = SampleKey(0, "test", 7)  # a test clip both sizes contain renders from its key alone
     assert np.array_equal(render("grow", key, large.geometry).frames, render("grow", key, default.geometry).frames)
+
+
+def _toy_plugin() -> types.ModuleType:
+    """A plugin registering a ``toy`` data set whose generator writes one file."""
+    def synth_toy(out: Path, *, seed: int = 0, words: int = 3) -> SynthReport:
+        """A few words in a file."""
+        out.mkdir(parents=True)
+        (out / "words.txt").write_text(" ".join(["toy"] * words) + f" {seed}\n")
+        return SynthReport(kind="toy", root=out, seed=seed, classes=(), motion_only=(), num_samples={"train": 1},
+                           data_prefix=out, ann_files={"train": out / "words.txt"}, files=(Path("words.txt"),))
+
+    plugin = types.ModuleType("toy_synth")
+    plugin.actioncore_synth = actioncore.hookimpl(lambda: {"toy": synth_toy})
+    return plugin
+
+
+def test_kinds_come_from_the_installed_plugins(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    host = PluginHost(autoload=False)
+    with use_host(host):
+        assert set(list_kinds()) == {"recognition", "rawframes"}  # the kernel's own
+        with pytest.raises(PluginError, match=r"provided by actioncore-pose, which is installed but not loaded"):
+            synthesize("skeleton", tmp_path / "s")
+        host.register(_toy_plugin(), distribution="acme-toy", version="1.2")
+        report = synthesize("toy", tmp_path / "t", seed=4, words=2)
+        assert (tmp_path / "t" / "words.txt").read_text() == "toy toy 4\n" and report.kind == "toy"
+        with pytest.raises(DataError, match="options: words"):
+            synthesize("toy", tmp_path / "u", size="tiny")
+        assert main(["data", "synth", "--list", "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert listed["toy"] == {"distribution": "acme-toy", "version": "1.2", "description": "A few words in a file.",
+                                 "options": {"words": {"type": "int", "default": 3}}}
+        assert listed["recognition"]["options"]["size"]["default"] == "default"
+        assert main(["data", "synth", "--list"]) == 0
+        assert "toy  (acme-toy 1.2)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["data", "synth", "toyy", "--out", "x"], "Did you mean 'toy'?"),
+    (["data", "synth", "toy"], "needs a KIND and --out DIR"),
+    (["data", "synth", "--out", "x"], "needs a KIND and --out DIR"),
+])
+def test_cli_mistakes_exit_2(argv: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    host = PluginHost(autoload=False)
+    host.register(_toy_plugin(), distribution="acme-toy")
+    with use_host(host):
+        assert main(argv) == 2
+    assert expected in capsys.readouterr().err and not (tmp_path / "x").exists()

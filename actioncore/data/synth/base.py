@@ -1,4 +1,7 @@
-"""What every synthetic kind shares: the report it returns and the rules for its output folder."""
+"""What every embedded data set shares: the report it returns and the rules for its output folder.
+
+Plugins reach these through :mod:`actioncore.sdk.data`.
+"""
 from __future__ import annotations
 
 import shutil
@@ -70,6 +73,7 @@ def prepare_out(out: Path, owned: Iterable[str]) -> None:
 
 
 def check_seed(seed: int) -> int:
+    """``seed`` if it is a non-negative int, else a :class:`DataError` (a bad ``--seed`` is a user mistake)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise DataError(f"seed must be a non-negative integer, got {seed!r}")
     return seed

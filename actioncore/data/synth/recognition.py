@@ -6,32 +6,22 @@ relative to the media folder (``DIR/videos`` or ``DIR/rawframes``: the config's 
 the two kinds hold the same clips: videos decode to the rendered frames up to H.264 loss, frame
 folders hold them up to JPEG loss.
 
-Videos are H.264 (yuv420p) with every frame an IDR frame at constant QP. Then each decoded
-frame depends on that frame's pixels only, so the time-reversal argument of
-:mod:`actioncore.data.synth.scenes` holds for the decoded frames bit for bit. With inter coding
-the first frame is coded better than later ones, and "sharp" would mark the start state of a
-clip: a cue a frame model could learn.
+Videos are intra-only H.264 (:mod:`actioncore.data.synth.media`): each decoded frame depends on
+that frame's pixels only, so the time-reversal argument of :mod:`actioncore.data.synth.scenes`
+holds for the decoded frames bit for bit.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from fractions import Fraction
 from pathlib import Path
 
 import attrs
-import av
-from PIL import Image
 
 from actioncore.errors import DataError
 
 from .base import MARKER, SynthReport, check_seed, prepare_out
+from .media import write_jpegs, write_mp4
 from .scenes import CLASSES, SPLITS, Clip, Geometry, SampleKey, render
-
-JPEG_QUALITY = 95
-"""Saved with 4:4:4 chroma: at 32 px, 4:2:0 would smear the colour of a 1-2 px ring."""
-X264_OPTIONS = {"preset": "veryfast", "qp": "18", "threads": "1"}
-"""Constant QP, because CRF's rate control sets a frame's quantiser from its neighbours; one
-thread, because 32-64 px frames gain nothing from more."""
 
 
 @attrs.frozen
@@ -68,28 +58,11 @@ class _Layout:
 
 
 def _write_mp4(clip: Clip, stem: Path, size: Size) -> list[Path]:
-    path = stem.with_suffix(".mp4")
-    rate = Fraction(size.fps)
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=rate)
-        stream.width = stream.height = size.resolution
-        stream.pix_fmt = "yuv420p"
-        stream.gop_size = 1
-        stream.options = dict(X264_OPTIONS)
-        for i, pixels in enumerate(clip.frames):
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            frame.pts, frame.time_base = i, 1 / rate
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return [path]
+    return [write_mp4(clip.frames, stem.with_suffix(".mp4"), fps=size.fps)]
 
 
 def _write_jpegs(clip: Clip, stem: Path, size: Size) -> list[Path]:
-    stem.mkdir()
-    paths = [stem / f"img_{i:05d}.jpg" for i in range(1, len(clip.frames) + 1)]
-    for pixels, path in zip(clip.frames, paths):
-        Image.fromarray(pixels).save(path, quality=JPEG_QUALITY, subsampling=0)
-    return paths
+    return write_jpegs(clip.frames, stem)
 
 
 _VIDEOS = _Layout("recognition", "videos", _write_mp4, lambda rel, size, label: f"{rel}.mp4 {label}")
@@ -164,10 +137,18 @@ def _synth(layout: _Layout, out: Path, seed: int, size: str | Size) -> SynthRepo
 
 
 def synth_recognition(out: Path, *, seed: int = 0, size: str | Size = "default") -> SynthReport:
-    """Write the recognition data set as mp4 videos (see the module docstring for the layout)."""
+    """Clips of moving shapes in 12 classes, as mp4 videos; 8 classes differ from a partner only in motion.
+    Sizes: tiny, default, large.
+
+    See the module docstring for the layout.
+    """
     return _synth(_VIDEOS, out, seed, size)
 
 
 def synth_rawframes(out: Path, *, seed: int = 0, size: str | Size = "default") -> SynthReport:
-    """Write the same clips as :func:`synth_recognition` as MMAction2 JPEG frame folders."""
+    """The clips of the recognition data set as MMAction2 JPEG frame folders.
+    Sizes: tiny, default, large.
+
+    Same clips as :func:`synth_recognition` for a seed and size.
+    """
     return _synth(_FRAMES, out, seed, size)

@@ -10,6 +10,7 @@ from .geometry import PoseCenterCrop, PoseCompact, PoseFlip, PoseRandomResizedCr
 from .heatmaps import FormatHeatmap, GeneratePoseTarget
 from .normalize import PreNormalize2D, PreNormalize3D
 from .sampling import PoseDecode, UniformSampleFrames
+from .synth import synth_skeleton
 
 
 @actioncore.hookimpl
@@ -44,3 +45,8 @@ def actioncore_transforms() -> Mapping[str, Factory]:
         "generate_pose_target": GeneratePoseTarget,
         "format_heatmap": FormatHeatmap,
     }
+
+
+@actioncore.hookimpl
+def actioncore_synth() -> Mapping[str, Factory]:
+    return {"skeleton": synth_skeleton}

@@ -7,6 +7,7 @@ from .convert import convert_ava_proposals
 from .dataset import AvaDataset
 from .frame_map import AvaFrameMAP
 from .sampling import SampleAVAFrames
+from .synth import synth_detection
 from .task import DetectionTask
 
 
@@ -33,3 +34,8 @@ def actioncore_metrics() -> Mapping[str, Factory]:
 @actioncore.hookimpl
 def actioncore_converters() -> Mapping[str, Factory]:
     return {"ava_proposals": convert_ava_proposals}
+
+
+@actioncore.hookimpl
+def actioncore_synth() -> Mapping[str, Factory]:
+    return {"detection": synth_detection}

@@ -6,6 +6,7 @@ from actioncore.sdk import Factory
 from .dataset import ActivityNetDataset
 from .features import LoadLocalizationFeature, LocalizationFeatureDecoder
 from .metrics import METRICS
+from .synth import synth_localization
 from .task import LocalizationTask
 
 
@@ -32,3 +33,8 @@ def actioncore_transforms() -> Mapping[str, Factory]:
 @actioncore.hookimpl
 def actioncore_metrics() -> Mapping[str, Factory]:
     return dict(METRICS)
+
+
+@actioncore.hookimpl
+def actioncore_synth() -> Mapping[str, Factory]:
+    return {"localization": synth_localization}

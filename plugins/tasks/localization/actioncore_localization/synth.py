@@ -14,6 +14,7 @@ Each video is background with one to three non-overlapping actions of varied len
 percent to over half of the video). A snippet's features are its state's prototype (the video's
 background, or the action class's) plus noise, lightly smoothed in time, so actions differ from
 the background in what the features hold, not in any single coordinate a model could threshold.
+Registered as the ``synth`` kind ``localization`` (``actioncore data synth localization``).
 """
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from actioncore.errors import DataError
-
-from .base import MARKER, SynthReport, check_seed, prepare_out
+from actioncore.sdk import DataError
+from actioncore.sdk.data import SYNTH_MARKER, SynthReport, check_seed, prepare_out
 
 SPLITS = ("train", "val", "test")
 CLASSES = ("jumping", "swimming", "cooking")
@@ -98,7 +98,7 @@ def _video(seed: int, split: str, index: int, preset: LocalizationSize, prototyp
 
 def _readme(seed: int, name: str, preset: LocalizationSize) -> str:
     counts = "/".join(str(preset.videos[s]) for s in SPLITS)
-    return f"""{MARKER}: localization (seed {seed}, size {name})
+    return f"""{SYNTH_MARKER}: localization (seed {seed}, size {name})
 
 {counts} train/val/test untrimmed videos of {preset.min_seconds:g}-{preset.max_seconds:g} s at {FPS:g} fps,
 each with 1-3 actions of {', '.join(CLASSES)}. Regenerate with:
@@ -112,7 +112,11 @@ DIR/anet_anno_train.json (_val, _test); set feat_dim = {preset.feat_dim}.
 
 
 def synth_localization(out: Path, *, seed: int = 0, size: str | LocalizationSize = "default") -> SynthReport:
-    """Write the localization data set (see the module docstring for the layout)."""
+    """Untrimmed feature sequences with 1-3 action segments each, in ActivityNet's feature layout.
+    Sizes: tiny, default.
+
+    See the module docstring for the layout.
+    """
     seed = check_seed(seed)
     if isinstance(size, str):
         if size not in SIZES:

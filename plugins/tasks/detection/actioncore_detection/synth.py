@@ -30,20 +30,18 @@ Written (AVA's layout, MMAction2's timestamp arithmetic with ``fps = 8``, ``time
 - ``annotations/{train,val}_proposals.csv``: the "person detector": every actor's box jittered
   (score 0.9-1.0) plus false positives on the background (score 0.05-0.95);
 - ``annotations/label_map.pbtxt`` and ``classes.txt``.
+
+Registered as the ``synth`` kind ``detection`` (``actioncore data synth detection``).
 """
 from __future__ import annotations
 
-import types
 from pathlib import Path
 
 import attrs
 import numpy as np
-from PIL import Image
 
-from actioncore.errors import DataError
-
-from .base import MARKER, SynthReport, check_seed, prepare_out
-from .recognition import JPEG_QUALITY, _write_mp4
+from actioncore.sdk import DataError
+from actioncore.sdk.data import SYNTH_MARKER, SynthReport, check_seed, prepare_out, write_jpegs, write_mp4
 
 ACTIONS = ("stand", "walk", "wave", "carry", "watch")
 """Label-map ids 1..5, in order."""
@@ -136,14 +134,6 @@ def _render(rng: np.random.Generator, actors: list[_Actor], size: DetectionSize,
     return video, boxes
 
 
-def _jpegs(video: np.ndarray, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True)
-    paths = [folder / f"img_{i:05d}.jpg" for i in range(1, len(video) + 1)]
-    for pixels, path in zip(video, paths):
-        Image.fromarray(pixels).save(path, quality=JPEG_QUALITY, subsampling=0)
-    return paths
-
-
 def _box_text(box: np.ndarray, side: int) -> str:
     return ",".join(f"{v:.3f}" for v in np.clip(np.asarray(box) / side, 0, 1))
 
@@ -165,7 +155,11 @@ def _label_map() -> str:
 
 
 def synth_detection(out: Path, *, seed: int = 0, size: str = "default") -> SynthReport:
-    """Write the ``detection`` embedded set into ``out`` (see the module docstring)."""
+    """AVA-layout keyframes where 2-3 actors each do one or two of 5 actions, with person proposals.
+    Sizes: tiny, default.
+
+    See the module docstring for the files.
+    """
     seed = check_seed(seed)
     if size not in DETECTION_SIZES:
         raise DataError(f"unknown size {size!r}; choose one of {', '.join(DETECTION_SIZES)}")
@@ -186,9 +180,8 @@ def synth_detection(out: Path, *, seed: int = 0, size: str = "default") -> Synth
             video_id = f"{split}_{v:03d}"
             actors = _actors(rng, preset, slots)
             video, boxes = _render(rng, actors, preset, frames)
-            files += _jpegs(video, out / "rawframes" / video_id)
-            files += _write_mp4(types.SimpleNamespace(frames=video), out / "videos" / video_id,
-                                types.SimpleNamespace(fps=FPS, resolution=side))
+            files += write_jpegs(video, out / "rawframes" / video_id)
+            files.append(write_mp4(video, out / "videos" / f"{video_id}.mp4", fps=FPS))
             for slot in range(1, preset.keyframes + 1):
                 timestamp = TIMESTAMP_START + slot
                 key_frame = FPS * slot + 1  # MMAction2's keyframe index with start_index 1
@@ -212,7 +205,7 @@ def synth_detection(out: Path, *, seed: int = 0, size: str = "default") -> Synth
     (out / "annotations" / "label_map.pbtxt").write_text(_label_map())
     (out / "classes.txt").write_text("\n".join(ACTIONS) + "\n")
     (out / "README.txt").write_text(
-        f"{MARKER}: detection (seed {seed}, size {size})\n\n"
+        f"{SYNTH_MARKER}: detection (seed {seed}, size {size})\n\n"
         f"AVA layout: rawframes/<video_id>/img_00001.jpg (and videos/<video_id>.mp4), {side}x{side} px at {FPS} fps;\n"
         "annotations/{split}.csv, {split}_excluded.csv, {split}_proposals.csv, label_map.pbtxt.\n"
         f"Actions (label-map ids 1..{len(ACTIONS)}): {', '.join(ACTIONS)}; stand/walk differ only in motion,\n"

@@ -7,9 +7,10 @@ NTU RGB+D 25-joint camera coordinates in metres (``layout="nturgb+d"``, from Pyt
 position, speed, phase, facing direction and clip length (40-80 frames) vary per sample; joints
 jitter, and in 2D some go missing (coordinates and score 0), a few for several frames in a row.
 
-Written files: ``DIR/poses/`` (the pose store of the ``actioncore-pose`` plugin: ``index.json``
-with splits ``train``, ``val`` and ``test``, ``keypoint.npy``, ``keypoint_score.npy``),
-``DIR/classes.txt`` and ``DIR/README.txt``. Deterministic for a seed and size.
+Written files: ``DIR/poses/`` (a pose store, :func:`actioncore_pose.records.write_store`:
+``index.json`` with splits ``train``, ``val`` and ``test``, ``keypoint.npy``,
+``keypoint_score.npy``), ``DIR/classes.txt`` and ``DIR/README.txt``. Deterministic for a seed,
+size and layout. Registered as the ``synth`` kind ``skeleton`` (``actioncore data synth skeleton``).
 """
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from actioncore.errors import DataError
+from actioncore.sdk import DataError
+from actioncore.sdk.data import SYNTH_MARKER, SynthReport, check_seed, prepare_out
 
-from .base import MARKER, SynthReport, check_seed, prepare_out
+from .records import PoseRecord, write_store
 
 SPLITS = ("train", "val", "test")
 IMG_SHAPE = (480, 640)
@@ -335,7 +337,7 @@ def _readme(seed: int, size: str, layout: str, per_class: Mapping[str, int]) -> 
     classes = "\n".join(f"  {i} {name:<11} {text}" for i, (name, _, text) in enumerate(ACTIONS))
     coords = ("COCO-17 keypoints in pixels of a 640x480 frame, with scores" if layout == "coco"
               else "NTU RGB+D 25-joint camera coordinates in metres")
-    return f"""{MARKER}: skeleton (seed {seed}, size {size}, layout {layout})
+    return f"""{SYNTH_MARKER}: skeleton (seed {seed}, size {size}, layout {layout})
 
 {per_class['train']}/{per_class['val']}/{per_class['test']} train/val/test samples per class, 40-80 frames each:
 {coords}. About a third of the samples show an idle second person for part of the clip;
@@ -354,17 +356,16 @@ A horizontal flip turns walk_left into walk_right and back: flip with flip_label
 
 
 def synth_skeleton(out: Path, *, seed: int = 0, size: str = "default", layout: str = "coco") -> SynthReport:
-    """Write the skeleton data set (see the module docstring); ``layout`` is ``coco`` or ``nturgb+d``."""
+    """Stick figures doing 8 actions, as a pose store of COCO-17 2D keypoints or NTU RGB+D 3D joints.
+    Sizes: tiny, default; layouts: coco, nturgb+d.
+
+    See the module docstring for the files.
+    """
     seed = check_seed(seed)
     if size not in SIZES:
         raise DataError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     if layout not in LAYOUT_JOINTS:
         raise DataError(f"unknown layout {layout!r} for the skeleton data set; choose coco or nturgb+d")
-    try:
-        from actioncore_pose.records import PoseRecord, write_store
-    except ImportError:
-        raise DataError("the skeleton data set is written as a pose store of the actioncore-pose plugin; "
-                        "install it (pip install actioncore-pose)") from None
     per_class = SIZES[size].per_class
     out = Path(out)
     prepare_out(out, ["poses", "classes.txt", "README.txt"])
