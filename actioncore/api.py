@@ -7,7 +7,7 @@ from typing import Any
 
 from .building import instantiate
 from .config import load_config as _load_config
-from .config.converter import ComponentSpec, component_spec
+from .config.structure import ComponentSpec, component_spec
 from .config.experiment import Experiment
 from .errors import ConfigError, PluginError
 from .plugin.host import current_host

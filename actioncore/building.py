@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config.converter import ComponentSpec
+from .config.structure import ComponentSpec
 from .errors import ActionCoreError, ConfigError
 from .plugin.registry import ComponentRegistry
 

@@ -5,8 +5,8 @@ import os
 
 import torch
 
-from actioncore.data.decoders import FrameFolderDecoder, PyAVDecoder
-from actioncore.data.decoders.base import Indices
+from actioncore.builtin.decoders import FrameFolderDecoder, PyAVDecoder
+from actioncore.data.reader import Indices
 
 __all__ = ["read_frames"]
 

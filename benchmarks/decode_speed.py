@@ -30,7 +30,7 @@ import av
 import numpy as np
 import torch
 
-from actioncore.data.decoders import PyAVDecoder
+from actioncore.builtin.decoders import PyAVDecoder
 
 WIDTH, HEIGHT, FRAMES = 340, 256, 300
 

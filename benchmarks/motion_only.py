@@ -23,8 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from actioncore.data.synth import synthesize
-from actioncore.data.synth.scenes import CLASSES
+from actioncore.builtin.synth import synthesize
+from actioncore.builtin.synth.scenes import CLASSES
 
 
 def _data_overrides(root: Path) -> list[str]:

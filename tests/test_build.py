@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import actioncore
-from actioncore.config.converter import ComponentSpec
+from actioncore.config.structure import ComponentSpec
 from actioncore.errors import ConfigError, PluginError
 from actioncore.plugin.host import PluginHost, use_host
 
@@ -66,6 +66,6 @@ def test_components_and_plugins_describe_sources():
     assert kinds[("model", "sequential")] == kinds[("decoder", "pyav")] == kinds[("transform", "decode")] == "actioncore"
     assert [c.name for c in actioncore.components("head")] == ["linear_head"]
     assert [p["name"] for p in actioncore.plugins()["plugins"]] == [
-        "actioncore.builtins", "actioncore.engine.loggers", "actioncore_toy3d.hooks"]
+        "actioncore.builtin.hooks", "actioncore.builtin.loggers", "actioncore_toy3d.hooks"]
     with pytest.raises(PluginError):
         actioncore.components("heads")

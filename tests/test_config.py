@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from actioncore.config import dump_experiment, load_config
-from actioncore.config.converter import ComponentSpec
+from actioncore.config.structure import ComponentSpec
 from actioncore.errors import ConfigError, PluginError
 from actioncore.plugin.host import PluginHost, use_host
 
@@ -190,12 +190,12 @@ def test_required_plugin_that_failed_reports_the_recorded_error(broken_site, tmp
 
 
 def test_integer_keyed_tables_read_string_keys(host):
-    from actioncore.config.converter import make_converter
+    from actioncore.config.structure import make_converter
 
     conv = make_converter(host.registry)
     assert conv.structure({"86": 87, "87": 86}, dict[int, int]) == {86: 87, 87: 86}
     with pytest.raises(Exception) as info:
         conv.structure({"left": 1}, dict[int, int])
-    from actioncore.config.converter import iter_errors
+    from actioncore.config.structure import iter_errors
 
     assert list(iter_errors(info.value)) == [(("left",), "expected int, got 'left'")]

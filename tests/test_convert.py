@@ -54,7 +54,7 @@ def test_pickled_code_is_refused(tmp_path, capsys):
 def test_default_composition_runs_each_parts_own_conversion():
     from torch import nn
 
-    from actioncore.compose import Sequential
+    from actioncore.builtin.models import Sequential
     from actioncore.convert import convert_state
 
     class Renaming(nn.Linear):

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from actioncore.data.synth import synthesize
-from actioncore.data.synth.scenes import CLASSES
+from actioncore.builtin.synth import synthesize
+from actioncore.builtin.synth.scenes import CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 MOTION_ONLY = {i for i, c in enumerate(CLASSES) if c.motion_only}

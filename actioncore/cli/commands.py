@@ -115,7 +115,7 @@ def infer(args: argparse.Namespace) -> int:
 
 
 def data_synth(args: argparse.Namespace) -> int:
-    from ..data.synth import synthesize
+    from ..builtin.synth import synthesize
     from ..errors import DataError
 
     if args.list:
@@ -137,7 +137,7 @@ def data_synth(args: argparse.Namespace) -> int:
 
 
 def _list_synth(args: argparse.Namespace) -> int:
-    from ..data.synth import list_kinds
+    from ..builtin.synth import list_kinds
 
     kinds = list_kinds()
     if args.json:

@@ -10,7 +10,7 @@ from ..errors import ConfigError
 from ..plugin.host import PluginHost, current_host
 from ..plugin.registry import ComponentRegistry
 from ..plugin.requirements import check_requirements
-from .converter import ComponentSpec, format_path, iter_errors, make_converter
+from .structure import ComponentSpec, format_path, iter_errors, make_converter
 from .experiment import Experiment
 from .loading import Origins, apply_override, origin_of, read_experiment
 

@@ -12,7 +12,7 @@ from typing import Literal
 import attrs
 
 from ..types import Dataset, Decoder, Model, Task
-from .converter import ComponentSpec
+from .structure import ComponentSpec
 
 
 @attrs.define

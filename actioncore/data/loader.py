@@ -11,7 +11,7 @@ import torch.utils.data
 
 from .dataset import BadSample, ClipDataset
 from .sample import VideoSample
-from .transforms import collate as collate_clips
+from ..builtin.transforms import collate as collate_clips
 
 
 class EpochSampler(torch.utils.data.Sampler):

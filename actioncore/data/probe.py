@@ -7,7 +7,7 @@ from ..building import instantiate
 from ..config.experiment import Experiment
 from ..errors import ConfigError
 from ..plugin.registry import ComponentRegistry
-from .decoders.base import VideoReader
+from .reader import VideoReader
 from .pipeline import Pipeline
 from .sample import VideoSample
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..building import instantiate
-from ..config.converter import component_spec
+from ..config.structure import component_spec
 from ..config.experiment import Experiment
 from ..errors import ConfigError
 from ..plugin.registry import ComponentRegistry

@@ -57,10 +57,9 @@ class PluginHost:
         self.failures: list[PluginFailure] = []
         self.disabled: list[str] = []
         self._registry: ComponentRegistry | None = None
-        from .. import builtins
-        from ..engine import loggers
+        from ..builtin import hooks, loggers
 
-        for module in (builtins, loggers):
+        for module in (hooks, loggers):
             self.register(module, distribution=KERNEL_DISTRIBUTION, version=_kernel_version(),
                           name=module.__name__)
         if autoload is None:

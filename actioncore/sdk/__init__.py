@@ -51,7 +51,7 @@ _NAMES = {
     "build": "actioncore.api",
     "build_model": "actioncore.api",
     "build_spec": "actioncore.sdk._build",
-    "Sequential": "actioncore.compose",
+    "Sequential": "actioncore.builtin.models",
     "component_spec": "actioncore.sdk._build",
     "Task": "actioncore.engine.task",
     "RunState": "actioncore.lifecycle",
@@ -62,7 +62,7 @@ __all__ = ["hookimpl", *_NAMES]
 
 if TYPE_CHECKING:
     from ..api import build, build_model
-    from ..compose import Sequential
+    from ..builtin.models import Sequential
     from ..config.experiment import Experiment
     from ..engine.task import Task
     from ..errors import (ActionCoreError, CheckpointError, ConfigError, DataError, PluginError,

@@ -5,7 +5,7 @@ import logging
 from typing import Any
 
 from ..building import instantiate
-from ..config import converter
+from ..config import structure
 from ..plugin.host import current_host
 from ..runlog import LOGGER_NAME
 
@@ -19,7 +19,7 @@ def build_spec(spec: Any, path: str = "") -> Any:
 def component_spec(table: Any, kind: str, path: str = "") -> Any:
     """Parse a component table (or a bare name) of ``kind`` against the installed plugins, as
     the experiment loader does; problems raise one ConfigError naming ``path``."""
-    return converter.component_spec(current_host().registry, table, kind, path)
+    return structure.component_spec(current_host().registry, table, kind, path)
 
 
 def get_logger() -> logging.Logger:

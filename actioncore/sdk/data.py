@@ -17,18 +17,18 @@ from ..config.experiment import Experiment
 from ..data import check as _check
 from ..data import probe as _probe
 from ..data import splits as _splits
-from ..data import synth as _synth
+from ..builtin import synth as _synth
 from ..data.dataset import AnnotationSet, BadSample, ClipDataset, ClipRecord
-from ..data.decoders.base import VideoReader
+from ..data.reader import VideoReader
 from ..data.loader import collate
 from ..data.pickles import PICKLE_SUFFIXES, load_trusted_pickle
 from ..data.pipeline import Pipeline, Step
 from ..data.probe import probe
 from ..data.sample import VideoSample
 from ..data.splits import num_classes_of
-from ..data.synth import MARKER as SYNTH_MARKER
-from ..data.synth import SynthReport, check_seed, prepare_out, write_jpegs, write_mp4
-from ..data.transforms import RandomResizedCrop, Resize, normalize_on_device
+from ..builtin.synth import MARKER as SYNTH_MARKER
+from ..builtin.synth import SynthReport, check_seed, prepare_out, write_jpegs, write_mp4
+from ..builtin.transforms import RandomResizedCrop, Resize, normalize_on_device
 from ..plugin.host import current_host
 
 __all__ = ["PICKLE_SUFFIXES", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "Pipeline",

@@ -9,7 +9,7 @@ import tomli_w
 
 from ..building import instantiate
 from ..config import drop_none
-from ..config.converter import component_spec, make_converter
+from ..config.structure import component_spec, make_converter
 from ..errors import ConfigError
 from ..config.schema import schema_of
 from ..plugin.host import PluginHost

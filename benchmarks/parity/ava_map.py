@@ -126,7 +126,7 @@ def check_data(threshold: float = 0.9) -> dict:
     from mmaction.datasets import AVADataset
     from mmaction.datasets.transforms import SampleAVAFrames
 
-    from actioncore.data.synth import synthesize
+    from actioncore.builtin.synth import synthesize
     from actioncore_detection.annotations import read_proposals
     from actioncore_detection.dataset import AvaDataset
     from actioncore_detection.sampling import ava_frame_indices

@@ -14,7 +14,7 @@ from actioncore.cli import main
 from actioncore.config import load_config
 from actioncore.data.loader import EpochSampler, build_loader, report_skipped
 from actioncore.data.splits import build_split
-from actioncore.data.synth import synthesize
+from actioncore.builtin.synth import synthesize
 from actioncore.errors import DataError
 from actioncore.plugin.host import PluginHost, use_host
 

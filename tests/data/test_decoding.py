@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from actioncore.data.decoders import (
+from actioncore.builtin.decoders import (
     FrameFolderDecoder,
     PyAVDecoder,
     PyAVReader,
     VideoReader,
 )
-from actioncore.data.decoders import frame_folder as frame_folder_module
+from actioncore.builtin.decoders import frame_folder as frame_folder_module
 from actioncore.errors import DataError
 from actioncore.io import read_frames
 
@@ -246,7 +246,7 @@ def _hvcc(layers: int, sps_sub_layers_minus1: int) -> bytes:
 
 
 def test_hevc_sub_layer_count_is_read_from_the_parameter_sets():
-    from actioncore.data.decoders.pyav import _hevc_single_sublayer
+    from actioncore.builtin.decoders.pyav import _hevc_single_sublayer
 
     assert _hevc_single_sublayer(_hvcc(1, 0))
     assert not _hevc_single_sublayer(_hvcc(2, 1))

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from actioncore.data import sampling
+from actioncore.builtin import samplers as sampling
 from actioncore.data.sample import VideoSample
-from actioncore.data.sampling import (
+from actioncore.builtin.samplers import (
     DenseSampleFrames,
     SampleFrames,
     TimeClipSampler,

@@ -16,8 +16,8 @@ from PIL import Image
 
 import actioncore
 from actioncore.cli import main
-from actioncore.data.synth import SIZES, SynthReport, list_kinds, synthesize
-from actioncore.data.synth.scenes import CLASSES, SPLITS, Geometry, SampleKey, motion_only_pairs, render
+from actioncore.builtin.synth import SIZES, SynthReport, list_kinds, synthesize
+from actioncore.builtin.synth.scenes import CLASSES, SPLITS, Geometry, SampleKey, motion_only_pairs, render
 from actioncore.errors import DataError, PluginError
 from actioncore.plugin.host import PluginHost, use_host
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from actioncore.data.geometry import Geometry
 from actioncore.data.pipeline import Pipeline, materialize
 from actioncore.data.sample import VideoSample
-from actioncore.data.transforms import (
+from actioncore.builtin.transforms import (
     TRANSFORMS, CenterCrop, ColorJitter, Flip, FormatShape, MultiScaleCrop, Normalize, RandomCrop,
     RandomRescale, RandomResizedCrop, Resize, TenCrop, ThreeCrop, collate, normalize_on_device,
 )

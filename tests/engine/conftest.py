@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from actioncore.data.synth import synthesize
+from actioncore.builtin.synth import synthesize
 
 
 @pytest.fixture(scope="session")

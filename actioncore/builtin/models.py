@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .convert import convert_parts
-from .types import Backbone, Head, Neck
+from ..convert import convert_parts
+from ..types import Backbone, Head, Neck
 
 
 class Sequential(nn.Module):

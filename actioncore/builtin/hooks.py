@@ -7,36 +7,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import hookimpl
-from .hookspecs import Factory
+from .. import hookimpl
+from ..hookspecs import Factory
 
 
 @hookimpl
 def actioncore_models() -> Mapping[str, Factory]:
-    from .compose import Sequential
+    from .models import Sequential
 
     return {"sequential": Sequential}
 
 
 @hookimpl
 def actioncore_decoders() -> Mapping[str, Factory]:
-    from .data.decoders import FrameFolderDecoder, PyAVDecoder
-    from .data.decoders.auto import AutoDecoder
+    from .decoders import FrameFolderDecoder, PyAVDecoder
+    from .decoders.auto import AutoDecoder
 
     return {"pyav": PyAVDecoder, "frame_folder": FrameFolderDecoder, "auto": AutoDecoder}
 
 
 @hookimpl
 def actioncore_transforms() -> Mapping[str, Factory]:
-    from .data import sampling
-    from .data.decode import Decode
-    from .data.transforms import TRANSFORMS
+    from . import samplers
+    from .decode import Decode
+    from .transforms import TRANSFORMS
 
     return {
-        "sample_frames": sampling.SampleFrames,
-        "dense_sample_frames": sampling.DenseSampleFrames,
-        "untrimmed_sample_frames": sampling.UntrimmedSampleFrames,
-        "time_clip_sampler": sampling.TimeClipSampler,
+        "sample_frames": samplers.SampleFrames,
+        "dense_sample_frames": samplers.DenseSampleFrames,
+        "untrimmed_sample_frames": samplers.UntrimmedSampleFrames,
+        "time_clip_sampler": samplers.TimeClipSampler,
         "decode": Decode,
         **TRANSFORMS,
     }
@@ -44,6 +44,6 @@ def actioncore_transforms() -> Mapping[str, Factory]:
 
 @hookimpl
 def actioncore_synth() -> Mapping[str, Factory]:
-    from .data.synth.recognition import synth_rawframes, synth_recognition
+    from .synth.recognition import synth_rawframes, synth_recognition
 
     return {"recognition": synth_recognition, "rawframes": synth_rawframes}

@@ -5,7 +5,7 @@ A decoder is a component (``data.decoder``) whose ``open(path)`` returns a
 """
 from __future__ import annotations
 
-from .base import VideoReader
+from ...data.reader import VideoReader
 from .frame_folder import FrameFolderDecoder, FrameFolderReader
 from .pyav import PyAVDecoder, PyAVReader
 

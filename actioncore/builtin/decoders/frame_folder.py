@@ -26,7 +26,7 @@ except ImportError:
 
 from actioncore.errors import DataError
 
-from .base import VideoReader
+from ...data.reader import VideoReader
 
 __all__ = ["FrameFolderDecoder", "FrameFolderReader"]
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from actioncore.errors import DataError
 
-from .base import VideoReader
+from ...data.reader import VideoReader
 
 __all__ = ["PyAVDecoder", "PyAVReader"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from .base import VideoReader
+from ...data.reader import VideoReader
 from .frame_folder import FrameFolderDecoder
 from .pyav import PyAVDecoder
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..errors import ConfigError
-from .sample import VideoSample
+from ..data.sample import VideoSample
 
 
 class Decode:

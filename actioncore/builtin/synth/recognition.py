@@ -6,8 +6,8 @@ relative to the media folder (``DIR/videos`` or ``DIR/rawframes``: the config's 
 the two kinds hold the same clips: videos decode to the rendered frames up to H.264 loss, frame
 folders hold them up to JPEG loss.
 
-Videos are intra-only H.264 (:mod:`actioncore.data.synth.media`): each decoded frame depends on
-that frame's pixels only, so the time-reversal argument of :mod:`actioncore.data.synth.scenes`
+Videos are intra-only H.264 (:mod:`actioncore.builtin.synth.media`): each decoded frame depends on
+that frame's pixels only, so the time-reversal argument of :mod:`actioncore.builtin.synth.scenes`
 holds for the decoded frames bit for bit.
 """
 from __future__ import annotations
