@@ -20,7 +20,8 @@ from actioncore.plugin.catalog import IN_REPO_PLUGINS
 REPO = Path(__file__).resolve().parents[1]
 SINGLE = {  # distribution: the in-repo distributions it depends on, installed with it
     "actioncore-toy3d": (),
-    "actioncore-slowfast": ("actioncore-resnet3d",),  # its pathways are built from resnet3d's blocks
+    # its pathways are built from resnet3d's blocks; its examples' head is actioncore-cls-heads'
+    "actioncore-slowfast": ("actioncore-resnet3d", "actioncore-cls-heads"),
 }
 
 

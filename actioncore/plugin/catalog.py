@@ -35,15 +35,15 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     }),
     "actioncore-tsn": ("plugins/backbones/resnet", {
         "backbone": ("resnet",),
-        "head": ("tsn",),
+    }),
+    "actioncore-cls-heads": ("plugins/heads/cls_heads", {
+        "head": ("gcn", "i3d", "slowfast", "timesformer", "trn", "tsm", "tsn", "x3d"),
     }),
     "actioncore-resnet3d": ("plugins/backbones/resnet3d", {
         "backbone": ("c3d", "resnet2plus1d", "resnet3d", "resnet3d_csn"),
-        "head": ("i3d",),
     }),
     "actioncore-stgcn": ("plugins/backbones/stgcn", {
         "backbone": ("aagcn", "stgcn"),
-        "head": ("gcn",),
     }),
     "actioncore-pose": ("plugins/datasets/pose", {
         "dataset": ("pose_records",),
@@ -62,7 +62,6 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     }),
     "actioncore-slowfast": ("plugins/backbones/slowfast", {
         "backbone": ("resnet3d_slowfast",),
-        "head": ("slowfast",),
     }),
     "actioncore-ava-detector": ("plugins/backbones/ava_detector", {
         "model": ("ava_detector",),
@@ -70,15 +69,12 @@ IN_REPO_PLUGINS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     }),
     "actioncore-x3d": ("plugins/backbones/x3d", {
         "backbone": ("x3d",),
-        "head": ("x3d",),
     }),
     "actioncore-timesformer": ("plugins/backbones/timesformer", {
         "backbone": ("timesformer",),
-        "head": ("timesformer",),
     }),
     "actioncore-tsm": ("plugins/backbones/tsm", {
         "backbone": ("resnet_tin", "resnet_tsm", "tanet"),
-        "head": ("trn", "tsm"),
     }),
     "actioncore-localization": ("plugins/tasks/localization", {
         "task": ("localization",),
