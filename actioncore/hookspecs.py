@@ -50,7 +50,8 @@ def actioncore_backbones() -> Mapping[str, Factory]:
 def actioncore_heads() -> Mapping[str, Factory]:
     """Register heads: modules from backbone (or neck) features to task outputs.
 
-    Who implements this: model plugins, usually next to the backbone they fit.
+    Who implements this: head plugins (``actioncore-cls-heads``: the classification heads several
+    backbones share) and model plugins, for heads that fit only their own backbone.
 
     :returns: ``{name: factory}``; used as ``[model.head] type = "name"``.
     """

@@ -20,7 +20,8 @@ from actioncore.plugin.manifests import read_manifest
 REPO = Path(__file__).resolve().parents[1]
 SINGLE = {  # distribution: the in-repo distributions it depends on, installed with it
     "actioncore-toy3d": (),
-    "actioncore-slowfast": ("actioncore-resnet3d",),  # its pathways are built from resnet3d's blocks
+    # its pathways are built from resnet3d's blocks; its examples' head is actioncore-cls-heads'
+    "actioncore-slowfast": ("actioncore-resnet3d", "actioncore-cls-heads"),
 }
 IN_REPO = {m.distribution: m for m in (read_manifest(p.parent, shown_as=p.parent.relative_to(REPO))
                                        for p in REPO.glob("plugins/*/*/pyproject.toml")) if m is not None}

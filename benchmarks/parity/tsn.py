@@ -29,7 +29,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from actioncore_tsn import ResNet, TSNHead, convert_mmaction2
+from actioncore_cls_heads import TSNHead
+from actioncore_tsn import ResNet, convert_mmaction2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmaction2_peer import build_mmaction2 as peer_build_mmaction2, count, randomise  # noqa: E402

@@ -7,10 +7,12 @@ import actioncore
 from actioncore.sdk import Sequential
 from actioncore.sdk.weights import convert_parts
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
+from actioncore_cls_heads import I3DHead
 from actioncore_posec3d import PoseC3DSlowOnly
-from actioncore_resnet3d import I3DHead, ResNet3d
+from actioncore_resnet3d import ResNet3d
 
-pytestmark = pytest.mark.actioncore_plugins("actioncore_posec3d.hooks", "actioncore_resnet3d.hooks")
+pytestmark = pytest.mark.actioncore_plugins("actioncore_posec3d.hooks", "actioncore_resnet3d.hooks",
+                                          "actioncore_cls_heads.hooks")
 
 
 

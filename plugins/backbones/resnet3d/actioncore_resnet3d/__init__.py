@@ -1,5 +1,6 @@
 """3D ResNets as MMAction2 1.2.0 builds them: I3D/SlowOnly (``resnet3d``), R(2+1)D
-(``resnet2plus1d``), ir-/ip-CSN (``resnet3d_csn``), C3D (``c3d``) and the I3D head (``i3d``).
+(``resnet2plus1d``), ir-/ip-CSN (``resnet3d_csn``) and C3D (``c3d``); their head, ``i3d``, is
+actioncore-cls-heads' :class:`~actioncore_cls_heads.I3DHead`.
 
 Parameter names match MMAction2's, so its checkpoints load with the kernel's generic conversion
 (``actioncore convert mmaction2``); torchvision's video ResNets (r3d_18, mc3_18, r2plus1d_18)
@@ -7,10 +8,8 @@ load through :func:`from_torchvision`.
 """
 from .c3d import C3D
 from .convert import from_torchvision
-from .i3d_head import I3DHead
 from .resnet2plus1d import Conv2plus1d, ResNet2Plus1d
 from .resnet3d import ResNet3d
 from .resnet3d_csn import ResNet3dCSN
 
-__all__ = ["C3D", "Conv2plus1d", "I3DHead", "ResNet2Plus1d", "ResNet3d", "ResNet3dCSN",
-           "from_torchvision"]
+__all__ = ["C3D", "Conv2plus1d", "ResNet2Plus1d", "ResNet3d", "ResNet3dCSN", "from_torchvision"]

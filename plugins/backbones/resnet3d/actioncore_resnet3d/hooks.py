@@ -4,7 +4,6 @@ import actioncore
 from actioncore.sdk import Factory
 
 from .c3d import C3D
-from .i3d_head import I3DHead
 from .resnet2plus1d import ResNet2Plus1d
 from .resnet3d import ResNet3d
 from .resnet3d_csn import ResNet3dCSN
@@ -14,8 +13,3 @@ from .resnet3d_csn import ResNet3dCSN
 def actioncore_backbones() -> Mapping[str, Factory]:
     return {"resnet3d": ResNet3d, "resnet2plus1d": ResNet2Plus1d, "resnet3d_csn": ResNet3dCSN,
             "c3d": C3D}
-
-
-@actioncore.hookimpl
-def actioncore_heads() -> Mapping[str, Factory]:
-    return {"i3d": I3DHead}

@@ -7,12 +7,13 @@ from torch import nn
 from actioncore.sdk.weights import convert_state
 from actioncore.sdk import CheckpointError
 from actioncore.testing import assert_component_contract, randomise_norms
+from actioncore_cls_heads import I3DHead
 from actioncore_recognition import Recognizer3D
-from actioncore_resnet3d import (C3D, I3DHead, ResNet2Plus1d, ResNet3d, ResNet3dCSN,
-                                 from_torchvision)
+from actioncore_resnet3d import C3D, ResNet2Plus1d, ResNet3d, ResNet3dCSN, from_torchvision
 from actioncore.sdk.layers import NormCfg
 
-pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_recognition.hooks")
+pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_cls_heads.hooks",
+                                          "actioncore_recognition.hooks")
 
 
 # torchvision's settings: no max pooling in the stem, no pool2, BatchNorm eps 1e-5.
@@ -104,7 +105,6 @@ def test_mmaction2_checkpoint_converts_and_loads_strictly(name):
                                    "norm_cfg": {"type": "SyncBN", "eps": 0.001}}),
     ("backbone", "resnet3d_csn", {"depth": 50, "base_channels": 8, "stage_blocks": [1, 1, 1, 1]}),
     ("backbone", "c3d", {"out_dim": 512}),
-    ("head", "i3d", {"num_classes": 5, "in_channels": 64}),
 ])
 def test_component_contracts(actioncore_host, kind, name, table):
     assert_component_contract(actioncore_host, kind, name, table)
@@ -144,5 +144,3 @@ def test_bad_parameters_are_rejected():
         ResNet3dCSN(depth=18)
     with pytest.raises(ValueError, match="basic blocks only"):
         ResNet2Plus1d(depth=50, layout="torchvision")
-    with pytest.raises(ValueError, match="spatial_type"):
-        I3DHead(num_classes=3, spatial_type="max")

@@ -3,15 +3,9 @@ from collections.abc import Mapping
 import actioncore
 from actioncore.sdk import Factory
 
-from .head import SlowFastHead
 from .slowfast import ResNet3dSlowFast
 
 
 @actioncore.hookimpl
 def actioncore_backbones() -> Mapping[str, Factory]:
     return {"resnet3d_slowfast": ResNet3dSlowFast}
-
-
-@actioncore.hookimpl
-def actioncore_heads() -> Mapping[str, Factory]:
-    return {"slowfast": SlowFastHead}

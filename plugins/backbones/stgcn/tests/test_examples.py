@@ -6,8 +6,9 @@ import pytest
 
 from actioncore.cli import main
 
-pytestmark = pytest.mark.actioncore_plugins("actioncore_stgcn.hooks", "actioncore_pose.hooks",
-                                          "actioncore_skeleton.hooks", "actioncore_recognition.hooks")
+pytestmark = pytest.mark.actioncore_plugins("actioncore_stgcn.hooks", "actioncore_cls_heads.hooks",
+                                          "actioncore_pose.hooks", "actioncore_skeleton.hooks",
+                                          "actioncore_recognition.hooks")
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "skeleton"
 

@@ -8,11 +8,12 @@ import actioncore
 from actioncore import load_config
 from actioncore.sdk.weights import convert_state, load_into
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
-from actioncore_timesformer import TimeSformer, TimeSformerHead
+from actioncore_timesformer import TimeSformer
 from actioncore_timesformer.timesformer import DividedSpatialAttention, DividedTemporalAttention
 
 pytestmark = pytest.mark.actioncore_plugins(
-    "actioncore_timesformer.hooks", "actioncore_recognition.hooks", "actioncore_datasets.hooks")
+    "actioncore_timesformer.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
+    "actioncore_datasets.hooks")
 
 EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
            / "timesformer_divST_8x32x1_15e_kinetics400_rgb.toml")
@@ -43,15 +44,10 @@ def test_full_size_parameter_counts_are_mmaction2s(actioncore_host, attention_ty
     assert hasattr(model.backbone, "time_embed") == (attention_type != "space_only")
 
 
-def test_contracts(actioncore_host):
+def test_contract(actioncore_host):
     net = assert_component_contract(actioncore_host, "backbone", "timesformer",
                                      {**TINY, "num_frames": 2})
     assert net(torch.zeros(3, 3, 2, 32, 32)).shape == (3, 32)
-    head = assert_component_contract(actioncore_host, "head", "timesformer",
-                                     {"num_classes": 7, "in_channels": 32, "dropout_ratio": 0.5})
-    assert head(torch.zeros(3, 32)).shape == (3, 7)
-    assert set(TimeSformerHead(num_classes=3, in_channels=8).state_dict()) == {
-        "fc_cls.weight", "fc_cls.bias"}
 
 
 # (b) the example, shrunk, builds, runs forward/backward and learns a fixed batch

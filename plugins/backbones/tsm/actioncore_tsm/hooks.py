@@ -3,7 +3,6 @@ from collections.abc import Mapping
 import actioncore
 from actioncore.sdk import Factory
 
-from .heads import TRNHead, TSMHead
 from .resnet_tin import ResNetTIN
 from .resnet_tsm import ResNetTSM
 from .tanet import TANet
@@ -12,8 +11,3 @@ from .tanet import TANet
 @actioncore.hookimpl
 def actioncore_backbones() -> Mapping[str, Factory]:
     return {"resnet_tsm": ResNetTSM, "resnet_tin": ResNetTIN, "tanet": TANet}
-
-
-@actioncore.hookimpl
-def actioncore_heads() -> Mapping[str, Factory]:
-    return {"tsm": TSMHead, "trn": TRNHead}

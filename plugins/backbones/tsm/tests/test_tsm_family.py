@@ -14,7 +14,8 @@ from actioncore_tsm import TemporalInterlace, linear_sampler, temporal_shift
 from actioncore_tsm.resnet_tin import shift_groups
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_tsm.hooks", "actioncore_tsn.hooks",
-                                            "actioncore_recognition.hooks", "actioncore_datasets.hooks")
+                                            "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
+                                            "actioncore_datasets.hooks")
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "recognition"
 CONFIGS = {
@@ -78,14 +79,6 @@ def test_components_meet_the_plugin_contract(actioncore_host):
     tin = assert_component_contract(actioncore_host, "backbone", "resnet_tin",
                                     {"depth": 18, "num_segments": 2})
     assert tin(torch.randn(4, 3, 32, 32)).shape == (4, 512, 1, 1)
-    head = assert_component_contract(actioncore_host, "head", "tsm",
-                                     {"num_classes": 3, "in_channels": 512, "num_segments": 2,
-                                      "temporal_pool": True})
-    assert head(torch.randn(4, 512, 1, 1)).shape == (4, 3)          # 1 frame per clip left
-    trn = assert_component_contract(actioncore_host, "head", "trn",
-                                    {"num_classes": 3, "in_channels": 8, "num_segments": 3,
-                                     "relation_type": "TRN", "hidden_dim": 4})
-    assert trn(torch.randn(6, 8, 2, 2)).shape == (2, 3)
     with pytest.raises(ConfigError, match="bottleneck"):
         actioncore.build("backbone", "tanet", depth=18)
 

@@ -8,11 +8,12 @@ import actioncore
 from actioncore import load_config
 from actioncore.sdk.weights import convert_state, load_into
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
-from actioncore_x3d import X3D, X3DHead
+from actioncore_x3d import X3D
 from actioncore_x3d.x3d import BlockX3D, round_width
 
 pytestmark = pytest.mark.actioncore_plugins(
-    "actioncore_x3d.hooks", "actioncore_recognition.hooks", "actioncore_datasets.hooks")
+    "actioncore_x3d.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
+    "actioncore_datasets.hooks")
 
 EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
            / "x3d_m_16x5x1_facebook_kinetics400_rgb.toml")
@@ -34,15 +35,10 @@ def test_full_size_parameter_count_is_mmaction2s(actioncore_host):
     assert model.backbone.stage_blocks == [3, 5, 11, 7] and model.backbone.feat_dim == 432
 
 
-def test_contracts(actioncore_host):
+def test_contract(actioncore_host):
     net = assert_component_contract(actioncore_host, "backbone", "x3d",
                                      {"gamma_w": 0.25, "gamma_b": 2.0, "gamma_d": 0.2})
     assert net(torch.zeros(2, 3, 4, 32, 32)).shape == (2, 128, 4, 1, 1)
-    head = assert_component_contract(actioncore_host, "head", "x3d",
-                                     {"num_classes": 7, "in_channels": 128})
-    assert head(torch.zeros(2, 128, 4, 1, 1)).shape == (2, 7)
-    assert set(head.state_dict()) == {"fc1.weight", "fc2.weight", "fc2.bias"}
-    assert "fc1.bias" in X3DHead(num_classes=3, in_channels=8, fc1_bias=True).state_dict()
 
 
 # (b) the example, shrunk, builds, runs forward/backward and learns a fixed batch
@@ -87,8 +83,6 @@ def test_bad_parameters_are_rejected():
         X3D(num_stages=2)
     with pytest.raises(ValueError, match="se_ratio"):
         X3D(se_ratio=0.0)
-    with pytest.raises(ValueError, match="in_channels"):
-        X3DHead(num_classes=3, in_channels=10)(torch.zeros(1, 8, 1, 1, 1))
 
 
 def test_mmaction2_names_and_shapes_at_full_size(actioncore_host):

@@ -13,7 +13,7 @@ from actioncore_recognition.recognizer import average_views
 from actioncore_recognition.task import RecognitionTask
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_recognition.hooks", "actioncore_toy3d.hooks",
-                                            "actioncore_tsn.hooks")
+                                            "actioncore_tsn.hooks", "actioncore_cls_heads.hooks")
 
 
 def test_average_views_by_score_and_by_probability():

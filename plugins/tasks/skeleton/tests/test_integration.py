@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "skeleton"
 
 pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_pose.hooks", "actioncore_skeleton.hooks", "actioncore_recognition.hooks", "actioncore_stgcn.hooks",
-    "actioncore_posec3d.hooks", "actioncore_resnet3d.hooks")
+    "actioncore_posec3d.hooks", "actioncore_resnet3d.hooks", "actioncore_cls_heads.hooks")
 
 
 @pytest.fixture(autouse=True)

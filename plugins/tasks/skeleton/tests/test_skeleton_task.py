@@ -17,7 +17,8 @@ from actioncore_skeleton.fuse import fuse_predictions, main as fuse_main
 from actioncore_skeleton.task import SkeletonTask, record_references
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_skeleton.hooks", "actioncore_stgcn.hooks",
-                                            "actioncore_recognition.hooks", "actioncore_pose.hooks")
+                                            "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
+                                            "actioncore_pose.hooks")
 
 TINY_STGCN = {"type": "stgcn", "graph_cfg": {"layout": "coco", "mode": "stgcn_spatial"}, "base_channels": 8,
               "num_stages": 2, "inflate_stages": [2], "down_stages": [2]}

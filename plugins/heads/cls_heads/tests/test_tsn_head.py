@@ -1,12 +1,12 @@
+"""The TSN head: pooling, segment consensus, dropout and MMAction2's defaults."""
 import pytest
 import torch
 from torch import nn
 
-from actioncore.sdk import CheckpointError
 from actioncore.testing import assert_component_contract
-from actioncore_tsn import ResNet, TSNHead, convert_mmaction2
+from actioncore_cls_heads import TSNHead
 
-pytestmark = pytest.mark.actioncore_plugins("actioncore_tsn.hooks")
+pytestmark = pytest.mark.actioncore_plugins("actioncore_cls_heads.hooks")
 
 
 def identity_head(**params) -> TSNHead:
@@ -17,7 +17,7 @@ def identity_head(**params) -> TSNHead:
     return head
 
 
-def test_head_contract_and_shapes(actioncore_host):
+def test_head_contract_and_dropout(actioncore_host):
     head = assert_component_contract(actioncore_host, "head", "tsn",
                                      {"num_classes": 7, "in_channels": 16, "dropout_ratio": 0.5})
     assert head(torch.zeros(6, 16, 2, 2), num_segs=3).shape == (2, 7)
@@ -33,13 +33,6 @@ def test_default_head_is_mmaction2s_for_kinetics400(actioncore_host):
     no_dropout = TSNHead(num_classes=3, in_channels=8, dropout_ratio=0.0)
     assert no_dropout.dropout is None
     assert set(no_dropout.state_dict()) == {"fc_cls.weight", "fc_cls.bias"}
-
-
-def test_tsn_r50_parameter_count_is_mmaction2s():
-    with torch.device("meta"):
-        modules = ResNet(depth=50), TSNHead(num_classes=400)
-    total = sum(p.numel() for m in modules for p in m.parameters())
-    assert total == 24_327_632
 
 
 def test_consensus_averages_pooled_segments_per_video():
@@ -63,36 +56,5 @@ def test_head_rejects_inputs_that_do_not_fold_into_videos():
         identity_head(spatial_type=None)(torch.zeros(6, 4, 2, 2), num_segs=3)
     with pytest.raises(ValueError, match="num_classes"):
         TSNHead(num_classes=0)
-
-
-def test_convert_mmaction2_renames_the_head_and_drops_preprocessor_buffers():
-    weight, bias, conv = torch.zeros(3, 8), torch.zeros(3), torch.zeros(64, 3, 7, 7)
-    state = {
-        "backbone.conv1.conv.weight": conv,
-        "cls_head.fc_cls.weight": weight,
-        "cls_head.fc_cls.bias": bias,
-        "data_preprocessor.mean": torch.zeros(3, 1, 1),
-    }
-    expected = {"backbone.conv1.conv.weight": conv, "head.fc_cls.weight": weight,
-                "head.fc_cls.bias": bias}
-    assert convert_mmaction2(state) == expected
-    assert convert_mmaction2({"state_dict": state, "meta": {"epoch": 100}}) == expected
-    assert convert_mmaction2({f"module.{k}": v for k, v in state.items()}) == expected
-    with pytest.raises(CheckpointError, match="roi_head.fc.weight"):
-        convert_mmaction2({**state, "roi_head.fc.weight": weight})
-
-
-def test_converted_checkpoint_loads_strictly_into_backbone_and_head():
-    class Recognizer(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.backbone = ResNet(depth=18, num_stages=1, out_indices=(0,), strides=(1,),
-                                   dilations=(1,))
-            self.head = TSNHead(num_classes=5, in_channels=64)
-
-    source, target = Recognizer(), Recognizer()
-    mmaction = {f"backbone.{k}": v for k, v in source.backbone.state_dict().items()}
-    mmaction |= {f"cls_head.{k}": v for k, v in source.head.state_dict().items()}
-    target.load_state_dict(convert_mmaction2(mmaction), strict=True)
-    for key, value in source.state_dict().items():
-        assert torch.equal(target.state_dict()[key], value), key
+    with pytest.raises(ValueError, match="consensus must be 'avg'"):
+        TSNHead(num_classes=3, consensus="max")

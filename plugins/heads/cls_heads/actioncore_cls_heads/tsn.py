@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from torch import nn
+
+from .base import ClsHead
 
 
-class TSNHead(nn.Module):
+class TSNHead(ClsHead):
     """Pool each frame, average over the video's segments (consensus), dropout, linear classifier.
 
     TSN scores a video from ``num_segs`` frames drawn one per segment; the backbone sees them
@@ -24,40 +25,27 @@ class TSNHead(nn.Module):
     :param init_std: standard deviation of the classifier's normal initial weights (bias 0).
     """
 
+    name = "tsn"
+    pool_dims = 2
+    spatial_types = ("avg", "max", None)
+
     def __init__(
         self, *, num_classes: int, in_channels: int = 2048,
         spatial_type: Literal["avg", "max"] | None = "avg", consensus: Literal["avg"] = "avg",
         dropout_ratio: float = 0.4, init_std: float = 0.01,
     ):
-        super().__init__()
-        if num_classes < 1:
-            raise ValueError(f"tsn num_classes must be positive, got {num_classes}")
-        if not 0 <= dropout_ratio < 1:
-            raise ValueError(f"tsn dropout_ratio must be in [0, 1), got {dropout_ratio}")
-        if consensus != "avg":
-            raise ValueError(f"tsn consensus must be 'avg', got {consensus!r}")
-        pools = {"avg": nn.AdaptiveAvgPool2d(1), "max": nn.AdaptiveMaxPool2d(1), None: None}
-        if spatial_type not in pools:
-            raise ValueError(f"tsn spatial_type must be 'avg', 'max' or absent, got {spatial_type!r}")
-        self.num_classes = num_classes
-        self.in_channels = in_channels
-        self.pool = pools[spatial_type]
-        self.dropout = nn.Dropout(dropout_ratio) if dropout_ratio > 0 else None
-        self.fc_cls = nn.Linear(in_channels, num_classes)
-        nn.init.normal_(self.fc_cls.weight, mean=0.0, std=init_std)
-        nn.init.zeros_(self.fc_cls.bias)
+        self.check_choice("consensus", consensus, ("avg",))
+        super().__init__(num_classes=num_classes, in_channels=in_channels, dropout_ratio=dropout_ratio,
+                         init_std=init_std, spatial_type=spatial_type)
 
     def forward(self, x: torch.Tensor, num_segs: int) -> torch.Tensor:
         """Scores ``[N, num_classes]`` from features ``[N * num_segs, C, h, w]``."""
         if x.shape[0] % num_segs:
             raise ValueError(f"tsn head: {x.shape[0]} feature maps are not a multiple of "
                              f"num_segs = {num_segs}")
-        if self.pool is not None:
-            x = self.pool(x)
+        x = self.pooled(x)
         x = x.reshape(-1, num_segs, *x.shape[1:]).mean(dim=1)
         if x.shape[1:].numel() != self.in_channels:
             raise ValueError(f"tsn head: features of shape {tuple(x.shape[1:])} per video, expected "
                              f"{self.in_channels} channels after pooling")
-        if self.dropout is not None:
-            x = self.dropout(x)
-        return self.fc_cls(x.flatten(1))
+        return self.classify(x)
