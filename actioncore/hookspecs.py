@@ -85,7 +85,7 @@ def actioncore_models() -> Mapping[str, Factory]:
 def actioncore_datasets() -> Mapping[str, Factory]:
     """Register datasets: annotation formats that yield samples for a pipeline.
 
-    Who implements this: dataset plugins (``actioncore-datasets``) and task plugins with
+    Who implements this: dataset plugins (``actioncore-lists``) and task plugins with
     their own formats (AVA, ActivityNet, pose pickles).
 
     :returns: ``{name: factory}``; used as ``[data.train] type = "name"``. The factory takes

@@ -35,7 +35,7 @@ def data_copy(synth_root, tmp_path) -> Path:
 @pytest.fixture(autouse=True)
 def host():
     host = PluginHost(autoload=False)
-    host.register("actioncore_datasets.hooks")
+    host.register("actioncore_lists.hooks")
     host.register("actioncore_toy3d.hooks")
     with use_host(host):
         yield host

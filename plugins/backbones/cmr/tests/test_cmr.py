@@ -12,7 +12,7 @@ from actioncore_tsm import ResNetTSM
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_cmr.hooks", "actioncore_tsm.hooks",
                                             "actioncore_tsn.hooks", "actioncore_cls_heads.hooks",
-                                            "actioncore_recognition.hooks", "actioncore_datasets.hooks")
+                                            "actioncore_recognition.hooks", "actioncore_lists.hooks")
 
 EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
            / "cmr_r50_1x1x8_50e_sthv1_rgb.toml")

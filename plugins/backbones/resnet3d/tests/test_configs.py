@@ -7,7 +7,7 @@ from actioncore import load_config
 from actioncore.testing import count_parameters, fixed_batch_losses
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_cls_heads.hooks",
-                                          "actioncore_recognition.hooks", "actioncore_datasets.hooks")
+                                          "actioncore_recognition.hooks", "actioncore_lists.hooks")
 
 # MMAction2 1.2.0's counts for these configs (random init, its own recognizer).
 FULL_SIZE = {

@@ -13,7 +13,7 @@ from actioncore_slowfast.slowfast import FastPathway, SlowPathway
 
 pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_slowfast.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
-    "actioncore_datasets.hooks")
+    "actioncore_lists.hooks")
 
 EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
            / "slowfast_r50_4x16x1_256e_kinetics400_rgb.toml")

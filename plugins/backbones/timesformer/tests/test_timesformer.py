@@ -13,7 +13,7 @@ from actioncore_timesformer.timesformer import DividedSpatialAttention, DividedT
 
 pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_timesformer.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
-    "actioncore_datasets.hooks")
+    "actioncore_lists.hooks")
 
 EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
            / "timesformer_divST_8x32x1_15e_kinetics400_rgb.toml")

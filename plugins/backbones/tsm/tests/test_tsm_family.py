@@ -15,7 +15,7 @@ from actioncore_tsm.resnet_tin import shift_groups
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_tsm.hooks", "actioncore_tsn.hooks",
                                             "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
-                                            "actioncore_datasets.hooks")
+                                            "actioncore_lists.hooks")
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "recognition"
 CONFIGS = {
@@ -24,7 +24,7 @@ CONFIGS = {
     "tanet": "tanet_r50_dense_1x1x8_100e_kinetics400_rgb.toml",
     "trn": "trn_r50_1x1x8_50e_sthv2_rgb.toml",
 }
-# MMAction2 1.2.0's counts for the same configs. (actioncore_datasets: the examples require it.)
+# MMAction2 1.2.0's counts for the same configs. (actioncore_lists: the examples require it.)
 PARAMETERS = {"tsm": 24_327_632, "tin": 23_895_566, "tanet": 25_590_320, "trn": 26_641_154}
 
 SEGMENTS = 4

@@ -13,7 +13,7 @@ from actioncore_x3d.x3d import BlockX3D, round_width
 
 pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_x3d.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
-    "actioncore_datasets.hooks")
+    "actioncore_lists.hooks")
 
 EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
            / "x3d_m_16x5x1_facebook_kinetics400_rgb.toml")

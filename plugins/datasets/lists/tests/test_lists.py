@@ -6,7 +6,7 @@ import pytest
 from actioncore.sdk import DataError
 from actioncore.testing import assert_component_contract
 
-pytestmark = pytest.mark.actioncore_plugins("actioncore_datasets.hooks")
+pytestmark = pytest.mark.actioncore_plugins("actioncore_lists.hooks")
 
 PIPELINE = [{"type": "sample_frames", "clip_len": 1, "num_clips": 3}, {"type": "decode"}]
 
