@@ -4,7 +4,6 @@ import actioncore
 from actioncore.sdk import Factory
 
 from .pem import PEM
-from .pgm_task import ProposalGenerationTask
 from .proposal_data import LoadBSNProposals, ProposalDataset, ProposalDecoder
 from .tem import TEM
 
@@ -12,11 +11,6 @@ from .tem import TEM
 @actioncore.hookimpl
 def actioncore_models() -> Mapping[str, Factory]:
     return {"bsn_tem": TEM, "bsn_pem": PEM}
-
-
-@actioncore.hookimpl
-def actioncore_tasks() -> Mapping[str, Factory]:
-    return {"bsn_pgm": ProposalGenerationTask}
 
 
 @actioncore.hookimpl

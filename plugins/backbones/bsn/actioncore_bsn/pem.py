@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from actioncore.sdk import ConfigError
+from actioncore_bsn_pgm import ProposalTable
 from actioncore_localization import post_process
 
-from .files import ProposalTable
 from .losses import proposal_iou_loss
 
 

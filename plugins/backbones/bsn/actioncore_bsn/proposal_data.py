@@ -20,9 +20,9 @@ import torch
 
 from actioncore.sdk import DataError, Transform
 from actioncore_localization import VideoAnnotation
+from actioncore_bsn_pgm import FEATURES_DIR, PROPOSALS_DIR, ProposalTable, read_bsp_features, read_proposals
 from actioncore_localization import ActivityNetDataset
 
-from .files import FEATURES_DIR, PROPOSALS_DIR, ProposalTable, read_bsp_features, read_proposals
 
 
 @attrs.frozen(eq=False)

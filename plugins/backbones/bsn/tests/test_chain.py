@@ -7,7 +7,7 @@ import pytest
 
 from actioncore.cli import main
 
-pytestmark = pytest.mark.actioncore_plugins("actioncore_bsn.hooks", "actioncore_localization.hooks")
+pytestmark = pytest.mark.actioncore_plugins("actioncore_bsn.hooks", "actioncore_bsn_pgm.hooks", "actioncore_localization.hooks")
 
 
 def test_tiny_bsn_chain_on_the_embedded_set(actioncore_host, examples, tmp_path, monkeypatch, capsys):

@@ -7,8 +7,8 @@ import pytest
 from actioncore import load_config
 from actioncore.sdk.data import build_split, collate
 from actioncore.sdk import DataError
-from actioncore_bsn import ProposalAnnotation, ProposalTable, read_proposals, read_tem_result
-from actioncore_bsn.files import write_bsp_features, write_proposals
+from actioncore_bsn import ProposalAnnotation
+from actioncore_bsn_pgm import ProposalTable, read_proposals, read_tem_result, write_bsp_features, write_proposals
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_bsn.hooks", "actioncore_localization.hooks")
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from actioncore_bsn import PEM, TEM, ProposalTable, proposal_iou_loss
+from actioncore_bsn import PEM, TEM, proposal_iou_loss
+from actioncore_bsn_pgm import ProposalTable
 
 
 def test_tem_loss_on_a_hand_example(make_video):

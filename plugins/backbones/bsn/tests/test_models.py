@@ -8,7 +8,8 @@ from actioncore import load_config
 from actioncore.sdk.weights import convert_state
 from actioncore.sdk import ConfigError
 from actioncore.testing import assert_component_contract, count_parameters
-from actioncore_bsn import PEM, TEM, ProposalTable
+from actioncore_bsn import PEM, TEM
+from actioncore_bsn_pgm import ProposalTable
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_bsn.hooks", "actioncore_localization.hooks")
 
@@ -34,7 +35,6 @@ def test_components_honour_the_contract(actioncore_host):
     assert isinstance(pem, PEM)
     assert_component_contract(actioncore_host, "transform", "load_bsn_proposals", {"top_k": 10})
     assert_component_contract(actioncore_host, "decoder", "bsn_proposals")
-    assert_component_contract(actioncore_host, "task", "bsn_pgm", {"tem_results_dir": "t", "ann_files": ["a.json"]})
 
 
 def test_mmaction2_state_dicts_load_unchanged():

@@ -2,12 +2,20 @@
 import numpy as np
 import pytest
 
-from actioncore_bsn import BSPSampling, best_overlaps, boundary_locations, bsp_features, candidate_proposals
-from actioncore_bsn.pgm_task import video_proposals
+from actioncore.testing import assert_component_contract
+from actioncore_bsn_pgm import (BSPSampling, best_overlaps, boundary_locations, bsp_features, candidate_proposals,
+                                video_proposals)
+from actioncore_localization import VideoAnnotation
 
 START = np.array([0.1, 0.5, 0.2, 0.3, 0.9, 0.4, 0.1, 0.05])
 END = np.array([0.05, 0.1, 0.2, 0.8, 0.3, 0.2, 0.6, 0.1])
 
+pytestmark = pytest.mark.actioncore_plugins("actioncore_bsn_pgm.hooks")
+
+
+def test_task_honours_the_contract(actioncore_host):
+    task = assert_component_contract(actioncore_host, "task", "bsn_pgm", {"tem_results_dir": "t", "ann_files": ["a.json"]})
+    assert task.top_k > 0
 
 def test_boundaries_are_the_ends_the_peaks_and_the_high_scores():
     # peaks: 1 (.5) and 4 (.9); above 0.5 x max = .45: 1 and 4; 3 (.3) is neither; ends 0 and 7
@@ -70,9 +78,10 @@ def test_bsp_features_read_background_past_the_video():
     np.testing.assert_allclose(features[0, 8:], 1.0, atol=1e-6)  # end region [0.3, 0.5] is all action
 
 
-def test_video_proposals_use_the_unclipped_ground_truth(make_video):
+def test_video_proposals_use_the_unclipped_ground_truth():
     # features cover 80 of the 100 s: the segment [60, 90] s is [0.75, 1.125] of the feature span
-    video = make_video("v", [[60.0, 90.0]], seconds=100.0, frames=1000, feature_frame=800)
+    video = VideoAnnotation(video_name="v", duration_second=100.0, duration_frame=1000, feature_frame=800, fps=10.0,
+                            segments=np.asarray([[60.0, 90.0]]), labels=("a",))
     start = np.zeros(8)
     end = np.zeros(8)
     start[6], end[7] = 1.0, 1.0  # one strong proposal [6.5 / 8, 7.5 / 8]
@@ -89,9 +98,8 @@ def test_video_proposals_use_the_unclipped_ground_truth(make_video):
 def test_pgm_task_writes_mmaction2s_files_and_names_a_missing_tem_result(tmp_path):
     import json
 
-    from actioncore.sdk import Experiment
-    from actioncore.sdk import DataError
-    from actioncore_bsn import ProposalGenerationTask, read_bsp_features, read_proposals
+    from actioncore.sdk import DataError, Experiment
+    from actioncore_bsn_pgm import ProposalGenerationTask, read_bsp_features, read_proposals
 
     info = {"duration_second": 10.0, "duration_frame": 160, "feature_frame": 160, "fps": 16.0,
             "annotations": [{"segment": [2.0, 8.0], "label": "a"}]}
