@@ -67,12 +67,23 @@ def build_mmaction2(relative: str, edit: Callable[[Any], None] | None = None, *,
     return model
 
 
+def example_path(example: str | Path) -> Path:
+    """An example experiment: absolute, under ``examples/``, or by its file name among the examples
+    that the plugins ship (``plugins/*/*/actioncore_*/examples/``; a leading ``family/`` is ignored)."""
+    path = Path(example)
+    if path.is_absolute() or (REPO / "examples" / path).is_file():
+        return path if path.is_absolute() else REPO / "examples" / path
+    found = sorted(REPO.glob(f"plugins/*/*/actioncore_*/examples/{path.name}"))
+    if not found:
+        raise FileNotFoundError(f"no example named {path.name} under examples/ or plugins/*/*/actioncore_*/examples/")
+    return found[0]
+
+
 def build_ours(example: str | Path, overrides: Sequence[str] = ()) -> nn.Module:
-    """Our model for an example experiment (path relative to ``examples/`` or absolute)."""
+    """Our model for an example experiment (see :func:`example_path`)."""
     import actioncore
 
-    path = Path(example) if Path(example).is_absolute() else REPO / "examples" / example
-    return actioncore.build_model(actioncore.load_config(path, list(overrides)).model)
+    return actioncore.build_model(actioncore.load_config(example_path(example), list(overrides)).model)
 
 
 def count(module: nn.Module) -> int:

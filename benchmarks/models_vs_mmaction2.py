@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mmaction2_peer import REPO, build_mmaction2  # noqa: E402
+from mmaction2_peer import build_mmaction2, example_path  # noqa: E402
 
 MODELS = {
     # name: (our example under examples/recognition, MMAction2 config under configs/recognition)
@@ -75,7 +75,7 @@ def our_model_and_input(example: str, batch: int, side: int | None):
 
     sized = side is not None and example in RESIZABLE
     overrides = [f"model.backbone.img_size={side}"] if sized and example in FIXED_EMBEDDING else []
-    experiment = load_config(REPO / "examples" / "recognition" / example, overrides)
+    experiment = load_config(example_path(example), overrides)
     adapter = _task(experiment, "adapter").adapter(experiment)
     data = example_batch(experiment, current_host().registry,
                          split=first_split(experiment, "train"), batch_size=batch)

@@ -12,7 +12,7 @@ import pytest
 from actioncore.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(p for p in (REPO / "examples").rglob("*.toml"))
+EXAMPLES = sorted([*(REPO / "examples").glob("*.toml"), *REPO.glob("plugins/*/*/actioncore_*/examples/*.toml")])
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p.relative_to(REPO)))
@@ -23,7 +23,7 @@ def test_every_example_resolves(path, capsys):
 
 
 def test_tsn_r50_has_mmaction2_parameter_count(capsys):
-    assert main(["info", str(REPO / "examples/recognition/tsn_r50_1x1x3_100e_kinetics400_rgb.toml"), "--json"]) == 0
+    assert main(["info", str(REPO / "plugins/backbones/tsn/actioncore_tsn/examples/tsn_r50_1x1x3_100e_kinetics400_rgb.toml"), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["parameters"] == 24_327_632
     assert info["input_shape"] == [1, 3, 3, 224, 224]
@@ -39,6 +39,6 @@ def test_compose_example_runs():
 
 def test_info_on_a_model_free_step_reports_zero_parameters(capsys):
     # BSN's proposal-generation step is a task without a model
-    assert main(["info", str(REPO / "examples/localization/bsn_pgm_tiny_synth.toml"), "--json"]) == 0
+    assert main(["info", str(REPO / "plugins/tasks/bsn_pgm/actioncore_bsn_pgm/examples/bsn_pgm_tiny_synth.toml"), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert (info["parameters"], info["flops"], info["note"]) == (0, 0, "the experiment has no [model]")

@@ -57,7 +57,7 @@ import actioncore
 from actioncore.convert import convert_state, load_into, mmaction2_weights
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmaction2_peer import REPO, count, mmaction2_config, parity_arguments, randomise, run_parity  # noqa: E402
+from mmaction2_peer import REPO, count, example_path, mmaction2_config, parity_arguments, randomise, run_parity  # noqa: E402
 
 SLOWONLY_BACKBONE = """
 [backbone]
@@ -328,7 +328,7 @@ def convert_by_cli(checkpoint: Path, example: str, ours: nn.Module, tmp: Path) -
     out = tmp / "converted.pth"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run([sys.executable, "-m", "actioncore", "convert", "mmaction2", str(checkpoint), str(out),
-                    "--config", str(REPO / "examples" / "detection" / example), "--json"],
+                    "--config", str(example_path(example)), "--json"],
                    check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
     converted = model_weights(load_checkpoint(out), out)
     own = ours.state_dict()

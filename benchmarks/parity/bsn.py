@@ -34,16 +34,16 @@ import torch
 
 import actioncore
 from actioncore.convert import convert_state, load_into, mmaction2_weights
-from actioncore_bsn import ProposalAnnotation, ProposalTable, read_tem_result, video_proposals
-from actioncore_bsn.files import TEM_COLUMNS
-from actioncore_bsn.pgm import BSPSampling
+from actioncore_bsn import ProposalAnnotation
+from actioncore_bsn_pgm import BSPSampling, ProposalTable, read_tem_result, video_proposals
+from actioncore_bsn_pgm.files import TEM_COLUMNS
 from actioncore_localization.annotations import VideoAnnotation
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "localization"
+EXAMPLES = ROOT / "plugins" / "backbones" / "bsn" / "actioncore_bsn" / "examples"
 TEM_EXAMPLE = EXAMPLES / "bsn_tem_400x100_1x16_20e_activitynet_feature.toml"
 PEM_EXAMPLE = EXAMPLES / "bsn_pem_400x100_1x16_20e_activitynet_feature.toml"
-PGM_EXAMPLE = EXAMPLES / "bsn_pgm_400x100_activitynet_feature.toml"
+PGM_EXAMPLE = ROOT / "plugins" / "tasks" / "bsn_pgm" / "actioncore_bsn_pgm" / "examples" / "bsn_pgm_400x100_activitynet_feature.toml"
 
 
 def build_mmaction2(name: str) -> torch.nn.Module:

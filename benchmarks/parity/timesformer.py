@@ -8,7 +8,7 @@ For each of MMAction2's three Kinetics-400 TimeSformer configs (``divST``, ``joi
 ``spaceOnly``, 8x32x1, ViT-B/16) it
 
 1. counts the parameters of MMAction2's full-size recognizer and of ours built from
-   ``examples/recognition/timesformer_divST_8x32x1_15e_kinetics400_rgb.toml`` (with
+   ``plugins/backbones/timesformer/actioncore_timesformer/examples/timesformer_divST_8x32x1_15e_kinetics400_rgb.toml`` (with
    ``attention_type`` overridden), both on the meta device;
 2. builds both at a reduced input size (``--img-size``, ``--frames``, same in both; the
    transformer itself stays ViT-B/16), gives every MMAction2 parameter random values (so that
@@ -29,11 +29,11 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmaction2_peer import build_mmaction2, convert_into, count  # noqa: E402
+from mmaction2_peer import build_mmaction2, convert_into, count, example_path  # noqa: E402
 from mmaction2_peer import build_ours as peer_build_ours  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "recognition" / "timesformer_divST_8x32x1_15e_kinetics400_rgb.toml"
+EXAMPLE = example_path("timesformer_divST_8x32x1_15e_kinetics400_rgb.toml")
 CONFIGS = {
     "divided_space_time": "timesformer_divST_8xb8-8x32x1-15e_kinetics400-rgb.py",
     "joint_space_time": "timesformer_jointST_8xb8-8x32x1-15e_kinetics400-rgb.py",

@@ -12,7 +12,7 @@ from actioncore.testing import assert_component_contract, count_parameters, fixe
 from actioncore_ava_detector import FeatureBank
 
 PLUGINS = ("actioncore_ava_detector.hooks", "actioncore_resnet3d.hooks", "actioncore_slowfast.hooks")
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "detection"
+EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_ava_detector" / "examples"
 
 # MMAction2's SlowOnly-R50 of the AVA configs: spatial strides 1, 2, 2, 1 (features at 1/16).
 SLOWONLY_R50 = """

@@ -18,7 +18,7 @@ from actioncore_localization import VideoAnnotation
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_localization.hooks", "actioncore_bmn.hooks")
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "localization"
+EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_bmn" / "examples"
 TINY = dict(temporal_dim=8, num_samples=4, feat_dim=8, hidden_dim_1d=8, hidden_dim_2d=4, hidden_dim_3d=8)
 VIDEO = VideoAnnotation(video_name="v_a", duration_second=16.0, duration_frame=480, feature_frame=480, fps=30.0,
                         segments=[[4.0, 10.0]], labels=("a",))

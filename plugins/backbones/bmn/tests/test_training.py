@@ -10,7 +10,7 @@ from actioncore.cli import main
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_localization.hooks", "actioncore_bmn.hooks")
 
-TINY = Path(__file__).resolve().parents[4] / "examples" / "localization" / "bmn_tiny_synth.toml"
+TINY = Path(__file__).resolve().parents[1] / "actioncore_bmn" / "examples" / "bmn_tiny_synth.toml"
 
 
 def test_tiny_bmn_reaches_auc_50_and_writes_activitynet_results(tmp_path, capsys):

@@ -5,7 +5,7 @@ import pytest
 
 from actioncore_localization import VideoAnnotation
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "localization"
+EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_bsn" / "examples"
 
 
 @pytest.fixture(scope="session")

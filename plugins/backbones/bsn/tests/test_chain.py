@@ -1,13 +1,16 @@
 """The whole BSN chain through actioncore's commands on the embedded localization set:
 TEM trained and run, PGM, PEM trained and scored with AR@AN."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import actioncore_bsn_pgm
 from actioncore.cli import main
 
-pytestmark = pytest.mark.actioncore_plugins("actioncore_bsn.hooks", "actioncore_bsn_pgm.hooks", "actioncore_localization.hooks")
+pytestmark = pytest.mark.actioncore_plugins("actioncore_bsn.hooks", "actioncore_bsn_pgm.hooks",
+                                            "actioncore_localization.hooks")
 
 
 def test_tiny_bsn_chain_on_the_embedded_set(actioncore_host, examples, tmp_path, monkeypatch, capsys):
@@ -31,7 +34,7 @@ def test_tiny_bsn_chain_on_the_embedded_set(actioncore_host, examples, tmp_path,
     assert header == "action,start,end,tmin,tmax" and len(rows) == 32
 
     capsys.readouterr()
-    assert main(["run", str(examples / "bsn_pgm_tiny_synth.toml"), "--json"]) == 0
+    assert main(["run", str(Path(actioncore_bsn_pgm.__file__).parent / "examples" / "bsn_pgm_tiny_synth.toml"), "--json"]) == 0
     pgm = json.loads(capsys.readouterr().out)
     assert pgm["all/videos"] == 16
     # the trained TEM is selective (an untrained one makes nearly all 32 x 31 / 2 = 496 pairs

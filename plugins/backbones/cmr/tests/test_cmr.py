@@ -14,7 +14,7 @@ pytestmark = pytest.mark.actioncore_plugins("actioncore_cmr.hooks", "actioncore_
                                             "actioncore_tsn.hooks", "actioncore_cls_heads.hooks",
                                             "actioncore_recognition.hooks", "actioncore_lists.hooks")
 
-EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
+EXAMPLE = (Path(__file__).resolve().parents[1] / "actioncore_cmr" / "examples"
            / "cmr_r50_1x1x8_50e_sthv1_rgb.toml")
 PARAMETERS = 24_102_602  # backbone 23,746,076 + head 356,526
 SEGMENTS = 4

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.actioncore_plugins("actioncore_posec3d.hooks", "actionc
                                           "actioncore_cls_heads.hooks", "actioncore_pose.hooks", "actioncore_skeleton.hooks",
                                           "actioncore_recognition.hooks")
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "skeleton"
+EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_posec3d" / "examples"
 
 # MMAction2 1.2.0's recognizers for configs/skeleton/posec3d/slowonly_r50_8xb16-u48-240e_{gym,ntu60-xsub}-keypoint.py
 FULL_SIZE = {

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "recognition"
+EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_resnet3d" / "examples"
 
 
 @pytest.fixture(scope="session")

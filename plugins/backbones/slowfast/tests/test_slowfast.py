@@ -15,7 +15,7 @@ pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_slowfast.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
     "actioncore_lists.hooks")
 
-EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
+EXAMPLE = (Path(__file__).resolve().parents[1] / "actioncore_slowfast" / "examples"
            / "slowfast_r50_4x16x1_256e_kinetics400_rgb.toml")
 
 # slow: basic blocks, 16 base channels (16, 32, 64, 128 out); fast: 2 base channels (2, 4, 8, 16)

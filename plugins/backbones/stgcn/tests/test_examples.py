@@ -10,7 +10,7 @@ pytestmark = pytest.mark.actioncore_plugins("actioncore_stgcn.hooks", "actioncor
                                           "actioncore_pose.hooks", "actioncore_skeleton.hooks",
                                           "actioncore_recognition.hooks")
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "skeleton"
+EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_stgcn" / "examples"
 
 # MMAction2 1.2.0's recognizers for the matching configs (see benchmarks/parity/skeleton.py)
 FULL_SIZE = {

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_timesformer.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
     "actioncore_lists.hooks")
 
-EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
+EXAMPLE = (Path(__file__).resolve().parents[1] / "actioncore_timesformer" / "examples"
            / "timesformer_divST_8x32x1_15e_kinetics400_rgb.toml")
 ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
 TINY = dict(embed_dims=32, num_heads=2, num_transformer_layers=2, img_size=32, patch_size=16)

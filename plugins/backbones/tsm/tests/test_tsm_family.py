@@ -17,7 +17,7 @@ pytestmark = pytest.mark.actioncore_plugins("actioncore_tsm.hooks", "actioncore_
                                             "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
                                             "actioncore_lists.hooks")
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "recognition"
+EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_tsm" / "examples"
 CONFIGS = {
     "tsm": "tsm_r50_1x1x8_50e_kinetics400_rgb.toml",
     "tin": "tin_r50_1x1x8_40e_sthv2_rgb.toml",

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_x3d.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks",
     "actioncore_lists.hooks")
 
-EXAMPLE = (Path(__file__).resolve().parents[4] / "examples" / "recognition"
+EXAMPLE = (Path(__file__).resolve().parents[1] / "actioncore_x3d" / "examples"
            / "x3d_m_16x5x1_facebook_kinetics400_rgb.toml")
 # 8 base channels, blocks (1, 1, 1, 1), inner width 2x: features 64 -> conv5 128
 TINY = ["model.backbone.gamma_w=0.25", "model.backbone.gamma_b=2.0", "model.backbone.gamma_d=0.2",

@@ -4,8 +4,6 @@ import pytest
 
 from actioncore.sdk.data import synthesize
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "detection"
-
 
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory) -> Path:
@@ -13,8 +11,3 @@ def synth_root(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("det")
     synthesize("detection", base / "data" / "synth_det", seed=0)
     return base
-
-
-@pytest.fixture
-def examples() -> Path:
-    return EXAMPLES
