@@ -4,7 +4,7 @@ Parameter names match MMAction2's, so its checkpoints convert with :func:`conver
 and its ResNet configs carry over key for key.
 """
 from .convert import convert_mmaction2
-from .resnet import ResNet
+from .resnet import Bottleneck, Depth, ResNet
 from .tsn_head import TSNHead
 
-__all__ = ["ResNet", "TSNHead", "convert_mmaction2"]
+__all__ = ["Bottleneck", "Depth", "ResNet", "TSNHead", "convert_mmaction2"]

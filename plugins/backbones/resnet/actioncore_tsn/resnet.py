@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
-from actioncore.sdk.layers import Conv2d
+from actioncore.sdk.layers import Conv2d, FrozenStagesMixin
 
 from .weights import init_resnet, load_pretrained
 
@@ -137,7 +137,7 @@ def create_res_stage(
     return nn.Sequential(*blocks)
 
 
-class ResNet(nn.Module):
+class ResNet(FrozenStagesMixin):
     """MMAction2's 2D ResNet: frames ``[N, C, H, W]`` to features ``[N, 2048, H/32, W/32]``.
 
     The shape is depth 50's (512 channels for depths 18 and 34) with the default strides.
@@ -195,7 +195,7 @@ class ResNet(nn.Module):
         init_resnet(self)
         if pretrained is not None:
             load_pretrained(self, pretrained)
-        self._freeze()
+        self.freeze_stages()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         x = self.maxpool(self.conv1(x))
@@ -206,25 +206,19 @@ class ResNet(nn.Module):
                 outs.append(x)
         return outs[0] if len(outs) == 1 else tuple(outs)
 
-    def _frozen_modules(self) -> list[nn.Module]:
-        if self.frozen_stages < 0:
-            return []
-        return [self.conv1] + [getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)]
-
     def _partial_bn_norms(self) -> list[nn.BatchNorm2d]:
         if not self.partial_bn:
             return []
         return [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)][1:]
 
-    def _freeze(self) -> None:
+    def freeze_stages(self) -> None:
         """Turn off gradients of frozen stages and partial-BN norms.
 
         Done at construction (so an optimizer built right after sees it) and again in
-        :meth:`train`, as MMAction2 does, in case a caller switched them back on.
+        :meth:`train`, as MMAction2 does, in case a caller switched them back on. Subclasses
+        that add modules to frozen stages call it again once they have.
         """
-        for module in self._frozen_modules():
-            for param in module.parameters():
-                param.requires_grad_(False)
+        super().freeze_stages()
         for norm in self._partial_bn_norms():
             norm.weight.requires_grad_(False)
             norm.bias.requires_grad_(False)
@@ -232,13 +226,6 @@ class ResNet(nn.Module):
     def train(self, mode: bool = True) -> ResNet:
         """Switch modes, keeping frozen stages and norm_eval/partial_bn norms in eval mode."""
         super().train(mode)
-        self._freeze()
-        for module in self._frozen_modules():
-            module.eval()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
         if mode:
             for norm in self._partial_bn_norms():
                 norm.eval()

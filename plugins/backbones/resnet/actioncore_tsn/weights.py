@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from actioncore.sdk import CheckpointError
+from actioncore.sdk.layers import constant_init, kaiming_init
 
 logger = logging.getLogger("actioncore.tsn")
 
@@ -32,12 +33,9 @@ def init_resnet(model: nn.Module) -> None:
     """MMAction2's initialisation: Kaiming-normal (fan-out, ReLU) convolutions, BatchNorm 1 and 0."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
+            kaiming_init(m)
         elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+            constant_init(m, 1)
 
 
 def torchvision_key(key: str) -> str | None:

@@ -9,8 +9,9 @@ from .c3d import C3D
 from .convert import from_torchvision
 from .i3d_head import I3DHead
 from .resnet2plus1d import Conv2plus1d, ResNet2Plus1d
-from .resnet3d import ResNet3d
+from .resnet3d import Depth, Inflate, ResNet3d
 from .resnet3d_csn import ResNet3dCSN
+from .weights import inflate_pretrained_2d
 
-__all__ = ["C3D", "Conv2plus1d", "I3DHead", "ResNet2Plus1d", "ResNet3d", "ResNet3dCSN",
-           "from_torchvision"]
+__all__ = ["C3D", "Conv2plus1d", "Depth", "I3DHead", "Inflate", "ResNet2Plus1d", "ResNet3d", "ResNet3dCSN",
+           "from_torchvision", "inflate_pretrained_2d"]

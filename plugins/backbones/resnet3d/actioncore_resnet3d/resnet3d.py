@@ -13,7 +13,8 @@ from torch import nn
 from torch.utils import checkpoint
 
 from actioncore.sdk.layers import (
-    ConvFactory, ConvModule, NonLocal3d, NonLocalCfg, NormCfg, constant_init, conv3d, kaiming_init,
+    ConvFactory, ConvModule, FrozenStagesMixin, NonLocal3d, NonLocalCfg, NormCfg, constant_init, conv3d,
+    kaiming_init,
 )
 
 from .weights import inflate_pretrained_2d, load_pretrained
@@ -165,7 +166,7 @@ def init_resnet3d_weights(module: nn.Module, zero_init_residual: bool = True) ->
                 constant_init(m.last_norm(), 0)
 
 
-class ResNet3d(nn.Module):
+class ResNet3d(FrozenStagesMixin):
     """MMAction2's ResNet3d: clips ``[N, C, T, H, W]`` to features ``[N, 2048, T', H/32, W/32]``.
 
     I3D, SlowOnly and the 3D ResNets of torchvision (r3d_18, mc3_18) are settings of it.
@@ -233,7 +234,7 @@ class ResNet3d(nn.Module):
         pretrained: str | None = None, pretrained2d: bool = False,
     ):
         super().__init__()
-        self._setup(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
+        self.build_layers(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
                     num_stages=num_stages, base_channels=base_channels, out_indices=out_indices,
                     spatial_strides=spatial_strides, temporal_strides=temporal_strides,
                     dilations=dilations, conv1_kernel=conv1_kernel, conv1_stride_s=conv1_stride_s,
@@ -244,7 +245,7 @@ class ResNet3d(nn.Module):
                     with_cp=with_cp, zero_init_residual=zero_init_residual, pretrained=pretrained,
                     pretrained2d=pretrained2d, non_local=non_local, non_local_cfg=non_local_cfg)
 
-    # Subclasses change these two.
+    # Subclasses change these three.
     def conv_layer(self) -> ConvFactory:
         """Builds each convolution of the network (``Conv3d`` here)."""
         return conv3d
@@ -252,13 +253,24 @@ class ResNet3d(nn.Module):
     def block_kwargs(self) -> dict:
         return {}
 
-    def _setup(self, *, depth, stage_blocks, in_channels, num_stages, base_channels, out_indices,
-               spatial_strides, temporal_strides, dilations, conv1_kernel, conv1_stride_s,
-               conv1_stride_t, pool1_stride_s, pool1_stride_t, with_pool1, with_pool2, style,
-               frozen_stages, inflate, inflate_style, norm_cfg, norm_eval, with_cp,
-               zero_init_residual, pretrained, pretrained2d: bool = False,
-               non_local: tuple[Inflate, ...] = (0, 0, 0, 0),
-               non_local_cfg: NonLocalCfg = NonLocalCfg()) -> None:  # noqa: B008
+    def stage_inplanes(self, index: int, inplanes: int) -> int:
+        """Input channels of stage ``index`` (0-based), which follows ``inplanes`` channels.
+
+        Called while building, just before the stage: a subclass may add modules that feed the
+        stage more channels (a SlowFast pathway's lateral connections) and return the sum.
+        """
+        return inplanes
+
+    def build_layers(self, *, depth, stage_blocks, in_channels, num_stages, base_channels, out_indices,
+                     spatial_strides, temporal_strides, dilations, conv1_kernel, conv1_stride_s,
+                     conv1_stride_t, pool1_stride_s, pool1_stride_t, with_pool1, with_pool2, style,
+                     frozen_stages, inflate, inflate_style, norm_cfg, norm_eval, with_cp,
+                     zero_init_residual, pretrained, pretrained2d: bool = False,
+                     non_local: tuple[Inflate, ...] = (0, 0, 0, 0),
+                     non_local_cfg: NonLocalCfg = NonLocalCfg()) -> None:  # noqa: B008
+        """Check the parameters (of :class:`ResNet3d`) and build the network: the constructor
+        of every subclass calls it, after ``nn.Module.__init__`` and what its hooks
+        (:meth:`conv_layer`, :meth:`block_kwargs`, :meth:`stage_inplanes`) need."""
         name = type(self).__name__
         if depth not in self.arch_settings:
             raise ValueError(f"{name} depth must be one of {sorted(self.arch_settings)}, got {depth}")
@@ -320,7 +332,7 @@ class ResNet3d(nn.Module):
                 raise ValueError(f"{name} non_local of stage {i + 1} {nl_flags} needs one value per "
                                  f"block ({num_blocks})")
             layer = make_res_layer(
-                block, inplanes, planes, per_block, spatial_stride=spatial_strides[i],
+                block, self.stage_inplanes(i, inplanes), planes, per_block, spatial_stride=spatial_strides[i],
                 temporal_stride=temporal_strides[i], dilation=dilations[i], style=style,
                 inflate_style=inflate_style, norm_cfg=norm_cfg, conv_layer=conv_layer,
                 with_cp=with_cp, non_local=nl_flags, non_local_cfg=non_local_cfg, **self.block_kwargs())
@@ -337,7 +349,7 @@ class ResNet3d(nn.Module):
             inflate_pretrained_2d(self, pretrained)
         elif pretrained is not None:
             load_pretrained(self, pretrained)
-        self._freeze()
+        self.freeze_stages()
 
     def init_weights(self, zero_init_residual: bool = True) -> None:
         init_resnet3d_weights(self, zero_init_residual)
@@ -354,25 +366,3 @@ class ResNet3d(nn.Module):
             if i in self.out_indices:
                 outs.append(x)
         return outs[0] if len(outs) == 1 else tuple(outs)
-
-    def _frozen_modules(self) -> list[nn.Module]:
-        if self.frozen_stages < 0:
-            return []
-        return [self.conv1] + [getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)]
-
-    def _freeze(self) -> None:
-        for module in self._frozen_modules():
-            for param in module.parameters():
-                param.requires_grad_(False)
-
-    def train(self, mode: bool = True):
-        """Switch modes, keeping frozen stages (and every BatchNorm with norm_eval) in eval mode."""
-        super().train(mode)
-        self._freeze()
-        for module in self._frozen_modules():
-            module.eval()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
-        return self
