@@ -11,7 +11,7 @@ from .i3d_head import I3DHead
 from .resnet2plus1d import Conv2plus1d, ResNet2Plus1d
 from .resnet3d import Depth, Inflate, ResNet3d
 from .resnet3d_csn import ResNet3dCSN
-from .weights import inflate_pretrained_2d
+from .weights import inflate_2d_weights
 
 __all__ = ["C3D", "Conv2plus1d", "Depth", "I3DHead", "Inflate", "ResNet2Plus1d", "ResNet3d", "ResNet3dCSN",
-           "from_torchvision", "inflate_pretrained_2d"]
+           "from_torchvision", "inflate_2d_weights"]

@@ -17,7 +17,9 @@ from actioncore.sdk.layers import (
     kaiming_init,
 )
 
-from .weights import inflate_pretrained_2d, load_pretrained
+from actioncore.sdk.weights import PretrainedMixin
+
+from .weights import inflate_2d_weights, own_weights
 
 Depth = Literal[18, 34, 50, 101, 152]
 Inflate = int | tuple[int, ...]
@@ -166,7 +168,7 @@ def init_resnet3d_weights(module: nn.Module, zero_init_residual: bool = True) ->
                 constant_init(m.last_norm(), 0)
 
 
-class ResNet3d(FrozenStagesMixin):
+class ResNet3d(FrozenStagesMixin, PretrainedMixin):
     """MMAction2's ResNet3d: clips ``[N, C, T, H, W]`` to features ``[N, 2048, T', H/32, W/32]``.
 
     I3D, SlowOnly and the 3D ResNets of torchvision (r3d_18, mc3_18) are settings of it.
@@ -198,7 +200,8 @@ class ResNet3d(FrozenStagesMixin):
     :param norm_eval: keep every BatchNorm in eval mode while training.
     :param with_cp: recompute each block's activations in the backward pass to save memory.
     :param zero_init_residual: start each block's last BatchNorm at weight 0.
-    :param pretrained: a local weights file; nothing is downloaded. By default a state dict in
+    :param pretrained: a local weights file, loaded once the model is built (``build_model``;
+        constructing the class reads nothing); nothing is downloaded. By default a state dict in
         this module's naming (an MMAction2 3D backbone's, ``backbone.`` prefix allowed).
     :param non_local: per stage, whether its blocks end with a non-local block: one 0/1 per
         stage, or per stage a tuple with one 0/1 per block (I3D-NL: ``[[0,0,0],[0,1,0,1],
@@ -207,7 +210,7 @@ class ResNet3d(FrozenStagesMixin):
         ``sub_sample``, ``use_scale``, ``norm_cfg``, ``mode``, ``reduction``).
     :param pretrained2d: ``pretrained`` is instead a 2D ImageNet ResNet of the same depth
         (torchvision naming, e.g. ``resnet50-11ad3fa6.pth``), inflated along time as MMAction2's
-        ``pretrained2d`` does (:func:`~actioncore_resnet3d.weights.inflate_pretrained_2d`).
+        ``pretrained2d`` does (:func:`~actioncore_resnet3d.inflate_2d_weights`).
     """
 
     arch_settings: ClassVar[dict[int, tuple[type[_Block], tuple[int, ...]]]] = {
@@ -345,14 +348,19 @@ class ResNet3d(FrozenStagesMixin):
         self.init_weights(zero_init_residual)
         if pretrained2d and pretrained is None:
             raise ValueError(f"{name} pretrained2d = true needs pretrained, the 2D ResNet weights file")
-        if pretrained2d:
-            inflate_pretrained_2d(self, pretrained)
-        elif pretrained is not None:
-            load_pretrained(self, pretrained)
+        self.pretrained = pretrained
+        self.pretrained2d = pretrained2d
         self.freeze_stages()
 
     def init_weights(self, zero_init_residual: bool = True) -> None:
         init_resnet3d_weights(self, zero_init_residual)
+
+    def filter_pretrained(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The ``pretrained`` file as this module's state dict: inflated with ``pretrained2d``,
+        else taken in this module's own naming."""
+        if self.pretrained2d:
+            return inflate_2d_weights(self, state)
+        return own_weights(self, state)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         x = self.conv1(x)

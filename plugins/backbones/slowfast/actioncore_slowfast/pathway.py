@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import torch
 from torch import nn
 
 from actioncore.sdk.layers import ConvModule, NonLocalCfg, NormCfg
-from actioncore_resnet3d import Inflate, ResNet3d, inflate_pretrained_2d
+from actioncore_resnet3d import Inflate, ResNet3d, inflate_2d_weights
 
 InflateStyle = Literal["3x1x1", "3x3x3"]
 
@@ -32,7 +33,8 @@ class ResNet3dPathway(ResNet3d):
     connection after each frozen stage, as MMAction2's pathway does.
 
     ``pretrained`` names a 2D ImageNet ResNet of the pathway's depth (torchvision naming) to
-    inflate, MMAction2's pathway ``pretrained`` with ``pretrained2d = True``: the input channels
+    inflate once the model is built, MMAction2's pathway ``pretrained`` with
+    ``pretrained2d = True`` (:meth:`filter_pretrained`): the input channels
     that lateral connections add start at zero, the lateral convolutions (and a stage's first
     shortcut where only the lateral channels call for one) keep their initialisation. A whole 3D
     SlowFast checkpoint goes to the backbone's own ``pretrained``.
@@ -86,12 +88,15 @@ class ResNet3dPathway(ResNet3d):
                     pool1_stride_t=pool1_stride_t, with_pool1=True, with_pool2=False, style=style,
                     frozen_stages=frozen_stages, inflate=stages["inflate"], inflate_style=inflate_style,
                     norm_cfg=NormCfg(), norm_eval=norm_eval, with_cp=with_cp,
-                    zero_init_residual=zero_init_residual, pretrained=None,
+                    zero_init_residual=zero_init_residual, pretrained=pretrained, pretrained2d=False,
                     non_local=stages["non_local"], non_local_cfg=non_local_cfg)
-        if pretrained is not None:  # lateral connections have no 2D counterpart: they keep their init
-            inflate_pretrained_2d(self, pretrained, skip=lambda name: "lateral" in name,
-                                  optional=lambda name: lateral and name.endswith(".0.downsample"))
         self.train()
+
+    def filter_pretrained(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The 2D ResNet inflated; lateral connections have no 2D counterpart: they keep their
+        initialisation, as does a stage's first shortcut that only the lateral channels call for."""
+        return inflate_2d_weights(self, state, skip=lambda name: "lateral" in name,
+                                  optional=lambda name: self.lateral and name.endswith(".0.downsample"))
 
     def stage_inplanes(self, index: int, inplanes: int) -> int:
         """A lateral pathway's stage also takes the fast pathway's features, through the lateral

@@ -31,7 +31,8 @@ class ResNetTSM(ResNet):
 
     Module names are MMAction2's (``layer1.0.conv1.conv.net.weight`` for a shifted
     convolution), so its checkpoints load unchanged. ``pretrained`` (torchvision ImageNet
-    weights) is loaded into the plain ResNet before the shifts are wrapped around its layers.
+    weights) fills the ResNet's own tensors inside the shifts and other wrappers
+    (:meth:`~actioncore_tsn.ResNet.resnet_keys`); the modules TSM adds keep their initialisation.
     """
 
     def __init__(

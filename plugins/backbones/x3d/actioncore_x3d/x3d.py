@@ -13,8 +13,8 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
-from actioncore.sdk.weights import load_backbone_weights
 from actioncore.sdk.layers import Conv3d, ConvModule, FrozenStagesMixin, NormCfg, constant_init, kaiming_init
+from actioncore.sdk.weights import PretrainedMixin
 
 
 def _triple(value: int | Sequence[int]) -> tuple[int, int, int]:
@@ -92,7 +92,7 @@ class BlockX3D(nn.Module):
         return self.relu(self._residual(x))
 
 
-class X3D(FrozenStagesMixin):
+class X3D(FrozenStagesMixin, PretrainedMixin):
     """X3D backbone (Feichtenhofer, "X3D: Expanding Architectures for Efficient Video
     Recognition", CVPR 2020): ``[N, 3, T, H, W]`` -> ``[N, feat_dim, T, H/32, W/32]``.
 
@@ -116,7 +116,7 @@ class X3D(FrozenStagesMixin):
     :param with_cp: recompute each block's activations in the backward pass to save memory.
     :param zero_init_residual: zero the last BatchNorm of each block at initialisation.
     :param pretrained: a local state dict of this backbone (an MMAction2 X3D checkpoint, whole
-        or backbone only); nothing is downloaded.
+        or backbone only), loaded once the model is built; nothing is downloaded.
     """
 
     def __init__(self, *, gamma_w: float = 1.0, gamma_b: float = 1.0, gamma_d: float = 1.0,
@@ -171,8 +171,7 @@ class X3D(FrozenStagesMixin):
         self.feat_dim = self.out_channels = int(feat_dim * gamma_b)
 
         self._init_weights(zero_init_residual)
-        if pretrained is not None:
-            load_backbone_weights(self, pretrained)
+        self.pretrained = pretrained
         self.train()
 
     def _init_weights(self, zero_init_residual: bool) -> None:
