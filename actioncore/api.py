@@ -26,14 +26,20 @@ def build(kind: str, type: str, /, **params: Any) -> Any:
     """Build a registered component from keyword parameters, checked like a TOML table.
 
     ``build("backbone", "resnet", depth=18)``; nested components may be tables or built objects.
+    A model part comes with its ``pretrained`` weights loaded, as from :func:`build_model`.
     """
     host = current_host()
     spec = component_spec(host.registry, {"type": type, **params}, kind, kind)
-    return instantiate(spec, host.registry, kind)
+    return _with_pretrained(instantiate(spec, host.registry, kind))
 
 
 def build_model(model_config: Experiment | ComponentSpec | Mapping[str, Any]) -> Any:
-    """Build the model of an experiment, a model spec, or a ``[model]`` table given as a dict."""
+    """Build the model of an experiment, a model spec, or a ``[model]`` table given as a dict.
+
+    Modules that name a ``pretrained`` file get its weights once the whole model is built
+    (:func:`actioncore.pretrained.load_pretrained`); a file that is missing or does not fit
+    raises :class:`~actioncore.errors.CheckpointError` naming it.
+    """
     host = current_host()
     if isinstance(model_config, Experiment):
         if model_config.model is None:
@@ -41,7 +47,20 @@ def build_model(model_config: Experiment | ComponentSpec | Mapping[str, Any]) ->
         model_config = model_config.model
     spec = model_config if isinstance(model_config, ComponentSpec) else component_spec(
         host.registry, dict(model_config), "model", "model")
-    return instantiate(spec, host.registry, "model")
+    return _with_pretrained(instantiate(spec, host.registry, "model"))
+
+
+def _with_pretrained(built: Any) -> Any:
+    """``built`` with the pretrained weights of its modules loaded, if it is a torch module."""
+    import sys
+
+    if "torch" not in sys.modules:  # nothing torch-made was built
+        return built
+    from torch import nn
+
+    from .pretrained import load_pretrained
+
+    return load_pretrained(built) if isinstance(built, nn.Module) else built
 
 
 def components(kind: str | None = None) -> list[Component]:

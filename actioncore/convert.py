@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .engine.checkpoint import model_weights
 from .errors import CheckpointError
 
 
@@ -53,17 +54,25 @@ def convert_state(model: nn.Module, state: Mapping[str, torch.Tensor]) -> dict[s
     return convert(dict(state)) if callable(convert) else rename_mmaction2(state)
 
 
-def load_into(model: nn.Module, state: Mapping[str, torch.Tensor], source: str | os.PathLike) -> None:
-    """Load strictly; a mismatch names the file and the first differing keys and shapes."""
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
+def fit_problems(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor], *,
+                 optional: tuple[str, ...] = ()) -> str | None:
+    """What keeps ``state`` from loading strictly where ``own`` is: keys missing (but those ending
+    in one of ``optional``), unexpected, of another shape; None if it fits."""
+    missing = [k for k in own if k not in state and not k.endswith(optional)]
     unexpected = [k for k in state if k not in own]
     shapes = [f"{k}: checkpoint {list(state[k].shape)}, model {list(own[k].shape)}"
               for k in own if k in state and state[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        raise CheckpointError(f"{source}: does not fit the experiment's model: "
-                              f"{len(missing)} missing (e.g. {missing[:3]}), {len(unexpected)} unexpected "
-                              f"(e.g. {unexpected[:3]}), {len(shapes)} of another shape {shapes[:2]}")
+    if not (missing or unexpected or shapes):
+        return None
+    return (f"{len(missing)} missing (e.g. {missing[:3]}), {len(unexpected)} unexpected "
+            f"(e.g. {unexpected[:3]}), {len(shapes)} of another shape {shapes[:2]}")
+
+
+def load_into(model: nn.Module, state: Mapping[str, torch.Tensor], source: str | os.PathLike) -> None:
+    """Load strictly; a mismatch names the file and the first differing keys and shapes."""
+    problems = fit_problems(model.state_dict(), state)
+    if problems:
+        raise CheckpointError(f"{source}: does not fit the experiment's model: {problems}")
     model.load_state_dict(state)
 
 
@@ -76,14 +85,33 @@ def backbone_weights(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tenso
             if k.removeprefix("module.").startswith("backbone.")}
 
 
-def load_backbone_weights(module: nn.Module, path: str | os.PathLike) -> None:
-    """Load a local backbone state dict in the module's (MMAction2's) naming strictly
-    (:func:`load_into`); a whole recognizer checkpoint is accepted too (:func:`backbone_weights`)."""
-    load_into(module, backbone_weights(mmaction2_weights(path)), path)
-
-
 def mmaction2_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """The ``state_dict`` of an MMAction2 checkpoint, read without running any pickled code.
+    """The ``state_dict`` of an MMAction2 checkpoint, read without running any pickled code
+    (:func:`load_weights_file`)."""
+    state = load_weights_file(path)
+    weights = state.get("state_dict", state) if isinstance(state, dict) else None
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise CheckpointError(f"{path}: no state_dict of tensors found")
+    return weights
+
+
+def read_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file, read without running any pickled code: one of our
+    checkpoints' model, an MMAction2 (mmengine) checkpoint's ``state_dict``, or a bare state dict
+    (torchvision's ImageNet files)."""
+    state = load_weights_file(path)
+    if not isinstance(state, Mapping):
+        raise CheckpointError(f"{path}: not a state dict (a mapping of names to tensors), found "
+                              f"{type(state).__name__}")
+    weights = model_weights(state, path)
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()):
+        raise CheckpointError(f"{path}: not a state dict (a mapping of names to tensors)")
+    return weights
+
+
+def load_weights_file(path: str | os.PathLike) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; a missing or unreadable file is a
+    :class:`CheckpointError` naming it.
 
     MMAction2 checkpoints keep NumPy scalars and arrays in their ``meta``; those few NumPy
     reconstruction functions are allowed, nothing else.
@@ -98,11 +126,7 @@ def mmaction2_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
         with torch.serialization.safe_globals(allowed):
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise CheckpointError(f"{path}: cannot read as a weights-only checkpoint: "
                               f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-    weights = state.get("state_dict", state) if isinstance(state, dict) else None
-    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
-        raise CheckpointError(f"{path}: no state_dict of tensors found")
-    return weights

@@ -84,3 +84,75 @@ def constant_init(module: nn.Module, value: float) -> None:
     nn.init.constant_(module.weight, value)
     if getattr(module, "bias", None) is not None:
         nn.init.zeros_(module.bias)
+
+
+class NormEvalMixin(nn.Module):
+    """``norm_eval``: every BatchNorm stays in eval mode while the model trains.
+
+    Fine-tuning with small batches keeps the pretrained statistics this way (MMAction2's
+    ``norm_eval``). The subclass sets ``self.norm_eval`` in its constructor; list the mixin
+    before (or instead of) ``nn.Module`` among the bases. ``train(False)`` is ``nn.Module``'s.
+    """
+
+    norm_eval: bool = False
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    m.eval()
+        return self
+
+
+class FrozenStagesMixin(NormEvalMixin):
+    """``frozen_stages`` and ``norm_eval`` of a staged backbone, as MMAction2's backbones do them.
+
+    With ``frozen_stages = k >= 0`` the stem (:meth:`stem_modules`) and stages 1..k
+    (:meth:`stage_modules`) get ``requires_grad = False`` and stay in eval mode (BatchNorm
+    statistics fixed) whatever ``train()`` is called with; -1 freezes nothing. With
+    ``norm_eval`` every BatchNorm is in eval mode while training (:class:`NormEvalMixin`).
+
+    Contract for the subclass (an ``nn.Module``; list the mixin first among its bases):
+
+    * its constructor sets ``self.frozen_stages`` and ``self.norm_eval``;
+    * :meth:`stem_modules` returns the stem, ``[self.conv1]`` unless overridden;
+    * :meth:`stage_modules` returns stage ``i``'s modules (1-based), ``[self.layer{i}]`` unless
+      overridden (a SlowFast pathway adds the stage's lateral connection);
+    * once built, the constructor calls :meth:`freeze_stages` (gradients off, so that an optimizer
+      built next sees it) or ``self.train()`` (gradients off and the frozen modules in eval mode
+      at once).
+
+    ``train(mode)`` runs ``nn.Module.train`` and ``norm_eval``, then :meth:`freeze_stages` again
+    (in case a caller turned gradients back on) and puts the frozen modules in eval mode.
+    """
+
+    frozen_stages: int = -1
+
+    def stem_modules(self) -> list[nn.Module]:
+        return [self.conv1]
+
+    def stage_modules(self, index: int) -> list[nn.Module]:
+        return [getattr(self, f"layer{index}")]
+
+    def frozen_modules(self) -> list[nn.Module]:
+        """The stem and stages 1..``frozen_stages``; none with -1."""
+        if self.frozen_stages < 0:
+            return []
+        modules = list(self.stem_modules())
+        for index in range(1, self.frozen_stages + 1):
+            modules += self.stage_modules(index)
+        return modules
+
+    def freeze_stages(self) -> None:
+        """Turn off the gradients of every parameter of the frozen modules."""
+        for module in self.frozen_modules():
+            for param in module.parameters():
+                param.requires_grad_(False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.freeze_stages()
+        for module in self.frozen_modules():
+            module.eval()
+        return self

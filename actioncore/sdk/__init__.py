@@ -12,7 +12,8 @@ internal and may change between releases; CI checks that no plugin imports one
                             the helpers of embedded data set generators (``SynthReport``, ...)
 ``actioncore.sdk.layers``   shared model layers: convolutions, ``ConvModule``, norm configs,
                             initialisers, non-local blocks, the frozen-stages/norm-eval mixin
-``actioncore.sdk.weights``  reading checkpoints and renaming other toolboxes' weights
+``actioncore.sdk.weights``  reading checkpoints, renaming other toolboxes' weights, and
+                            ``pretrained`` files (``PretrainedMixin``, loaded by ``build_model``)
 ``actioncore.sdk.engine``   the kernel's training loop for task plugins (``TrainerTask``)
 ``actioncore.testing``      the pytest plugin and contract checks for a plugin's tests
 ==========================  ===============================================================

@@ -1,11 +1,15 @@
-"""Reading checkpoints and renaming other toolboxes' weights for a model plugin's modules.
+"""Reading checkpoints, renaming other toolboxes' weights, and pretrained files for a model
+plugin's modules.
 
 A model whose module names differ from MMAction2's defines ``from_mmaction2(state_dict) ->
-state_dict``; the recognizers call it on their parts (:func:`convert_parts`).
+state_dict``; the recognizers call it on their parts (:func:`convert_parts`). A module whose
+constructor takes a ``pretrained`` file derives from :class:`PretrainedMixin` and records the
+path; :func:`load_pretrained` (run by ``build_model``) reads and loads it once the model is built.
 """
-from ..convert import (backbone_weights, convert_parts, convert_state, load_backbone_weights, load_into,
-                       mmaction2_weights, rename_mmaction2)
+from ..convert import (backbone_weights, convert_parts, convert_state, load_into, mmaction2_weights,
+                       read_weights, rename_mmaction2)
 from ..engine.checkpoint import model_weights
+from ..pretrained import PretrainedMixin, load_pretrained
 
-__all__ = ["backbone_weights", "convert_parts", "convert_state", "load_backbone_weights", "load_into",
-           "mmaction2_weights", "model_weights", "rename_mmaction2"]
+__all__ = ["PretrainedMixin", "backbone_weights", "convert_parts", "convert_state", "load_into",
+           "load_pretrained", "mmaction2_weights", "model_weights", "read_weights", "rename_mmaction2"]

@@ -5,10 +5,9 @@ from typing import Literal
 
 from torch import nn
 
-from actioncore_tsn.resnet import Depth
-from actioncore_tsm.nonlocal_block import NL3DWrapper, NonLocalCfg
-from actioncore_tsm.resnet_tsm import ResNetTSM, resnet_args
-from actioncore_tsm.shift import TemporalPool, TemporalShift
+from actioncore.sdk.layers import NonLocalCfg
+from actioncore_tsm import ResNetTSM, resnet_args, unwrap
+from actioncore_tsn import Depth
 
 from .motion import CME, SME
 
@@ -55,17 +54,12 @@ class ResNetCMR(ResNetTSM):
         self.reduction = reduction
         if cme or sme:
             self._make_motion_enhancement(zero_init)
-            self._freeze()  # the new modules of frozen stages are frozen too
+            self.freeze_stages()  # the new modules of frozen stages are frozen too
 
     def _make_motion_enhancement(self, zero_init: bool) -> None:
-        for name, segments in zip(self.stage_names, self._segments_per_stage()):
-            stage = getattr(self, name)
-            if isinstance(stage, TemporalPool):
-                stage = stage.net
-            for block in stage:
-                while isinstance(block, (TemporalShift, NL3DWrapper)):
-                    block = block.net if isinstance(block, TemporalShift) else block.block
-                first: nn.Sequential = block.conv1
+        for name, segments in zip(self.stage_names, self.segments_per_stage()):
+            for block in unwrap(getattr(self, name)):
+                first: nn.Sequential = unwrap(block).conv1
                 channels = first.bn.num_features
                 if self.cme:
                     first.add_module("cme", CME(channels, segments, self.reduction, zero_init))

@@ -167,3 +167,16 @@ def test_component_contract_and_options(actioncore_host):
     pooled = ResNetCMR(depth=18, num_segments=SEGMENTS, temporal_pool=True, shift_place="block")
     assert pooled.layer2.net[0].net.conv1.cme.num_segments == SEGMENTS // 2
     assert pooled(torch.randn(SEGMENTS, 3, 32, 32)).shape == (SEGMENTS // 2, 512, 1, 1)
+
+
+def test_imagenet_weights_load_around_the_motion_modules(actioncore_host, tmp_path):
+    import torchvision
+
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None)
+    path = tmp_path / "resnet18.pth"
+    torch.save(reference.state_dict(), path)
+    net = actioncore.build("backbone", "resnet_cmr", depth=18, num_segments=SEGMENTS, pretrained=str(path))
+    assert torch.equal(net.layer3[1].conv1.conv.net.weight, reference.layer3[1].conv1.weight)
+    assert not any(".cme." in k or ".sme." in k for k in net.resnet_keys().values())
+    assert not net.layer1[0].conv1.sme.attend.weight.any(), "the new modules keep their (zero) init"

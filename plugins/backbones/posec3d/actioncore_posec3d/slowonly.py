@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from actioncore_resnet3d import ResNet3d
 from actioncore.sdk.layers import NormCfg
-from actioncore_resnet3d.resnet3d import Depth, Inflate
+from actioncore_resnet3d import Depth, Inflate, ResNet3d
 
 
 class PoseC3DSlowOnly(ResNet3d):

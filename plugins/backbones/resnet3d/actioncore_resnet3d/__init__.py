@@ -9,7 +9,9 @@ load through :func:`from_torchvision`.
 from .c3d import C3D
 from .convert import from_torchvision
 from .resnet2plus1d import Conv2plus1d, ResNet2Plus1d
-from .resnet3d import ResNet3d
+from .resnet3d import Depth, Inflate, ResNet3d
 from .resnet3d_csn import ResNet3dCSN
+from .weights import inflate_2d_weights
 
-__all__ = ["C3D", "Conv2plus1d", "ResNet2Plus1d", "ResNet3d", "ResNet3dCSN", "from_torchvision"]
+__all__ = ["C3D", "Conv2plus1d", "Depth", "Inflate", "ResNet2Plus1d", "ResNet3d", "ResNet3dCSN", "from_torchvision",
+           "inflate_2d_weights"]

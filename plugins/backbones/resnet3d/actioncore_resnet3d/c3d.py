@@ -6,10 +6,12 @@ import torch
 from torch import nn
 
 from actioncore.sdk.layers import ConvModule, NormCfg, constant_init, kaiming_init
-from .weights import load_pretrained
+from actioncore.sdk.weights import PretrainedMixin
+
+from .weights import own_weights
 
 
-class C3D(nn.Module):
+class C3D(PretrainedMixin):
     """MMAction2's C3D backbone; module names as its (``conv1a.conv.weight``, ``fc6.weight``).
 
     :param in_channels: input channels.
@@ -18,7 +20,8 @@ class C3D(nn.Module):
         clips (1 x 4 x 4), 512 for 16 x 16 x 16, the smallest clip C3D takes.
     :param dropout_ratio: dropout after ``fc6``.
     :param init_std: standard deviation of the fully connected layers' normal initial weights.
-    :param pretrained: a local state dict in this module's naming (MMAction2's).
+    :param pretrained: a local state dict in this module's naming (MMAction2's), loaded once the
+        model is built.
     """
 
     def __init__(self, *, in_channels: int = 3, norm_cfg: NormCfg | None = None,
@@ -53,8 +56,10 @@ class C3D(nn.Module):
                 nn.init.zeros_(m.bias)
             elif isinstance(m, nn.modules.batchnorm._BatchNorm):
                 constant_init(m, 1)
-        if pretrained is not None:
-            load_pretrained(self, pretrained)
+        self.pretrained = pretrained
+
+    def filter_pretrained(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return own_weights(self, state)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool1(self.conv1a(x))

@@ -83,7 +83,7 @@ class ResNet2Plus1d(ResNet3d):
     ):
         nn.Module.__init__(self)
         self.layout = layout
-        self._setup(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
+        self.build_layers(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
                     num_stages=num_stages, base_channels=base_channels, out_indices=out_indices,
                     spatial_strides=spatial_strides, temporal_strides=temporal_strides,
                     dilations=dilations, conv1_kernel=conv1_kernel, conv1_stride_s=conv1_stride_s,

@@ -13,10 +13,13 @@ from torch import nn
 from torch.utils import checkpoint
 
 from actioncore.sdk.layers import (
-    ConvFactory, ConvModule, NonLocal3d, NonLocalCfg, NormCfg, constant_init, conv3d, kaiming_init,
+    ConvFactory, ConvModule, FrozenStagesMixin, NonLocal3d, NonLocalCfg, NormCfg, constant_init, conv3d,
+    kaiming_init,
 )
 
-from .weights import inflate_pretrained_2d, load_pretrained
+from actioncore.sdk.weights import PretrainedMixin
+
+from .weights import inflate_2d_weights, own_weights
 
 Depth = Literal[18, 34, 50, 101, 152]
 Inflate = int | tuple[int, ...]
@@ -165,7 +168,7 @@ def init_resnet3d_weights(module: nn.Module, zero_init_residual: bool = True) ->
                 constant_init(m.last_norm(), 0)
 
 
-class ResNet3d(nn.Module):
+class ResNet3d(FrozenStagesMixin, PretrainedMixin):
     """MMAction2's ResNet3d: clips ``[N, C, T, H, W]`` to features ``[N, 2048, T', H/32, W/32]``.
 
     I3D, SlowOnly and the 3D ResNets of torchvision (r3d_18, mc3_18) are settings of it.
@@ -197,7 +200,8 @@ class ResNet3d(nn.Module):
     :param norm_eval: keep every BatchNorm in eval mode while training.
     :param with_cp: recompute each block's activations in the backward pass to save memory.
     :param zero_init_residual: start each block's last BatchNorm at weight 0.
-    :param pretrained: a local weights file; nothing is downloaded. By default a state dict in
+    :param pretrained: a local weights file, loaded once the model is built (``build_model``;
+        constructing the class reads nothing); nothing is downloaded. By default a state dict in
         this module's naming (an MMAction2 3D backbone's, ``backbone.`` prefix allowed).
     :param non_local: per stage, whether its blocks end with a non-local block: one 0/1 per
         stage, or per stage a tuple with one 0/1 per block (I3D-NL: ``[[0,0,0],[0,1,0,1],
@@ -206,7 +210,7 @@ class ResNet3d(nn.Module):
         ``sub_sample``, ``use_scale``, ``norm_cfg``, ``mode``, ``reduction``).
     :param pretrained2d: ``pretrained`` is instead a 2D ImageNet ResNet of the same depth
         (torchvision naming, e.g. ``resnet50-11ad3fa6.pth``), inflated along time as MMAction2's
-        ``pretrained2d`` does (:func:`~actioncore_resnet3d.weights.inflate_pretrained_2d`).
+        ``pretrained2d`` does (:func:`~actioncore_resnet3d.inflate_2d_weights`).
     """
 
     arch_settings: ClassVar[dict[int, tuple[type[_Block], tuple[int, ...]]]] = {
@@ -233,7 +237,7 @@ class ResNet3d(nn.Module):
         pretrained: str | None = None, pretrained2d: bool = False,
     ):
         super().__init__()
-        self._setup(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
+        self.build_layers(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
                     num_stages=num_stages, base_channels=base_channels, out_indices=out_indices,
                     spatial_strides=spatial_strides, temporal_strides=temporal_strides,
                     dilations=dilations, conv1_kernel=conv1_kernel, conv1_stride_s=conv1_stride_s,
@@ -244,7 +248,7 @@ class ResNet3d(nn.Module):
                     with_cp=with_cp, zero_init_residual=zero_init_residual, pretrained=pretrained,
                     pretrained2d=pretrained2d, non_local=non_local, non_local_cfg=non_local_cfg)
 
-    # Subclasses change these two.
+    # Subclasses change these three.
     def conv_layer(self) -> ConvFactory:
         """Builds each convolution of the network (``Conv3d`` here)."""
         return conv3d
@@ -252,13 +256,24 @@ class ResNet3d(nn.Module):
     def block_kwargs(self) -> dict:
         return {}
 
-    def _setup(self, *, depth, stage_blocks, in_channels, num_stages, base_channels, out_indices,
-               spatial_strides, temporal_strides, dilations, conv1_kernel, conv1_stride_s,
-               conv1_stride_t, pool1_stride_s, pool1_stride_t, with_pool1, with_pool2, style,
-               frozen_stages, inflate, inflate_style, norm_cfg, norm_eval, with_cp,
-               zero_init_residual, pretrained, pretrained2d: bool = False,
-               non_local: tuple[Inflate, ...] = (0, 0, 0, 0),
-               non_local_cfg: NonLocalCfg = NonLocalCfg()) -> None:  # noqa: B008
+    def stage_inplanes(self, index: int, inplanes: int) -> int:
+        """Input channels of stage ``index`` (0-based), which follows ``inplanes`` channels.
+
+        Called while building, just before the stage: a subclass may add modules that feed the
+        stage more channels (a SlowFast pathway's lateral connections) and return the sum.
+        """
+        return inplanes
+
+    def build_layers(self, *, depth, stage_blocks, in_channels, num_stages, base_channels, out_indices,
+                     spatial_strides, temporal_strides, dilations, conv1_kernel, conv1_stride_s,
+                     conv1_stride_t, pool1_stride_s, pool1_stride_t, with_pool1, with_pool2, style,
+                     frozen_stages, inflate, inflate_style, norm_cfg, norm_eval, with_cp,
+                     zero_init_residual, pretrained, pretrained2d: bool = False,
+                     non_local: tuple[Inflate, ...] = (0, 0, 0, 0),
+                     non_local_cfg: NonLocalCfg = NonLocalCfg()) -> None:  # noqa: B008
+        """Check the parameters (of :class:`ResNet3d`) and build the network: the constructor
+        of every subclass calls it, after ``nn.Module.__init__`` and what its hooks
+        (:meth:`conv_layer`, :meth:`block_kwargs`, :meth:`stage_inplanes`) need."""
         name = type(self).__name__
         if depth not in self.arch_settings:
             raise ValueError(f"{name} depth must be one of {sorted(self.arch_settings)}, got {depth}")
@@ -320,7 +335,7 @@ class ResNet3d(nn.Module):
                 raise ValueError(f"{name} non_local of stage {i + 1} {nl_flags} needs one value per "
                                  f"block ({num_blocks})")
             layer = make_res_layer(
-                block, inplanes, planes, per_block, spatial_stride=spatial_strides[i],
+                block, self.stage_inplanes(i, inplanes), planes, per_block, spatial_stride=spatial_strides[i],
                 temporal_stride=temporal_strides[i], dilation=dilations[i], style=style,
                 inflate_style=inflate_style, norm_cfg=norm_cfg, conv_layer=conv_layer,
                 with_cp=with_cp, non_local=nl_flags, non_local_cfg=non_local_cfg, **self.block_kwargs())
@@ -333,14 +348,19 @@ class ResNet3d(nn.Module):
         self.init_weights(zero_init_residual)
         if pretrained2d and pretrained is None:
             raise ValueError(f"{name} pretrained2d = true needs pretrained, the 2D ResNet weights file")
-        if pretrained2d:
-            inflate_pretrained_2d(self, pretrained)
-        elif pretrained is not None:
-            load_pretrained(self, pretrained)
-        self._freeze()
+        self.pretrained = pretrained
+        self.pretrained2d = pretrained2d
+        self.freeze_stages()
 
     def init_weights(self, zero_init_residual: bool = True) -> None:
         init_resnet3d_weights(self, zero_init_residual)
+
+    def filter_pretrained(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The ``pretrained`` file as this module's state dict: inflated with ``pretrained2d``,
+        else taken in this module's own naming."""
+        if self.pretrained2d:
+            return inflate_2d_weights(self, state)
+        return own_weights(self, state)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         x = self.conv1(x)
@@ -354,25 +374,3 @@ class ResNet3d(nn.Module):
             if i in self.out_indices:
                 outs.append(x)
         return outs[0] if len(outs) == 1 else tuple(outs)
-
-    def _frozen_modules(self) -> list[nn.Module]:
-        if self.frozen_stages < 0:
-            return []
-        return [self.conv1] + [getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)]
-
-    def _freeze(self) -> None:
-        for module in self._frozen_modules():
-            for param in module.parameters():
-                param.requires_grad_(False)
-
-    def train(self, mode: bool = True):
-        """Switch modes, keeping frozen stages (and every BatchNorm with norm_eval) in eval mode."""
-        super().train(mode)
-        self._freeze()
-        for module in self._frozen_modules():
-            module.eval()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
-        return self

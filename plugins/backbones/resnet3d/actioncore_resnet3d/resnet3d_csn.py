@@ -67,7 +67,7 @@ class ResNet3dCSN(ResNet3d):
             raise ValueError(f"resnet3d_csn bottleneck_mode must be 'ir' or 'ip', got {bottleneck_mode!r}")
         self.bottleneck_mode = bottleneck_mode
         self.bn_frozen = bn_frozen
-        self._setup(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
+        self.build_layers(depth=depth, stage_blocks=stage_blocks, in_channels=in_channels,
                     num_stages=num_stages, base_channels=base_channels, out_indices=out_indices,
                     spatial_strides=spatial_strides, temporal_strides=temporal_strides,
                     dilations=dilations, conv1_kernel=conv1_kernel, conv1_stride_s=conv1_stride_s,

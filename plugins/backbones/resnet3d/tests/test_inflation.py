@@ -6,9 +6,13 @@ import torchvision
 from torch import nn
 
 from actioncore.sdk import CheckpointError
+from actioncore.sdk.weights import load_pretrained
 from actioncore.testing import randomise_norms
-from actioncore_resnet3d import ResNet3d
 from actioncore.sdk.layers import NormCfg
+from actioncore_resnet3d import ResNet3d
+
+pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_recognition.hooks",
+                                          "actioncore_datasets.hooks")
 
 
 @pytest.fixture
@@ -30,8 +34,8 @@ def test_inflated_network_reproduces_2d_features_on_a_still_clip(resnet18_2d):
     net, path = resnet18_2d
     # temporal kernels of 3 in the stem and in both convolutions of stage 1's two blocks: the
     # temporal zero padding reaches 5 frames in from each end, not frames 7 and 8 of 16
-    model = ResNet3d(depth=18, conv1_kernel=(3, 7, 7), with_pool2=False, inflate=(1, 0, 0, 0),
-                     norm_cfg=NormCfg(eps=1e-5), pretrained=str(path), pretrained2d=True).eval()
+    model = load_pretrained(ResNet3d(depth=18, conv1_kernel=(3, 7, 7), with_pool2=False, inflate=(1, 0, 0, 0),
+                                     norm_cfg=NormCfg(eps=1e-5), pretrained=str(path), pretrained2d=True)).eval()
     assert model.conv1.conv.weight.shape[2] == 3
     frame = torch.randn(1, 3, 64, 64)
     clip = frame.unsqueeze(2).expand(1, 3, 16, 64, 64).contiguous()
@@ -47,10 +51,35 @@ def test_inflated_network_reproduces_2d_features_on_a_still_clip(resnet18_2d):
 def test_wrong_depth_or_file_is_an_error_naming_it(resnet18_2d, tmp_path):
     _, path = resnet18_2d
     with pytest.raises(CheckpointError, match=r"resnet18_imagenet\.pth: cannot inflate into ResNet3d: layer1\.2\.conv1\.conv: no 2D kernel"):
-        ResNet3d(depth=34, pretrained=str(path), pretrained2d=True)
+        load_pretrained(ResNet3d(depth=34, pretrained=str(path), pretrained2d=True))
     with pytest.raises(CheckpointError, match="resnet18_imagenet.pth.*another depth"):
-        ResNet3d(depth=18, stage_blocks=(2, 2, 2, 1), pretrained=str(path), pretrained2d=True)
+        load_pretrained(ResNet3d(depth=18, stage_blocks=(2, 2, 2, 1), pretrained=str(path), pretrained2d=True))
     with pytest.raises(CheckpointError, match="missing.pth: checkpoint not found"):
-        ResNet3d(depth=18, pretrained=str(tmp_path / "missing.pth"), pretrained2d=True)
+        load_pretrained(ResNet3d(depth=18, pretrained=str(tmp_path / "missing.pth"), pretrained2d=True))
     with pytest.raises(ValueError, match="pretrained2d = true needs pretrained"):
         ResNet3d(depth=18, pretrained2d=True)
+
+
+def test_construction_reads_nothing_and_build_model_loads_the_file(resnet18_2d, tmp_path, examples,
+                                                                   actioncore_host):
+    import actioncore
+
+    missing = tmp_path / "nowhere.pth"
+    ResNet3d(depth=18, pretrained=str(missing), pretrained2d=True)  # no I/O while building
+    overrides = ["model.backbone.depth=18", "model.backbone.base_channels=64", "model.head.in_channels=512",
+                 "model.head.num_classes=3", f'model.backbone.pretrained="{missing}"']
+    experiment = actioncore.load_config(examples / "slowonly_r50_4x16x1_256e_kinetics400_rgb.toml", overrides)
+    with pytest.raises(CheckpointError, match=r"nowhere\.pth: checkpoint not found"):
+        actioncore.build_model(experiment)
+    net, path = resnet18_2d
+    model = actioncore.build_model(actioncore.load_config(
+        examples / "slowonly_r50_4x16x1_256e_kinetics400_rgb.toml",
+        [*overrides[:-1], f'model.backbone.pretrained="{path}"', "model.backbone.pretrained2d=true"]))
+    torch.testing.assert_close(model.backbone.layer2[0].conv1.bn.running_var, net.layer2[0].bn1.running_var)
+    assert model.backbone.layer2[0].conv1.conv.weight.shape[2] == 1  # SlowOnly: no inflation in stage 2
+    torch.testing.assert_close(model.backbone.layer2[0].conv1.conv.weight[:, :, 0], net.layer2[0].conv1.weight)
+    with pytest.raises(CheckpointError, match=r"resnet18_imagenet\.pth: cannot inflate into ResNet3d: .*"
+                                              r"\(the pretrained file of module 'backbone'\)"):
+        actioncore.build_model(actioncore.load_config(
+            examples / "slowonly_r50_4x16x1_256e_kinetics400_rgb.toml",
+            ["model.head.num_classes=3", f'model.backbone.pretrained="{path}"', "model.backbone.pretrained2d=true"]))

@@ -1,4 +1,4 @@
-"""A SlowFast pathway: actioncore-resnet3d's 3D ResNet stem and stages plus lateral connections.
+"""A SlowFast pathway: actioncore-resnet3d's ``ResNet3d`` plus lateral connections.
 
 Module names follow MMAction2 1.2.0's ``ResNet3dPathway`` (each convolution sits with its
 BatchNorm in a ``conv``/``bn`` pair, e.g. ``layer3.0.conv1.conv.weight``; lateral connections
@@ -9,30 +9,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import torch
 from torch import nn
 
 from actioncore.sdk.layers import ConvModule, NonLocalCfg, NormCfg
-from actioncore_resnet3d.resnet3d import Inflate, ResNet3d, init_resnet3d_weights, make_res_layer
-from actioncore_resnet3d.weights import inflate_pretrained_2d
+from actioncore_resnet3d import Inflate, ResNet3d, inflate_2d_weights
 
 InflateStyle = Literal["3x1x1", "3x3x3"]
 
 
-class ResNet3dPathway(nn.Module):
-    """One SlowFast pathway: a 3D ResNet stem and stages, plus lateral convolutions if ``lateral``.
+class ResNet3dPathway(ResNet3d):
+    """One SlowFast pathway: a :class:`~actioncore_resnet3d.ResNet3d` (no ``pool2``, default
+    BatchNorms) plus lateral convolutions if ``lateral``.
 
     A lateral pathway (the slow one) receives, before stage 1 and after stages 1..3, the other
     pathway's features through a ``fusion_kernel`` x 1 x 1 convolution of temporal stride
     ``speed_ratio`` that maps ``C / channel_ratio`` channels to ``C * lateral_infl /
-    channel_ratio``; they are concatenated to its own, so its stages take more input channels.
-    The forward pass is driven by :class:`~actioncore_slowfast.slowfast.ResNet3dSlowFast`.
-    ``non_local`` (per stage a 0/1, or a tuple of one per block) ends blocks with a non-local
-    block (``non_local_cfg``) as in ResNet3d (``layer3.1.non_local_block.*``).
+    channel_ratio``; they are concatenated to its own, so its stages take more input channels
+    (:meth:`stage_inplanes`). The forward pass is driven by
+    :class:`~actioncore_slowfast.slowfast.ResNet3dSlowFast`. ``non_local`` (per stage a 0/1, or
+    a tuple of one per block) ends blocks with a non-local block (``non_local_cfg``) as in
+    ResNet3d (``layer3.1.non_local_block.*``). ``frozen_stages`` also freezes the lateral
+    connection after each frozen stage, as MMAction2's pathway does.
 
     ``pretrained`` names a 2D ImageNet ResNet of the pathway's depth (torchvision naming) to
-    inflate, MMAction2's pathway ``pretrained`` with ``pretrained2d = True``: the input channels
+    inflate once the model is built, MMAction2's pathway ``pretrained`` with
+    ``pretrained2d = True`` (:meth:`filter_pretrained`): the input channels
     that lateral connections add start at zero, the lateral convolutions (and a stage's first
-    shortcut where only the lateral channels call for one) keep their initialisation. A whole 3D SlowFast checkpoint goes to the backbone's own ``pretrained``.
+    shortcut where only the lateral channels call for one) keep their initialisation. A whole 3D
+    SlowFast checkpoint goes to the backbone's own ``pretrained``.
     """
 
     def __init__(self, *, depth: int = 50, stage_blocks: Sequence[int] | None = None,
@@ -50,13 +55,13 @@ class ResNet3dPathway(nn.Module):
                  non_local: Sequence[Inflate] = (0, 0, 0, 0),
                  non_local_cfg: NonLocalCfg = NonLocalCfg(),  # noqa: B008 (frozen)
                  pretrained: str | None = None):
-        super().__init__()
-        if depth not in ResNet3d.arch_settings:
-            raise ValueError(f"pathway depth must be one of {sorted(ResNet3d.arch_settings)}, got {depth}")
+        nn.Module.__init__(self)
+        if depth not in self.arch_settings:
+            raise ValueError(f"pathway depth must be one of {sorted(self.arch_settings)}, got {depth}")
         if not 1 <= num_stages <= 4:
             raise ValueError(f"pathway num_stages must be 1 to 4, got {num_stages}")
-        block, default_blocks = ResNet3d.arch_settings[depth]
-        blocks = tuple(stage_blocks) if stage_blocks is not None else default_blocks[:num_stages]
+        blocks = tuple(stage_blocks) if stage_blocks is not None else self.arch_settings[depth][1]
+        # one value per stage, as MMAction2 takes them: longer sequences are cut to num_stages
         per_stage = {"stage_blocks": blocks, "spatial_strides": spatial_strides,
                      "temporal_strides": temporal_strides, "dilations": dilations,
                      "inflate": inflate, "lateral_activate": lateral_activate,
@@ -65,78 +70,54 @@ class ResNet3dPathway(nn.Module):
             if len(values) < num_stages:
                 raise ValueError(f"pathway {name} {tuple(values)} needs one value per stage "
                                  f"(num_stages = {num_stages})")
-        self.block = block
+        stages = {name: tuple(values)[:num_stages] for name, values in per_stage.items()}
         self.lateral = lateral
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-
-        self.conv1 = ConvModule(in_channels, base_channels, tuple(conv1_kernel),
-                                stride=(conv1_stride_t, conv1_stride_s, conv1_stride_s),
-                                padding=tuple((k - 1) // 2 for k in conv1_kernel))
-        self.maxpool = nn.MaxPool3d(kernel_size=(1, 3, 3),
-                                    stride=(pool1_stride_t, pool1_stride_s, pool1_stride_s),
-                                    padding=(0, 1, 1))
-
-        def lateral_conv(channels: int) -> ConvModule:
-            return ConvModule(channels // channel_ratio, channels * lateral_infl // channel_ratio,
-                              (fusion_kernel, 1, 1), stride=(speed_ratio, 1, 1),
-                              padding=((fusion_kernel - 1) // 2, 0, 0), bias=False,
-                              norm_cfg=NormCfg() if lateral_norm else None, act=lateral_norm)
-
-        lateral_in = [0] * num_stages
-        if lateral and lateral_activate[0]:
-            self.conv1_lateral = lateral_conv(base_channels)
-            lateral_in[0] = base_channels * lateral_infl // channel_ratio
-        self.res_layers: list[str] = []
+        self.lateral_norm = lateral_norm
+        self.speed_ratio = speed_ratio
+        self.channel_ratio = channel_ratio
+        self.fusion_kernel = fusion_kernel
+        self.lateral_infl = lateral_infl
+        self.lateral_activate = stages["lateral_activate"]
         self.lateral_connections: list[str] = []
-        channels = base_channels
-        for i in range(num_stages):
-            planes = base_channels * 2 ** i
-            nl_flags = non_local[i]
-            nl_flags = (nl_flags,) * blocks[i] if isinstance(nl_flags, int) else tuple(nl_flags)
-            if len(nl_flags) != blocks[i]:
-                raise ValueError(f"pathway non_local of stage {i + 1} {nl_flags} needs one value "
-                                 f"per block ({blocks[i]})")
-            layer = make_res_layer(block, channels + lateral_in[i], planes, (inflate[i],) * blocks[i],
-                                   spatial_stride=spatial_strides[i],
-                                   temporal_stride=temporal_strides[i], dilation=dilations[i],
-                                   style=style, inflate_style=inflate_style, with_cp=with_cp,
-                                   non_local=nl_flags, non_local_cfg=non_local_cfg)
-            self.add_module(f"layer{i + 1}", layer)
-            self.res_layers.append(f"layer{i + 1}")
-            channels = planes * block.expansion
-            if lateral and i != num_stages - 1 and lateral_activate[i + 1]:
-                self.add_module(f"layer{i + 1}_lateral", lateral_conv(channels))
-                self.lateral_connections.append(f"layer{i + 1}_lateral")
-                lateral_in[i + 1] = channels * lateral_infl // channel_ratio
-        self.out_channels = channels
-        self.init_weights(zero_init_residual)
-        if pretrained is not None:  # lateral connections have no 2D counterpart: they keep their init
-            inflate_pretrained_2d(self, pretrained, skip=lambda name: "lateral" in name,
-                                  optional=lambda name: lateral and name.endswith(".0.downsample"))
+        self.build_layers(depth=depth, stage_blocks=stages["stage_blocks"], in_channels=in_channels,
+                    num_stages=num_stages, base_channels=base_channels, out_indices=(num_stages - 1,),
+                    spatial_strides=stages["spatial_strides"],
+                    temporal_strides=stages["temporal_strides"], dilations=stages["dilations"],
+                    conv1_kernel=tuple(conv1_kernel), conv1_stride_s=conv1_stride_s,
+                    conv1_stride_t=conv1_stride_t, pool1_stride_s=pool1_stride_s,
+                    pool1_stride_t=pool1_stride_t, with_pool1=True, with_pool2=False, style=style,
+                    frozen_stages=frozen_stages, inflate=stages["inflate"], inflate_style=inflate_style,
+                    norm_cfg=NormCfg(), norm_eval=norm_eval, with_cp=with_cp,
+                    zero_init_residual=zero_init_residual, pretrained=pretrained, pretrained2d=False,
+                    non_local=stages["non_local"], non_local_cfg=non_local_cfg)
         self.train()
 
-    def init_weights(self, zero_init_residual: bool = True) -> None:
-        init_resnet3d_weights(self, zero_init_residual)
+    def filter_pretrained(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The 2D ResNet inflated; lateral connections have no 2D counterpart: they keep their
+        initialisation, as does a stage's first shortcut that only the lateral channels call for."""
+        return inflate_2d_weights(self, state, skip=lambda name: "lateral" in name,
+                                  optional=lambda name: self.lateral and name.endswith(".0.downsample"))
 
-    def frozen_modules(self) -> list[nn.Module]:
-        if self.frozen_stages < 0:
-            return []
-        modules: list[nn.Module] = [self.conv1]
-        for i in range(1, self.frozen_stages + 1):
-            modules.append(getattr(self, f"layer{i}"))
-            if self.lateral and i != len(self.res_layers) and i - 1 < len(self.lateral_connections):
-                modules.append(getattr(self, self.lateral_connections[i - 1]))
+    def stage_inplanes(self, index: int, inplanes: int) -> int:
+        """A lateral pathway's stage also takes the fast pathway's features, through the lateral
+        connection built here: ``conv1_lateral`` before stage 1, ``layer{index}_lateral`` after
+        stage ``index``."""
+        if not self.lateral or not self.lateral_activate[index]:
+            return inplanes
+        name = "conv1_lateral" if index == 0 else f"layer{index}_lateral"
+        fused = inplanes * self.lateral_infl // self.channel_ratio
+        self.add_module(name, ConvModule(
+            inplanes // self.channel_ratio, fused, (self.fusion_kernel, 1, 1),
+            stride=(self.speed_ratio, 1, 1), padding=((self.fusion_kernel - 1) // 2, 0, 0), bias=False,
+            norm_cfg=NormCfg() if self.lateral_norm else None, act=self.lateral_norm))
+        if index:
+            self.lateral_connections.append(name)
+        return inplanes + fused
+
+    def stage_modules(self, index: int) -> list[nn.Module]:
+        """Stage ``index`` and, but for the last stage, the lateral connection listed
+        ``index``-th (MMAction2's ``_freeze_stages``)."""
+        modules = super().stage_modules(index)
+        if self.lateral and index != len(self.res_layers) and index - 1 < len(self.lateral_connections):
+            modules.append(getattr(self, self.lateral_connections[index - 1]))
         return modules
-
-    def train(self, mode: bool = True) -> ResNet3dPathway:
-        super().train(mode)
-        for module in self.frozen_modules():
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad_(False)
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
-        return self

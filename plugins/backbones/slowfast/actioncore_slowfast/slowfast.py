@@ -15,8 +15,8 @@ import attrs
 import torch
 from torch import nn
 
-from actioncore.sdk.weights import load_backbone_weights
 from actioncore.sdk.layers import NonLocalCfg
+from actioncore.sdk.weights import PretrainedMixin
 
 from .pathway import InflateStyle, ResNet3dPathway
 
@@ -80,7 +80,7 @@ class FastPathway(_Pathway):
     lateral: bool = False
 
 
-class ResNet3dSlowFast(nn.Module):
+class ResNet3dSlowFast(PretrainedMixin):
     """SlowFast backbone (Feichtenhofer et al., "SlowFast Networks for Video Recognition", 2019).
 
     :param resample_rate: tau: the slow pathway takes one of every ``resample_rate`` input
@@ -92,7 +92,8 @@ class ResNet3dSlowFast(nn.Module):
         keeps the slow defaults for the keys it leaves out.
     :param fast_pathway: the fast pathway's parameters (:class:`FastPathway`).
     :param pretrained: a local state dict of this backbone (an MMAction2 SlowFast checkpoint,
-        whole or backbone only); nothing is downloaded. 2D ImageNet inflation is not supported.
+        whole or backbone only), loaded once the model is built, after the pathways' own
+        ``pretrained``; nothing is downloaded. 2D ImageNet weights go to the pathways.
     """
 
     def __init__(self, *, resample_rate: int = 8, speed_ratio: int = 8, channel_ratio: int = 8,
@@ -114,8 +115,7 @@ class ResNet3dSlowFast(nn.Module):
         if len(self.slow_path.res_layers) != len(self.fast_path.res_layers):
             raise ValueError("slowfast pathways need the same num_stages")
         self.out_channels = (self.slow_path.out_channels, self.fast_path.out_channels)
-        if pretrained is not None:
-            load_backbone_weights(self, pretrained)
+        self.pretrained = pretrained
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         slow = nn.functional.interpolate(x, mode="nearest",

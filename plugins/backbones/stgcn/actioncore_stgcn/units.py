@@ -12,21 +12,9 @@ from typing import Literal
 import torch
 from torch import nn
 
-from actioncore.sdk.layers import Conv2d
+from actioncore.sdk.layers import Conv2d, constant_init, kaiming_init
 
 GraphAdaptive = Literal["importance", "offset", "init", "none"]
-
-
-def kaiming_fan_out(conv: nn.Module) -> None:
-    """Kaiming-normal weights for the ReLU that follows, scaled by fan-out; bias 0."""
-    nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
-    if conv.bias is not None:
-        nn.init.zeros_(conv.bias)
-
-
-def constant_norm(norm: nn.Module, weight: float) -> None:
-    nn.init.constant_(norm.weight, weight)
-    nn.init.zeros_(norm.bias)
 
 
 def _adjacency_tensor(adjacency: torch.Tensor) -> torch.Tensor:
@@ -49,9 +37,9 @@ class TemporalConv(nn.Module):
                               padding=((span - 1) // 2, 0), stride=(stride, 1), dilation=(dilation, 1))
         self.bn = nn.BatchNorm2d(out_channels) if with_norm else nn.Identity()
         self.drop = nn.Dropout(dropout)
-        kaiming_fan_out(self.conv)
+        kaiming_init(self.conv)
         if with_norm:
-            constant_norm(self.bn, 1)
+            constant_init(self.bn, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop(self.bn(self.conv(x)))
@@ -181,10 +169,10 @@ class AdaptiveGraphConv(nn.Module):
         attention masks start at sigmoid(0) everywhere."""
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
-                kaiming_fan_out(m)
+                kaiming_init(m)
             elif isinstance(m, nn.BatchNorm2d):
-                constant_norm(m, 1)
-        constant_norm(self.bn, 1e-6)
+                constant_init(m, 1)
+        constant_init(self.bn, 1e-6)
         for conv in self.conv_d:
             out_channels, in_channels = conv.weight.shape[:2]
             nn.init.normal_(conv.weight, 0, math.sqrt(2.0 / (out_channels * in_channels * self.num_subsets)))

@@ -16,13 +16,12 @@ and frame-minor, for divided and joint attention; ``space_only`` keeps one seque
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from torch import nn
 
-from actioncore.sdk.weights import backbone_weights, model_weights
-from actioncore.sdk import CheckpointError
+from actioncore.sdk.weights import PretrainedMixin, backbone_weights
 
 logger = logging.getLogger("actioncore.timesformer")
 
@@ -194,7 +193,7 @@ def _trunc_normal_(tensor: torch.Tensor, std: float) -> None:
     nn.init.trunc_normal_(tensor, std=std, a=-2.0, b=2.0)
 
 
-class TimeSformer(nn.Module):
+class TimeSformer(PretrainedMixin):
     """TimeSformer: a ViT over the frames of a clip, ``[N, C, T, H, W]`` -> cls feature ``[N, D]``.
 
     ``attention_type``: ``divided_space_time`` (each block: temporal attention among the tokens
@@ -217,9 +216,9 @@ class TimeSformer(nn.Module):
     :param norm_eps: epsilon of every LayerNorm (MMAction2: ``norm_cfg = dict(type='LN', eps=1e-6)``).
     :param pretrained: a local ViT (mmcv layout, e.g. MMAction2's ``vit_base_patch16_224.pth``),
         TimeSformer state dict or actioncore checkpoint of a TimeSformer recognizer (its
-        ``backbone.*`` tensors), loaded non-strictly; a ViT or ``space_only`` one gets MMAction2's
-        renaming for divided attention (ViT block norms to the attention/FFN norms, spatial
-        weights copied to the temporal attention).
+        ``backbone.*`` tensors), loaded non-strictly once the model is built; a ViT or
+        ``space_only`` one gets MMAction2's renaming for divided attention (ViT block norms to
+        the attention/FFN norms, spatial weights copied to the temporal attention).
     """
 
     def __init__(
@@ -260,8 +259,7 @@ class TimeSformer(nn.Module):
         if not self.pos_embed.is_meta:
             _trunc_normal_(self.pos_embed, std=0.02)
             _trunc_normal_(self.cls_token, std=0.02)
-        if pretrained is not None:
-            self.load_pretrained(pretrained)
+        self.pretrained = pretrained
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Clips ``[N, C, T, H, W]`` -> cls-token features ``[N, embed_dims]``."""
@@ -290,30 +288,23 @@ class TimeSformer(nn.Module):
         return self.norm(x)[:, 0]
 
     # ------------------------------------------------------------------ weights
-    def load_pretrained(self, path: str) -> None:
-        """Load a local ViT / TimeSformer state dict as MMAction2's ``init_weights`` does."""
-        try:
-            raw: Any = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise CheckpointError(f"{path}: pretrained weights file not found") from None
-        except Exception as exc:  # noqa: BLE001 - reported with the file name
-            raise CheckpointError(f"{path}: cannot read pretrained weights "
-                                  f"({type(exc).__name__}); expected a weights-only state dict") from None
-        if not isinstance(raw, dict):
-            raise CheckpointError(f"{path}: no state dict found")
-        state = backbone_weights(model_weights(raw, path))
+    def filter_pretrained(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A ViT / TimeSformer state dict as MMAction2's ``init_weights`` takes it, non-strictly:
+        tensors of another name or shape are skipped, ours that the file lacks keep their
+        initialisation (both logged)."""
+        state = backbone_weights(state)
         if self.attention_type == "divided_space_time" and not any(".attentions.1." in k for k in state):
             state = self.vit_to_divided(state)
         own = self.state_dict()
         usable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
         skipped = sorted(k for k in state if k not in usable)
         missing = sorted(k for k in own if k not in usable)
-        self.load_state_dict(usable, strict=False)
-        logger.info("timesformer: loaded %d tensors from %s", len(usable), path)
+        logger.info("timesformer: loaded %d tensors from %s", len(usable), self.pretrained)
         if skipped or missing:
             logger.warning("timesformer: %s: %d tensors not used (e.g. %s), %d left at their "
-                           "initial values (e.g. %s)", path, len(skipped), skipped[:3],
+                           "initial values (e.g. %s)", self.pretrained, len(skipped), skipped[:3],
                            len(missing), missing[:3])
+        return {**own, **usable}
 
     @staticmethod
     def vit_to_divided(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -3,8 +3,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from actioncore.sdk.layers import NormEvalMixin
 
-class Toy3D(nn.Module):
+
+class Toy3D(NormEvalMixin):
     """``depth`` blocks of conv3d-BN-ReLU; each block after the first halves H and W.
 
     Input ``[N, C, T, H, W]``; output ``[N, width * 2**(depth-1), T, H', W']``.
@@ -32,14 +34,6 @@ class Toy3D(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
-
-    def train(self, mode: bool = True) -> Toy3D:
-        super().train(mode)
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.BatchNorm3d):
-                    m.eval()
-        return self
 
 
 class LinearHead(nn.Module):

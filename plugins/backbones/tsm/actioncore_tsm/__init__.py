@@ -4,10 +4,12 @@ their heads, ``tsm`` and (for TRN on ``resnet_tsm``) ``trn``, are actioncore-cls
 Module and parameter names are MMAction2's, so its checkpoints convert with
 ``actioncore convert mmaction2`` and no renaming beyond the recognizer's.
 """
+from .nonlocal_block import NL3DWrapper
 from .resnet_tin import ResNetTIN, TemporalInterlace, linear_sampler
-from .resnet_tsm import ResNetTSM
-from .shift import TemporalShift, temporal_shift
+from .resnet_tsm import ResNetTSM, resnet_args
+from .shift import TemporalPool, TemporalShift, temporal_shift
 from .tanet import TAM, TANet
+from .wrap import unwrap
 
-__all__ = ["TAM", "ResNetTIN", "ResNetTSM", "TANet", "TemporalInterlace", "TemporalShift",
-           "linear_sampler", "temporal_shift"]
+__all__ = ["NL3DWrapper", "TAM", "ResNetTIN", "ResNetTSM", "TANet", "TemporalInterlace", "TemporalPool", "TemporalShift",
+           "linear_sampler", "resnet_args", "temporal_shift", "unwrap"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from actioncore.sdk.layers import NonLocal3d, NonLocalCfg, NonLocalMode
-
-__all__ = ["NL3DWrapper", "NonLocal3d", "NonLocalCfg", "NonLocalMode"]
+from actioncore.sdk.layers import NonLocal3d, NonLocalCfg
 
 
 class NL3DWrapper(nn.Module):
     """A residual block followed by a non-local block over the clip's frames (MMAction2's names)."""
+
+    wrapped = "block"
 
     def __init__(self, block: nn.Module, num_segments: int, cfg: NonLocalCfg):
         super().__init__()

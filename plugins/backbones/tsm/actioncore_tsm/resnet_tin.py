@@ -11,7 +11,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from actioncore_tsn.resnet import Depth, ResNet
+from actioncore_tsn import Depth, ResNet
 
 from .resnet_tsm import resnet_args
 
@@ -123,6 +123,8 @@ class TemporalInterlace(nn.Module):
 class CombineNet(nn.Module):
     """``net2(net1(x))``: the interlace, then the block's first convolution (MMAction2's names)."""
 
+    wrapped = "net2"
+
     def __init__(self, net1: nn.Module, net2: nn.Module):
         super().__init__()
         self.net1 = net1
@@ -170,4 +172,4 @@ class ResNetTIN(ResNet):
                                          f"{shift_div} must be a multiple of 4")
                     tin = TemporalInterlace(conv.in_channels, num_segments, shift_div)
                     block.conv1.conv = CombineNet(tin, conv)
-        self._freeze()
+        self.freeze_stages()

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from actioncore_tsn.resnet import Depth, ResNet
+from actioncore.sdk.layers import NonLocalCfg
+from actioncore_tsn import Depth, ResNet
 
-from .nonlocal_block import NL3DWrapper, NonLocalCfg
+from .nonlocal_block import NL3DWrapper
 from .shift import TemporalPool, TemporalShift
 
 
@@ -30,7 +31,8 @@ class ResNetTSM(ResNet):
 
     Module names are MMAction2's (``layer1.0.conv1.conv.net.weight`` for a shifted
     convolution), so its checkpoints load unchanged. ``pretrained`` (torchvision ImageNet
-    weights) is loaded into the plain ResNet before the shifts are wrapped around its layers.
+    weights) fills the ResNet's own tensors inside the shifts and other wrappers
+    (:meth:`~actioncore_tsn.ResNet.resnet_keys`); the modules TSM adds keep their initialisation.
     """
 
     def __init__(
@@ -63,9 +65,10 @@ class ResNetTSM(ResNet):
             if num_segments < 2:
                 raise ValueError("resnet_tsm temporal_pool needs num_segments >= 2")
             self.layer2 = TemporalPool(self.layer2, num_segments)
-        self._freeze()
+        self.freeze_stages()
 
-    def _segments_per_stage(self) -> list[int]:
+    def segments_per_stage(self) -> list[int]:
+        """Frames per clip each stage sees (half after stage 1 with ``temporal_pool``)."""
         if self.temporal_pool:
             return [self.num_segments] + [self.num_segments // 2] * 3
         return [self.num_segments] * 4
@@ -87,7 +90,7 @@ class ResNetTSM(ResNet):
 
     def _make_temporal_shift(self) -> None:
         every = 2 if len(getattr(self, "layer3", ())) >= 23 else 1
-        for name, segments in zip(self.stage_names, self._segments_per_stage()):
+        for name, segments in zip(self.stage_names, self.segments_per_stage()):
             stage = getattr(self, name)
             for i, block in enumerate(stage):
                 if self.shift_place == "block":

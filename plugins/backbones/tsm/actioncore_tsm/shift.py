@@ -52,6 +52,8 @@ def temporal_shift(x: torch.Tensor, num_segments: int, shift_div: int = 8) -> to
 class TemporalShift(nn.Module):
     """Shift, then run ``net`` (MMAction2's wrapper: the wrapped module is ``net``)."""
 
+    wrapped = "net"
+
     def __init__(self, net: nn.Module, num_segments: int = 3, shift_div: int = 8):
         super().__init__()
         self.net = net
@@ -64,6 +66,8 @@ class TemporalShift(nn.Module):
 
 class TemporalPool(nn.Module):
     """Halve the frames with a temporal max pool (3, stride 2, pad 1), then run ``net``."""
+
+    wrapped = "net"
 
     def __init__(self, net: nn.Module, num_segments: int):
         super().__init__()

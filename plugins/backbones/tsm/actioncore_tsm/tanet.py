@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils import checkpoint
 
-from actioncore_tsn.resnet import Bottleneck, Depth, ResNet
+from actioncore_tsn import Bottleneck, Depth, ResNet
 
 from .resnet_tsm import resnet_args
 
@@ -66,6 +66,8 @@ class TABlock(nn.Module):
     MMAction2) and the module is ``tam``.
     """
 
+    wrapped = "block"
+
     def __init__(self, block: Bottleneck, num_segments: int, tam_cfg: dict[str, int]):
         super().__init__()
         if not isinstance(block, Bottleneck):
@@ -117,4 +119,4 @@ class TANet(ResNet):
             stage = getattr(self, name)
             for i, block in enumerate(stage):
                 stage[i] = TABlock(block, num_segments, self.tam_cfg)
-        self._freeze()
+        self.freeze_stages()

@@ -183,3 +183,38 @@ def test_mmaction2_state_dict_converts_and_loads_strictly(actioncore_host, name,
     for key in mmaction2_keys:
         ours = "head." + key.removeprefix("cls_head.") if key.startswith("cls_head.") else key
         assert torch.equal(model.state_dict()[ours], mmaction2[key])
+
+
+@pytest.fixture(scope="module")
+def resnet50_file(tmp_path_factory):
+    import torchvision
+
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet50(weights=None)
+    path = tmp_path_factory.mktemp("weights") / "resnet50.pth"
+    torch.save(reference.state_dict(), path)
+    return str(path), reference
+
+
+@pytest.mark.parametrize("name", ["resnet_tsm", "resnet_tin", "tanet"])
+def test_imagenet_weights_fill_the_resnet_inside_the_wrappers(actioncore_host, resnet50_file, name):
+    path, reference = resnet50_file
+    extra = {"resnet_tsm": {"temporal_pool": True, "non_local_cfg": {},
+                            "non_local": [[0, 0, 0], [1, 0, 1, 0], [1, 0, 1, 0, 1, 0], [0, 0, 0]]},
+             "resnet_tin": {}, "tanet": {}}[name]
+    torch.manual_seed(1)
+    fresh = actioncore.build("backbone", name, num_segments=SEGMENTS, **extra).state_dict()
+    torch.manual_seed(1)
+    net = actioncore.build("backbone", name, num_segments=SEGMENTS, pretrained=path, **extra)
+    own = net.state_dict()
+    loaded = net.resnet_keys()  # plain ResNet name -> our key
+    theirs = {k: v for k, v in reference.state_dict().items() if not k.startswith("fc.")}
+    assert len(loaded) == len(theirs)
+    layer2 = {"resnet_tsm": "layer2.net.0.block.conv1.conv.net", "resnet_tin": "layer2.0.conv1.conv.net2",
+              "tanet": "layer2.0.block.conv1.conv"}[name]
+    assert loaded["layer2.0.conv1.conv.weight"] == f"{layer2}.weight"
+    assert torch.equal(own[f"{layer2}.weight"], reference.layer2[0].conv1.weight)
+    assert torch.equal(own["conv1.bn.running_var"], reference.bn1.running_var)
+    # the modules the wrappers add (non-local blocks, TIN's offset nets, TAM) keep their initialisation
+    added = [k for k in own if k not in set(loaded.values())]
+    assert added and all(torch.equal(own[k], fresh[k]) for k in added)

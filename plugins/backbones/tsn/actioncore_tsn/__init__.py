@@ -5,6 +5,6 @@ Parameter names match MMAction2's, so its checkpoints convert with :func:`conver
 and its ResNet configs carry over key for key.
 """
 from .convert import convert_mmaction2
-from .resnet import ResNet
+from .resnet import Bottleneck, Depth, ResNet
 
-__all__ = ["ResNet", "convert_mmaction2"]
+__all__ = ["Bottleneck", "Depth", "ResNet", "convert_mmaction2"]

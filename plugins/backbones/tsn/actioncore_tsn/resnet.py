@@ -14,9 +14,10 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
-from actioncore.sdk.layers import Conv2d
+from actioncore.sdk.layers import Conv2d, FrozenStagesMixin
+from actioncore.sdk.weights import PretrainedMixin
 
-from .weights import init_resnet, load_pretrained
+from .weights import init_resnet, resnet_weights
 
 Depth = Literal[18, 34, 50, 101, 152]
 
@@ -137,7 +138,7 @@ def create_res_stage(
     return nn.Sequential(*blocks)
 
 
-class ResNet(nn.Module):
+class ResNet(FrozenStagesMixin, PretrainedMixin):
     """MMAction2's 2D ResNet: frames ``[N, C, H, W]`` to features ``[N, 2048, H/32, W/32]``.
 
     The shape is depth 50's (512 channels for depths 18 and 34) with the default strides.
@@ -157,9 +158,10 @@ class ResNet(nn.Module):
         and affine parameters).
     :param with_cp: recompute each block's activations in the backward pass to save memory.
     :param pretrained: a local torchvision ImageNet ResNet state dict (``.pth``) of the same
-        depth, or a backbone state dict in this module's own naming (an MMAction2 ResNet's);
-        nothing is ever downloaded. Without it, convolutions get Kaiming-normal (fan-out)
-        weights and BatchNorms weight 1 and bias 0, as in MMAction2.
+        depth, or a backbone state dict in this module's own naming (an MMAction2 ResNet's),
+        loaded once the model is built (:meth:`filter_pretrained`); nothing is ever downloaded.
+        Without it, convolutions get Kaiming-normal (fan-out) weights and BatchNorms weight 1 and
+        bias 0, as in MMAction2.
     """
 
     def __init__(
@@ -193,9 +195,8 @@ class ResNet(nn.Module):
         self.out_channels = channels
 
         init_resnet(self)
-        if pretrained is not None:
-            load_pretrained(self, pretrained)
-        self._freeze()
+        self.pretrained = pretrained
+        self.freeze_stages()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         x = self.maxpool(self.conv1(x))
@@ -206,25 +207,50 @@ class ResNet(nn.Module):
                 outs.append(x)
         return outs[0] if len(outs) == 1 else tuple(outs)
 
-    def _frozen_modules(self) -> list[nn.Module]:
-        if self.frozen_stages < 0:
-            return []
-        return [self.conv1] + [getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)]
+    def filter_pretrained(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The ``pretrained`` file (torchvision or our naming) as this module's state dict: the
+        ResNet's tensors from the file, modules that subclasses add at their initialisation."""
+        return resnet_weights(self, state, self.resnet_keys())
+
+    def resnet_keys(self) -> dict[str, str]:
+        """Our state-dict keys that hold the plain ResNet's tensors, by their plain-ResNet names.
+
+        The two differ where a subclass wraps part of the ResNet (TSM's shift around a
+        convolution, TANet's block around a bottleneck): a wrapper names the module it wraps in a
+        ``wrapped`` class attribute, and its key segment is dropped; its other children are
+        modules it adds, as are modules added to a ``conv``/``bn`` pair (CMR's motion
+        enhancement), and are left out.
+        """
+        keys: dict[str, str] = {}
+
+        def walk(module: nn.Module, key: str, plain: str, in_pair: bool) -> None:
+            wrapped = getattr(module, "wrapped", None)
+            if wrapped is not None:
+                walk(getattr(module, wrapped), f"{key}{wrapped}.", plain, in_pair)
+            elif in_pair:
+                keys.update({plain + name: key + name for name in module.state_dict()})
+            else:
+                for name, child in module.named_children():
+                    pair = isinstance(module, ConvBN)
+                    if not pair or name in ("conv", "bn"):
+                        walk(child, f"{key}{name}.", f"{plain}{name}.", pair)
+
+        walk(self, "", "", False)
+        return keys
 
     def _partial_bn_norms(self) -> list[nn.BatchNorm2d]:
         if not self.partial_bn:
             return []
         return [m for m in self.modules() if isinstance(m, nn.BatchNorm2d)][1:]
 
-    def _freeze(self) -> None:
+    def freeze_stages(self) -> None:
         """Turn off gradients of frozen stages and partial-BN norms.
 
         Done at construction (so an optimizer built right after sees it) and again in
-        :meth:`train`, as MMAction2 does, in case a caller switched them back on.
+        :meth:`train`, as MMAction2 does, in case a caller switched them back on. Subclasses
+        that add modules to frozen stages call it again once they have.
         """
-        for module in self._frozen_modules():
-            for param in module.parameters():
-                param.requires_grad_(False)
+        super().freeze_stages()
         for norm in self._partial_bn_norms():
             norm.weight.requires_grad_(False)
             norm.bias.requires_grad_(False)
@@ -232,13 +258,6 @@ class ResNet(nn.Module):
     def train(self, mode: bool = True) -> ResNet:
         """Switch modes, keeping frozen stages and norm_eval/partial_bn norms in eval mode."""
         super().train(mode)
-        self._freeze()
-        for module in self._frozen_modules():
-            module.eval()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
         if mode:
             for norm in self._partial_bn_norms():
                 norm.eval()

@@ -1,20 +1,20 @@
-"""Weights of the ResNet: MMAction2's initialisation, and loading a local pretrained file.
+"""Weights of the ResNet: MMAction2's initialisation, and the tensors of a pretrained file.
 
 ImageNet weights come from torchvision's ResNets, whose key names differ from ours (``bn1``
-beside ``conv1`` there, ``conv1.bn`` here). The file is read with ``weights_only=True`` and never
-downloaded; anything that keeps it from fitting raises :class:`CheckpointError` naming the file.
+beside ``conv1`` there, ``conv1.bn`` here). The kernel reads the file (``weights_only``, never
+downloaded) once the model is built and loads what :func:`resnet_weights` makes of it; anything
+that keeps it from fitting raises :class:`CheckpointError`, which the kernel prefixes with the file.
 """
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
-from typing import Any
 
 import torch
 from torch import nn
 
 from actioncore.sdk import CheckpointError
+from actioncore.sdk.layers import constant_init, kaiming_init
 
 logger = logging.getLogger("actioncore.tsn")
 
@@ -32,12 +32,9 @@ def init_resnet(model: nn.Module) -> None:
     """MMAction2's initialisation: Kaiming-normal (fan-out, ReLU) convolutions, BatchNorm 1 and 0."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
+            kaiming_init(m)
         elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+            constant_init(m, 1)
 
 
 def torchvision_key(key: str) -> str | None:
@@ -52,59 +49,39 @@ def torchvision_key(key: str) -> str | None:
     return None
 
 
-def read_state_dict(path: str) -> dict[str, torch.Tensor]:
-    """The tensors of a ``.pth`` file (a bare state dict or one under ``state_dict``)."""
-    try:
-        raw: Any = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: pretrained weights file not found") from None
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(
-            f"{path}: cannot read pretrained weights ({type(exc).__name__}: {reason}); expected "
-            "a state dict saved with torch.save(model.state_dict(), path)"
-        ) from exc
-    if isinstance(raw, Mapping) and isinstance(raw.get("state_dict"), Mapping):
-        raw = raw["state_dict"]
-    if not isinstance(raw, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in raw.items()
-    ):
-        raise CheckpointError(f"{path}: not a state dict (a mapping of names to tensors), "
-                              f"found {type(raw).__name__}")
-    return dict(raw)
-
-
 def _listing(items: list[str], limit: int = 6) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def load_pretrained(model: nn.Module, path: str) -> None:
-    """Load a torchvision ImageNet ResNet (or a state dict in our naming) into ``model``.
+def resnet_weights(model: nn.Module, state: dict[str, torch.Tensor],
+                   keys: dict[str, str]) -> dict[str, torch.Tensor]:
+    """A torchvision ImageNet ResNet (or a state dict in our naming) as ``model``'s state dict.
 
-    Keys in our naming, with or without MMAction2's ``backbone.`` prefix, are taken as they are;
-    torchvision keys are renamed. Every parameter and running statistic of ``model`` must be
-    found with its shape (``num_batches_tracked`` may be absent, as in old torchvision files),
-    and the file may hold no extra blocks in the stages the model has (a ResNet-34 file for a
-    ResNet-18), else :class:`CheckpointError` lists what is wrong. The classifier ``fc`` and
-    stages the model does not build (``num_stages < 4``) are logged as unused, not loaded.
+    ``keys`` maps the plain ResNet's names to ``model``'s keys (:meth:`ResNet.resnet_keys`); the
+    model's other tensors keep their initialisation. Keys in our naming, with or without
+    MMAction2's ``backbone.`` prefix, are taken as they are; torchvision keys are renamed. Every
+    parameter and running statistic of the ResNet must be found with its shape
+    (``num_batches_tracked`` may be absent, as in old torchvision files), and the file may hold no
+    extra blocks in the stages the model has (a ResNet-34 file for a ResNet-18), else
+    :class:`CheckpointError` lists what is wrong. The classifier ``fc`` and stages the model does
+    not build (``num_stages < 4``) are logged as unused, not loaded.
     """
-    source = read_state_dict(path)
     ours = model.state_dict()
     mapped: dict[str, torch.Tensor] = {}
     unused: list[str] = []
-    for key, value in source.items():
+    for key, value in state.items():
         key = key.removeprefix("backbone.")
-        name = key if key in ours else torchvision_key(key)
-        if name is None or name not in ours:
+        name = key if key in keys else torchvision_key(key)
+        if name is None or name not in keys:
             unused.append(key)
         else:
             mapped[name] = value
-    mismatched = [f"{name} {tuple(value.shape)} (model {tuple(ours[name].shape)})"
-                  for name, value in mapped.items() if value.shape != ours[name].shape]
-    missing = [name for name in ours
+    mismatched = [f"{name} {tuple(value.shape)} (model {tuple(ours[keys[name]].shape)})"
+                  for name, value in mapped.items() if value.shape != ours[keys[name]].shape]
+    missing = [name for name in keys
                if name not in mapped and not name.endswith("num_batches_tracked")]
-    stages = {name.split(".")[0] for name in ours}
+    stages = {name.split(".")[0] for name in keys}
     foreign = [key for key in unused
                if not key.startswith("fc.") and key.split(".")[0] in stages | {"conv1", "bn1"}]
     if mismatched or missing or foreign:
@@ -114,17 +91,17 @@ def load_pretrained(model: nn.Module, path: str) -> None:
         if mismatched:
             problems.append(f"shape mismatch for {_listing(mismatched)}")
         if missing:
-            problems.append(f"{len(missing)} of the model's {len(ours)} tensors are missing: "
+            problems.append(f"{len(missing)} of the model's {len(keys)} tensors are missing: "
                             f"{_listing(missing)}")
         raise CheckpointError(
-            f"{path}: does not fit {type(model).__name__}"
+            f"does not fit {type(model).__name__}"
             f"{f' depth {model.depth}' if hasattr(model, 'depth') else ''}: "
             + "; ".join(problems)
             + ". Expected a torchvision ImageNet ResNet state dict of the same depth"
         )
-    model.load_state_dict(mapped, strict=False)
     if unused:
         classifier = all(k.startswith("fc.") for k in unused)
         logger.log(logging.INFO if classifier else logging.WARNING,
-                   "%s: %d tensors not used by the backbone: %s", path, len(unused),
-                   _listing(unused))
+                   "%s: %d tensors not used by the backbone: %s", getattr(model, "pretrained", None),
+                   len(unused), _listing(unused))
+    return {**ours, **{keys[name]: value for name, value in mapped.items()}}

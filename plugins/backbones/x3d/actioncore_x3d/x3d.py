@@ -6,7 +6,6 @@ Module names follow MMAction2 1.2.0 (``conv1_s``, ``conv1_t``, ``layer{i}.{j}.co
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Literal
 
@@ -14,8 +13,8 @@ import torch
 from torch import nn
 from torch.utils import checkpoint
 
-from actioncore.sdk.weights import load_backbone_weights
-from actioncore.sdk.layers import Conv3d
+from actioncore.sdk.layers import Conv3d, ConvModule, FrozenStagesMixin, NormCfg, constant_init, kaiming_init
+from actioncore.sdk.weights import PretrainedMixin
 
 
 def _triple(value: int | Sequence[int]) -> tuple[int, int, int]:
@@ -37,20 +36,14 @@ def round_repeats(repeats: int, multiplier: float | None) -> int:
     return repeats if not multiplier else int(math.ceil(multiplier * repeats))
 
 
-class ConvBN3d(nn.Sequential):
-    """Bias-free 3D convolution, optional BatchNorm and ReLU: MMAction2's ``ConvModule`` names."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int], *,
-                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
-                 groups: int = 1, norm: bool = True, relu: bool = True):
-        layers: OrderedDict[str, nn.Module] = OrderedDict(
-            conv=Conv3d(in_channels, out_channels, _triple(kernel_size), _triple(stride),
-                           _triple(padding), groups=groups, bias=False))
-        if norm:
-            layers["bn"] = nn.BatchNorm3d(out_channels)
-        if relu:
-            layers["relu"] = nn.ReLU(inplace=True)
-        super().__init__(layers)
+def conv_bn(in_channels: int, out_channels: int, kernel_size: int | Sequence[int], *,
+            stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0, groups: int = 1,
+            norm: bool = True, relu: bool = True) -> ConvModule:
+    """Bias-free 3D convolution, optional BatchNorm and ReLU (MMAction2's ``ConvModule`` as X3D
+    configures it: ``bias=False`` even without a norm)."""
+    return ConvModule(in_channels, out_channels, _triple(kernel_size), stride=_triple(stride),
+                      padding=_triple(padding), groups=groups, bias=False,
+                      norm_cfg=NormCfg() if norm else None, act=relu)
 
 
 class SEModule(nn.Module):
@@ -76,12 +69,12 @@ class BlockX3D(nn.Module):
                  downsample: nn.Module | None = None, se_ratio: float | None = None,
                  use_swish: bool = True, with_cp: bool = False):
         super().__init__()
-        self.conv1 = ConvBN3d(inplanes, planes, 1)
-        self.conv2 = ConvBN3d(planes, planes, 3, stride=(1, spatial_stride, spatial_stride),
-                              padding=1, groups=planes, relu=False)
+        self.conv1 = conv_bn(inplanes, planes, 1)
+        self.conv2 = conv_bn(planes, planes, 3, stride=(1, spatial_stride, spatial_stride),
+                             padding=1, groups=planes, relu=False)
         self.se_module = SEModule(planes, se_ratio) if se_ratio is not None else None
         self.swish = nn.SiLU() if use_swish else nn.ReLU()
-        self.conv3 = ConvBN3d(planes, outplanes, 1, relu=False)
+        self.conv3 = conv_bn(planes, outplanes, 1, relu=False)
         self.downsample = downsample
         self.relu = nn.ReLU(inplace=True)
         self.with_cp = with_cp
@@ -99,7 +92,7 @@ class BlockX3D(nn.Module):
         return self.relu(self._residual(x))
 
 
-class X3D(nn.Module):
+class X3D(FrozenStagesMixin, PretrainedMixin):
     """X3D backbone (Feichtenhofer, "X3D: Expanding Architectures for Efficient Video
     Recognition", CVPR 2020): ``[N, 3, T, H, W]`` -> ``[N, feat_dim, T, H/32, W/32]``.
 
@@ -123,7 +116,7 @@ class X3D(nn.Module):
     :param with_cp: recompute each block's activations in the backward pass to save memory.
     :param zero_init_residual: zero the last BatchNorm of each block at initialisation.
     :param pretrained: a local state dict of this backbone (an MMAction2 X3D checkpoint, whole
-        or backbone only); nothing is downloaded.
+        or backbone only), loaded once the model is built; nothing is downloaded.
     """
 
     def __init__(self, *, gamma_w: float = 1.0, gamma_b: float = 1.0, gamma_d: float = 1.0,
@@ -149,10 +142,10 @@ class X3D(nn.Module):
         self.base_channels = round_width(24, gamma_w)
         self.stage_blocks = [round_repeats(n, gamma_d) for n in (1, 2, 5, 3)][:num_stages]
 
-        self.conv1_s = ConvBN3d(in_channels, self.base_channels, (1, 3, 3), stride=(1, 2, 2),
-                                padding=(0, 1, 1), norm=False, relu=False)
-        self.conv1_t = ConvBN3d(self.base_channels, self.base_channels, (5, 1, 1),
-                                padding=(2, 0, 0), groups=self.base_channels)
+        self.conv1_s = conv_bn(in_channels, self.base_channels, (1, 3, 3), stride=(1, 2, 2),
+                               padding=(0, 1, 1), norm=False, relu=False)
+        self.conv1_t = conv_bn(self.base_channels, self.base_channels, (5, 1, 1),
+                               padding=(2, 0, 0), groups=self.base_channels)
         self.res_layers: list[str] = []
         layer_inplanes = self.base_channels
         for i, num_blocks in enumerate(self.stage_blocks):
@@ -161,8 +154,8 @@ class X3D(nn.Module):
             stride = spatial_strides[i]
             downsample = None
             if stride != 1 or layer_inplanes != inplanes:
-                downsample = ConvBN3d(layer_inplanes, inplanes, 1, stride=(1, stride, stride),
-                                      relu=False)
+                downsample = conv_bn(layer_inplanes, inplanes, 1, stride=(1, stride, stride),
+                                     relu=False)
             use_se = [se_style == "all" or j % 2 == 0 for j in range(num_blocks)]
             blocks = [BlockX3D(layer_inplanes if j == 0 else inplanes, planes, inplanes,
                                spatial_stride=stride if j == 0 else 1,
@@ -174,24 +167,20 @@ class X3D(nn.Module):
             self.res_layers.append(f"layer{i + 1}")
             layer_inplanes = inplanes
         feat_dim = self.base_channels * 2 ** (len(self.stage_blocks) - 1)
-        self.conv5 = ConvBN3d(feat_dim, int(feat_dim * gamma_b), 1)
+        self.conv5 = conv_bn(feat_dim, int(feat_dim * gamma_b), 1)
         self.feat_dim = self.out_channels = int(feat_dim * gamma_b)
 
         self._init_weights(zero_init_residual)
-        if pretrained is not None:
-            load_backbone_weights(self, pretrained)
+        self.pretrained = pretrained
         self.train()
 
     def _init_weights(self, zero_init_residual: bool) -> None:
         """MMAction2's: Kaiming-normal (fan-out) convolutions with zero bias, unit BatchNorms."""
         for m in self.modules():
             if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+                kaiming_init(m)
             elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+                constant_init(m, 1)
         if zero_init_residual:
             for m in self.modules():
                 if isinstance(m, BlockX3D):
@@ -203,18 +192,5 @@ class X3D(nn.Module):
             x = getattr(self, name)(x)
         return self.conv5(x)
 
-    def train(self, mode: bool = True) -> X3D:
-        super().train(mode)
-        frozen: list[nn.Module] = []
-        if self.frozen_stages >= 0:
-            frozen = [self.conv1_s, self.conv1_t]
-            frozen += [getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)]
-        for module in frozen:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad_(False)
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
-        return self
+    def stem_modules(self) -> list[nn.Module]:
+        return [self.conv1_s, self.conv1_t]
