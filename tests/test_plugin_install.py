@@ -79,3 +79,21 @@ def test_installing_one_plugin_alone_shows_exactly_its_components(distribution, 
     assert missing.returncode == 2
     assert f"requires {distribution}, which is not installed: pip install {distribution} " \
            f"(from a checkout: pip install -e {folder})" in missing.stderr
+
+
+def test_a_plugin_copied_out_of_the_repository_passes_its_own_tests(tmp_path):
+    # x3d's tests read its shipped examples, build through the recognition task and the shared heads
+    import shutil
+
+    copy = tmp_path / "x3d"
+    shutil.copytree(REPO / "plugins/backbones/x3d", copy, ignore=shutil.ignore_patterns("*.egg-info", "build"))
+    python = _kernel_only_venv(tmp_path)
+    dependencies = [str(REPO / IN_REPO[d].folder) for d in ("actioncore-cls-heads", "actioncore-lists",
+                                                             "actioncore-recognition")]
+    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                                "--no-deps", "--no-build-isolation", "--no-index", str(copy), *dependencies],
+                               capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stderr
+    tests = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=copy)
+    assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
+    assert " passed" in tests.stdout.splitlines()[-1] and "failed" not in tests.stdout.splitlines()[-1]
