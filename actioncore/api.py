@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .building import instantiate
+from .config.build import instantiate
 from .config import load_config as _load_config
 from .config.structure import ComponentSpec, component_spec
 from .config.experiment import Experiment
@@ -37,7 +37,7 @@ def build_model(model_config: Experiment | ComponentSpec | Mapping[str, Any]) ->
     """Build the model of an experiment, a model spec, or a ``[model]`` table given as a dict.
 
     Modules that name a ``pretrained`` file get its weights once the whole model is built
-    (:func:`actioncore.pretrained.load_pretrained`); a file that is missing or does not fit
+    (:func:`actioncore.weights.pretrained.load_pretrained`); a file that is missing or does not fit
     raises :class:`~actioncore.errors.CheckpointError` naming it.
     """
     host = current_host()
@@ -58,7 +58,7 @@ def _with_pretrained(built: Any) -> Any:
         return built
     from torch import nn
 
-    from .pretrained import load_pretrained
+    from .weights.pretrained import load_pretrained
 
     return load_pretrained(built) if isinstance(built, nn.Module) else built
 

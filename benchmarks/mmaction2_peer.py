@@ -116,7 +116,8 @@ def convert_into(ours: nn.Module, theirs: nn.Module) -> int:
     """Save MMAction2's weights as its checkpoints hold them, convert and load them strictly
     into ``ours`` through the code path of ``actioncore convert mmaction2``; returns the number
     of tensors converted."""
-    from actioncore.convert import convert_state, load_into, mmaction2_weights
+    from actioncore.weights.files import load_into, mmaction2_weights
+    from actioncore.weights.mmaction2 import convert_state
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mmaction2.pth"

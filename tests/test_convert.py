@@ -55,7 +55,7 @@ def test_default_composition_runs_each_parts_own_conversion():
     from torch import nn
 
     from actioncore.builtin.models import Sequential
-    from actioncore.convert import convert_state
+    from actioncore.weights.mmaction2 import convert_state
 
     class Renaming(nn.Linear):
         @staticmethod
@@ -68,7 +68,7 @@ def test_default_composition_runs_each_parts_own_conversion():
 
 
 def test_backbone_weights_takes_a_recognizers_backbone_or_a_bare_state_dict():
-    from actioncore.convert import backbone_weights
+    from actioncore.weights.files import backbone_weights
 
     w = torch.zeros(2)
     recognizer = {"backbone.conv.weight": w, "head.fc.weight": w, "data_preprocessor.mean": w}

@@ -1,4 +1,4 @@
-"""Pretrained files: recorded by constructors, read and loaded by build_model (actioncore.pretrained)."""
+"""Pretrained files: recorded by constructors, read and loaded by build_model (actioncore.weights.pretrained)."""
 from __future__ import annotations
 
 import types
@@ -71,7 +71,7 @@ def test_build_loads_every_file_inner_modules_first(tmp_path, net_host):
 
 
 def test_each_file_is_read_once_and_each_module_loaded_once(tmp_path, monkeypatch):
-    from actioncore import pretrained
+    from actioncore.weights import pretrained
 
     reads = []
     real = pretrained.read_weights

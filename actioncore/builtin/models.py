@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..convert import convert_parts
+from ..weights.mmaction2 import convert_parts
 from ..types import Backbone, Head, Neck
 
 

@@ -248,9 +248,10 @@ def bench_model(args: argparse.Namespace) -> int:
 
 
 def convert_mmaction2(args: argparse.Namespace) -> int:
-    from ..building import instantiate
+    from ..config.build import instantiate
     from ..config import dump_experiment, load_config
-    from ..convert import convert_state, load_into, mmaction2_weights
+    from ..weights.files import load_into, mmaction2_weights
+    from ..weights.mmaction2 import convert_state
     from ..engine.checkpoint import save_checkpoint
     from ..errors import ConfigError
     from ..plugin.host import current_host

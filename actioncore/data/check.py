@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from ..building import instantiate
+from ..config.build import instantiate
 from ..config.experiment import Experiment
 from ..errors import DataError
 from ..plugin.registry import ComponentRegistry

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..building import instantiate
+from ..config.build import instantiate
 from ..config.experiment import Experiment
 from ..errors import ConfigError
 from ..plugin.registry import ComponentRegistry

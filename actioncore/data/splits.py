@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..building import instantiate
+from ..config.build import instantiate
 from ..config.structure import component_spec
 from ..config.experiment import Experiment
 from ..errors import ConfigError

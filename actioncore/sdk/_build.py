@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..building import instantiate
+from ..config.build import instantiate
 from ..config import structure
 from ..plugin.host import current_host
 from ..runlog import LOGGER_NAME

@@ -6,10 +6,10 @@ state_dict``; the recognizers call it on their parts (:func:`convert_parts`). A 
 constructor takes a ``pretrained`` file derives from :class:`PretrainedMixin` and records the
 path; :func:`load_pretrained` (run by ``build_model``) reads and loads it once the model is built.
 """
-from ..convert import (backbone_weights, convert_parts, convert_state, load_into, mmaction2_weights,
-                       read_weights, rename_mmaction2)
 from ..engine.checkpoint import model_weights
-from ..pretrained import PretrainedMixin, load_pretrained
+from ..weights.files import backbone_weights, load_into, mmaction2_weights, read_weights
+from ..weights.mmaction2 import convert_parts, convert_state, rename_mmaction2
+from ..weights.pretrained import PretrainedMixin, load_pretrained
 
 __all__ = ["PretrainedMixin", "backbone_weights", "convert_parts", "convert_state", "load_into",
            "load_pretrained", "mmaction2_weights", "model_weights", "read_weights", "rename_mmaction2"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import tomli_w
 
-from ..building import instantiate
+from ..config.build import instantiate
 from ..config import drop_none
 from ..config.structure import component_spec, make_converter
 from ..errors import ConfigError

@@ -26,7 +26,7 @@ state-dict keys are a real checkpoint's), with ``FastRCNN``'s test forward recon
 1. counts MMAction2's full-size parameters and ours (model tables in ``OURS`` below, the same as
    ``examples/detection/``);
 2. gives every MMAction2 parameter and BatchNorm statistic random values, saves the detector's
-   state dict, converts it with :func:`actioncore.convert.convert_state` (our ``from_mmaction2``),
+   state dict, converts it with :func:`actioncore.sdk.weights.convert_state` (our ``from_mmaction2``),
    loads it strictly into ours (and, where ``examples/detection/`` has the model, converts it
    again with ``actioncore convert mmaction2 ... --config EXAMPLE`` and checks the same tensors
    come out) and compares, in eval mode, the logits and box scores of two
@@ -54,7 +54,8 @@ import torchvision
 from torch import nn
 
 import actioncore
-from actioncore.convert import convert_state, load_into, mmaction2_weights
+from actioncore.weights.files import load_into, mmaction2_weights
+from actioncore.weights.mmaction2 import convert_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mmaction2_peer import REPO, count, example_path, mmaction2_config, parity_arguments, randomise, run_parity  # noqa: E402

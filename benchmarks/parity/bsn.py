@@ -8,7 +8,7 @@ installed by ``shared/peers/setup.sh``:
 
 It builds MMAction2's TEM and PEM from its model configs (``_base_/models/bsn_tem.py``,
 ``_base_/models/bsn_pem.py``) with random weights, saves each as an MMAction2 checkpoint,
-converts it with ``actioncore.convert`` for our models built from the example experiments, and
+converts it with ``actioncore.weights.files`` for our models built from the example experiments, and
 compares in eval mode:
 
 - TEM probabilities on random ``[2, 400, 100]`` features, and the TEM loss (MMAction2's label
@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 import actioncore
-from actioncore.convert import convert_state, load_into, mmaction2_weights
+from actioncore.weights.files import load_into, mmaction2_weights
+from actioncore.weights.mmaction2 import convert_state
 from actioncore_bsn import ProposalAnnotation
 from actioncore_bsn_pgm import BSPSampling, ProposalTable, read_tem_result, video_proposals
 from actioncore_bsn_pgm.files import TEM_COLUMNS

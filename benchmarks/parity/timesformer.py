@@ -13,7 +13,7 @@ For each of MMAction2's three Kinetics-400 TimeSformer configs (``divST``, ``joi
 2. builds both at a reduced input size (``--img-size``, ``--frames``, same in both; the
    transformer itself stays ViT-B/16), gives every MMAction2 parameter random values (so that
    the zero-initialised ``temporal_fc`` and ``time_embed`` matter), saves the state dict,
-   converts it with :func:`actioncore.convert.convert_state`, loads it strictly into ours and
+   converts it with :func:`actioncore.sdk.weights.convert_state`, loads it strictly into ours and
    compares the class scores of one random batch in eval mode.
 
 Prints a JSON summary; exits 1 if a count differs or a difference exceeds ``--atol``.

@@ -2,7 +2,7 @@
 
 For each model: build MMAction2's recognizer from its own config, randomise it (BatchNorm
 statistics and affine parameters, classifier weights, so that outputs are far from trivial),
-save its state dict, convert it with our code path (``actioncore.convert.convert_state`` on the
+save its state dict, convert it with our code path (``actioncore.sdk.weights.convert_state`` on the
 model built from our example experiment), load strictly, and compare the class scores of both on
 the same normalised input in eval mode. Prints counts and the largest absolute differences.
 

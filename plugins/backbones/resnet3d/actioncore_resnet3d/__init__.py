@@ -7,7 +7,7 @@ Parameter names match MMAction2's, so its checkpoints load with the kernel's gen
 load through :func:`from_torchvision`.
 """
 from .c3d import C3D
-from .convert import from_torchvision
+from .torchvision_weights import from_torchvision
 from .resnet2plus1d import Conv2plus1d, ResNet2Plus1d
 from .resnet3d import Depth, Inflate, ResNet3d
 from .resnet3d_csn import ResNet3dCSN

@@ -12,7 +12,7 @@ from actioncore.sdk.layers import NormCfg
 from actioncore_resnet3d import ResNet3d
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_resnet3d.hooks", "actioncore_recognition.hooks",
-                                          "actioncore_datasets.hooks")
+                                          "actioncore_cls_heads.hooks", "actioncore_lists.hooks")
 
 
 @pytest.fixture

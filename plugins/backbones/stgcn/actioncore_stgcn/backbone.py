@@ -8,7 +8,7 @@ import attrs
 import torch
 from torch import nn
 
-from .convert import drop_fixed_buffers
+from .mmaction2 import drop_fixed_buffers
 from .graph import Graph
 from .units import TemporalConv
 

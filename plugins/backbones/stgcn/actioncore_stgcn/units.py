@@ -2,7 +2,7 @@
 
 Features are ``[N, C, T, V]`` (persons folded into N). Module and parameter names are
 MMAction2 1.2.0's (``gcn.conv``, ``gcn.PA``, ``tcn.bn``, ``conv_d.0``...), so its checkpoints
-load key for key once the fixed graph buffers are dropped (see :mod:`actioncore_stgcn.convert`).
+load key for key once the fixed graph buffers are dropped (see :mod:`actioncore_stgcn.mmaction2`).
 """
 from __future__ import annotations
 

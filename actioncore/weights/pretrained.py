@@ -14,7 +14,7 @@ some tensors at their initialisation. The mappings live with the models they bel
 
 :func:`load_pretrained` walks the model's modules, inner ones first (so that a whole SlowFast
 checkpoint given to the backbone overrides the 2D ImageNet weights its pathways inflate), reads
-each file once (:func:`~actioncore.convert.read_weights`: ``weights_only``, our checkpoints,
+each file once (:func:`~actioncore.weights.files.read_weights`: ``weights_only``, our checkpoints,
 MMAction2's and bare state dicts), hands the tensors to the module's filter and loads the result
 strictly: every tensor of the module must be there with its shape (``num_batches_tracked`` may
 be absent, as in old torchvision files), nothing else may be. A problem is a
@@ -28,8 +28,8 @@ import weakref
 import torch
 from torch import nn
 
-from .convert import backbone_weights, fit_problems, read_weights
-from .errors import CheckpointError
+from .files import backbone_weights, fit_problems, read_weights
+from ..errors import CheckpointError
 
 __all__ = ["PretrainedMixin", "load_pretrained"]
 
@@ -46,7 +46,7 @@ class PretrainedMixin(nn.Module):
     initialisation is returned as ``self.state_dict()`` has it) and nothing else. It raises
     :class:`CheckpointError` for a file that does not fit, with a message that the loader
     prefixes with the file's path. The default takes a recognizer checkpoint's ``backbone.*``
-    tensors, or a bare state dict, as they are (:func:`~actioncore.convert.backbone_weights`).
+    tensors, or a bare state dict, as they are (:func:`~actioncore.weights.files.backbone_weights`).
     """
 
     pretrained: str | os.PathLike[str] | None = None

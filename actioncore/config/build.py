@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config.structure import ComponentSpec
-from .errors import ActionCoreError, ConfigError
-from .plugin.registry import ComponentRegistry
+from .structure import ComponentSpec
+from ..errors import ActionCoreError, ConfigError
+from ..plugin.registry import ComponentRegistry
 
 
 def instantiate(spec: Any, registry: ComponentRegistry, path: str = "") -> Any:
