@@ -17,6 +17,8 @@ import pytest
 
 from actioncore.plugin.manifests import read_manifest
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 SINGLE = {  # distribution: the in-repo distributions it depends on, installed with it
     "actioncore-toy3d": (),

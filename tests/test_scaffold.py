@@ -47,6 +47,7 @@ def _pip(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_scaffold_round_trip_through_pip_install(tmp_path, site_dir, cli):
     assert main(["plugin", "new", "acme", "--kind", "backbone", "--out", str(tmp_path)]) == 0
     root = tmp_path / "actioncore-acme"

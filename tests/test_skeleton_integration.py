@@ -18,9 +18,9 @@ PLUGINS = Path(__file__).resolve().parents[1] / "plugins" / "backbones"
 EXAMPLES = {"tiny_stgcn.toml": PLUGINS / "stgcn/actioncore_stgcn/examples/tiny_stgcn.toml",
             "tiny_posec3d.toml": PLUGINS / "posec3d/actioncore_posec3d/examples/tiny_posec3d.toml"}
 
-pytestmark = pytest.mark.actioncore_plugins(
+pytestmark = [pytest.mark.slow, pytest.mark.actioncore_plugins(
     "actioncore_pose.hooks", "actioncore_skeleton.hooks", "actioncore_recognition.hooks", "actioncore_stgcn.hooks",
-    "actioncore_posec3d.hooks", "actioncore_resnet3d.hooks", "actioncore_cls_heads.hooks")
+    "actioncore_posec3d.hooks", "actioncore_resnet3d.hooks", "actioncore_cls_heads.hooks")]
 
 
 @pytest.fixture(autouse=True)

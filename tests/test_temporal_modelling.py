@@ -22,6 +22,8 @@ import pytest
 from actioncore.builtin.synth import synthesize
 from actioncore.builtin.synth.scenes import CLASSES
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 MOTION_ONLY = {i for i, c in enumerate(CLASSES) if c.motion_only}
 

@@ -72,6 +72,7 @@ def read_tensorboard(path: Path) -> dict[str, dict]:
     return {"scalars": scalars, "images": images}
 
 
+@pytest.mark.slow
 def test_resume_after_kill_9_mid_epoch_ends_bitwise_equal(experiment_file, chaos_env, tmp_path):
     reference = experiment_file(tmp_path / "reference", extra="")
     actioncore("run", str(reference), env=chaos_env())
@@ -97,6 +98,7 @@ def test_nan_loss_stops_with_the_iteration_and_keeps_the_checkpoint(experiment_f
     assert state["epoch"] == 1 and all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_match_single_process_evaluation(experiment_file, tiny_data, tmp_path):
     odd = tmp_path / "val23.txt"
     odd.write_text("\n".join((tiny_data / "val.txt").read_text().splitlines()[:23]) + "\n")
@@ -135,6 +137,7 @@ def test_ddp_two_processes_match_single_process_evaluation(experiment_file, tiny
     assert state["world_size"] == 2 and len(state["rng"]) == 2
 
 
+@pytest.mark.slow
 def test_load_from_reinitialises_a_head_of_another_size_and_infer_names_classes(experiment_file, tiny_data, tmp_path):
     first = experiment_file(tmp_path / "first", epochs=1)
     actioncore("run", str(first))
@@ -181,6 +184,7 @@ def nn_pair():
     return net(3), net(5)
 
 
+@pytest.mark.slow
 def test_amp_bf16_on_cpu_trains_and_bench_model_reports_rates(experiment_file, tmp_path):
     exp = experiment_file(tmp_path, epochs=1)
     metrics = json.loads(actioncore("run", str(exp), "--set", "runtime.amp=true", "--set", "optim.grad_clip=5.0",
