@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError
+from ..weights.safe_load import safe_load
 
 FORMAT = "actioncore-checkpoint"
 FORMAT_VERSION = 1
@@ -86,16 +86,7 @@ def _fsync_dir(folder: Path) -> None:
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a checkpoint (ours, or any plain state dict) safely; errors name the file."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or not a torch file?): "
-                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    except Exception as exc:  # weights_only refuses pickled code: say so instead of a traceback
-        raise CheckpointError(f"{path}: refused to load: it holds more than tensors and plain data "
-                              f"({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+    state = safe_load(path)
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: expected a dict of tensors, got {type(state).__name__}")
     if state.get("format") == FORMAT and state.get("format_version", 0) > FORMAT_VERSION:

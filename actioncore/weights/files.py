@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -15,6 +14,7 @@ from torch import nn
 
 from ..engine.checkpoint import model_weights
 from ..errors import CheckpointError
+from .safe_load import safe_load
 
 
 def fit_problems(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor], *,
@@ -84,12 +84,4 @@ def load_weights_file(path: str | os.PathLike) -> Any:
     core = getattr(np, "_core", None) or np.core
     allowed: list[Any] = [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype]
     allowed += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32", "uint8", "bool")]
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        with torch.serialization.safe_globals(allowed):
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(f"{path}: cannot read as a weights-only checkpoint: "
-                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    return safe_load(path, allowed=allowed)
