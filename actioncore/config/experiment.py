@@ -7,12 +7,23 @@ are errors everywhere.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
 from ..types import Dataset, Decoder, Model, Task
-from .structure import ComponentSpec
+from .structure import ComponentSpec, KeyProblem
+
+
+def at_least(minimum: int | float) -> Any:
+    """An attrs validator: the value (when not None) is ``>= minimum``; checked at load time, so
+    ``actioncore config`` names the key instead of a run failing epochs later."""
+
+    def check(_: Any, attribute: attrs.Attribute, value: int | float | None) -> None:
+        if value is not None and value < minimum:
+            raise KeyProblem(attribute.name, f"must be at least {minimum}, got {value}")
+
+    return check
 
 
 @attrs.define
@@ -23,9 +34,9 @@ class PluginsSection:
 
 @attrs.define
 class DataSection:
-    batch_size: int = 8
+    batch_size: int = attrs.field(default=8, validator=at_least(1))
     """Clips per process and iteration."""
-    workers: int = 4
+    workers: int = attrs.field(default=4, validator=at_least(0))
     """DataLoader worker processes per process; 0 decodes in the main process."""
     decoder: Decoder | None = None
     """The one place the video decoder is chosen; ``decode`` steps use it. None: ``pyav``."""
@@ -33,9 +44,9 @@ class DataSection:
     """``skip`` replaces a bad sample, counts it and reports every bad file after the epoch."""
     pin_memory: bool = False
     persistent_workers: bool = True
-    prefetch_factor: int = 2
-    val_batch_size: int | None = None
-    test_batch_size: int | None = None
+    prefetch_factor: int = attrs.field(default=2, validator=at_least(1))
+    val_batch_size: int | None = attrs.field(default=None, validator=at_least(1))
+    test_batch_size: int | None = attrs.field(default=None, validator=at_least(1))
     train: Dataset | None = None
     val: Dataset | None = None
     test: Dataset | None = None
@@ -71,22 +82,22 @@ class OptimSection:
     ``[optim.custom_keys."backbone.pos_embed"] decay_mult = 0.0``."""
     grad_clip: float | None = None
     """Clip the global gradient norm to this value."""
-    accumulate: int = 1
+    accumulate: int = attrs.field(default=1, validator=at_least(1))
     """Iterations whose gradients add up before one optimizer step."""
 
 
 @attrs.define
 class ScheduleSection:
-    epochs: int = 1
+    epochs: int = attrs.field(default=1, validator=at_least(1))
     policy: Literal["constant", "step", "multistep", "cosine"] = "constant"
-    step: int = 1
+    step: int = attrs.field(default=1, validator=at_least(1))
     """``step`` policy: decay every this many epochs."""
     milestones: list[int] = attrs.Factory(list)
     """``multistep`` policy: epochs at which the rate is multiplied by ``gamma``."""
     gamma: float = 0.1
     min_lr: float = 0.0
     """``cosine`` policy: the rate at the end."""
-    warmup_epochs: float = 0.0
+    warmup_epochs: float = attrs.field(default=0.0, validator=at_least(0))
     warmup_start_factor: float = 0.1
 
 
@@ -94,17 +105,17 @@ class ScheduleSection:
 class RuntimeSection:
     work_dir: str = ""
     """Where checkpoints and logs go; empty means ``work_dirs/<experiment file name>``."""
-    seed: int = 0
+    seed: int = attrs.field(default=0, validator=at_least(0))
     device: str = attrs.field(default="auto")
     """``auto``, ``cpu``, ``cuda`` or ``cuda:N``: a run option, never a model concern."""
     amp: bool = False
     deterministic: bool = False
-    log_interval: int = 20
-    checkpoint_interval: int = 1
+    log_interval: int = attrs.field(default=20, validator=at_least(1))
+    checkpoint_interval: int = attrs.field(default=1, validator=at_least(1))
     """Epochs between checkpoints (``epoch_N.pth``; ``latest.pth`` points at the newest)."""
-    checkpoint_every_iters: int = 0
+    checkpoint_every_iters: int = attrs.field(default=0, validator=at_least(0))
     """Also save ``latest.pth`` every this many iterations inside an epoch (0: only at epoch ends)."""
-    eval_interval: int = 1
+    eval_interval: int = attrs.field(default=1, validator=at_least(1))
     keep_checkpoints: int = 3
     best_metric: str | None = None
     load_from: str | None = None

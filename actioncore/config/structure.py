@@ -37,6 +37,14 @@ class ValueProblem(ValueError):
     """A value that does not fit its key; the message is shown as is."""
 
 
+class KeyProblem(ValueProblem):
+    """A value out of its range, found by the section's validator: the message names the key."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
 class UnknownKey(ValueProblem):
     pass
 
@@ -276,6 +284,8 @@ def iter_errors(exc: BaseException, path: tuple[str | int, ...] = ()) -> Iterato
             yield (*path, key), _unknown_key_message(key, f"[{section}]" if path else section, known)
     elif isinstance(exc, KeyError):
         yield path, "missing required key"
+    elif isinstance(exc, KeyProblem):
+        yield (*path, exc.key), str(exc)
     elif isinstance(exc, (ValueProblem, PluginError)):
         yield path, str(exc)
     else:
