@@ -49,3 +49,22 @@ def test_cli_test_with_random_bytes_exits_2_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "noise.pth: not a checkpoint" in err and "Traceback" not in err and "weights_only" not in err
     assert len(err.splitlines()) == 1
+
+
+def test_a_checkpoint_of_another_shape_is_one_line_for_test_and_infer(tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    import actioncore
+
+    monkeypatch.chdir(tmp_path)
+    quickstart = Path(__file__).resolve().parents[1] / "examples" / "quickstart.toml"
+    state = actioncore.build_model(actioncore.load_config(quickstart)).state_dict()
+    state["head.fc_cls.weight"] = torch.zeros(5, state["head.fc_cls.weight"].shape[1])
+    torch.save({"state_dict": state}, tmp_path / "five.pth")
+    for command in (["test", str(quickstart), "--checkpoint", "five.pth"],
+                    ["infer", str(quickstart), "--checkpoint", "five.pth", str(quickstart)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+        assert ("five.pth: does not fit the experiment's model: 0 missing (e.g. []), 0 unexpected (e.g. []), "
+                "1 of another shape ['head.fc_cls.weight: checkpoint [5, 512], model [12, 512]']") in err

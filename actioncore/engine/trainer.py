@@ -70,8 +70,12 @@ def _unwrap(model: nn.Module) -> nn.Module:
 def load_weights(model: nn.Module, path: str | Path, *, strict: bool = True) -> list[str]:
     """Load model weights from a checkpoint; with ``strict=False`` tensors whose shape differs
     (a head for another number of classes) keep their fresh initialisation. Returns notes."""
+    from ..weights.files import fit_problems
+
     state = ckpt.model_weights(ckpt.load_checkpoint(path), path)
     own = model.state_dict()
+    if strict and (problems := fit_problems(own, state, optional=("num_batches_tracked",))):
+        raise CheckpointError(f"{path}: does not fit the experiment's model: {problems}")
     notes = []
     reinitialised = [k for k, v in state.items() if k in own and own[k].shape != v.shape] if not strict else []
     for key in reinitialised:
