@@ -90,12 +90,25 @@ def _task(experiment: Experiment, method: str) -> Any:
     return task
 
 
-def run(experiment: Experiment | str | Path, *, resume: bool = False) -> dict[str, float]:
-    """Train the experiment with its task plugin; returns the final metrics."""
+def run(experiment: Experiment | str | Path, *, resume: bool = False,
+        allow_changes: bool = False) -> dict[str, float]:
+    """Train the experiment with its task plugin; returns the final metrics.
+
+    ``resume`` continues from the work dir's latest checkpoint, which must have been trained with
+    the same experiment unless ``allow_changes`` (then the changed keys are logged and take effect).
+    """
     experiment = _experiment(experiment)
     task = _task(experiment, "run")
     with run_log(Path(experiment.runtime.work_dir), current_host()):
-        return task.run(experiment, resume=resume)
+        if not allow_changes:
+            return task.run(experiment, resume=resume)
+        try:
+            return task.run(experiment, resume=resume, allow_changes=True)
+        except TypeError as exc:
+            if "allow_changes" not in str(exc):
+                raise
+            raise PluginError(f"task '{experiment.task.type}' cannot resume under a changed experiment "
+                              "(its run() takes no allow_changes)") from None
 
 
 def evaluate(experiment: Experiment | str | Path, checkpoint: str | Path, *,

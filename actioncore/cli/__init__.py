@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.add_argument("--work-dir", help="overrides runtime.work_dir")
     p.add_argument("--resume", action="store_true", help="continue from the work dir's latest checkpoint")
+    p.add_argument("--allow-changes", action="store_true",
+                   help="with --resume: continue under an experiment that differs from the checkpoint's "
+                        "(the changed keys are logged; optimizer settings and the schedule take the new values)")
     _add_json(p)
     p.set_defaults(handler="run")
 

@@ -81,7 +81,11 @@ def _load(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from .. import api
 
-    metrics = api.run(_load(args), resume=args.resume)
+    if args.allow_changes and not args.resume:
+        from ..errors import ConfigError
+
+        raise ConfigError("--allow-changes only applies to --resume")
+    metrics = api.run(_load(args), resume=args.resume, allow_changes=args.allow_changes)
     if args.json:
         _print_json(metrics)
     return 0

@@ -21,7 +21,8 @@ class Task(Protocol):
     """
 
     def run(self, experiment: Experiment, *, resume: bool = False) -> dict[str, float]:
-        """Train (or otherwise run) the experiment; returns the final metrics, flat."""
+        """Train (or otherwise run) the experiment; returns the final metrics, flat. A task that
+        can resume under a changed experiment also takes ``allow_changes: bool = False``."""
 
     def evaluate(self, experiment: Experiment, checkpoint: str | Path, *, split: str = "test",
                  out: str | Path | None = None) -> dict[str, float]:
@@ -41,8 +42,8 @@ class TrainerTask:
     def adapter(self, experiment: Experiment) -> TaskAdapter:
         raise NotImplementedError
 
-    def run(self, experiment: Experiment, *, resume: bool = False) -> dict[str, float]:
-        return Trainer(experiment, self.adapter(experiment)).fit(resume=resume)
+    def run(self, experiment: Experiment, *, resume: bool = False, allow_changes: bool = False) -> dict[str, float]:
+        return Trainer(experiment, self.adapter(experiment)).fit(resume=resume, allow_changes=allow_changes)
 
     def evaluate(self, experiment: Experiment, checkpoint: str | Path, *, split: str = "test",
                  out: str | Path | None = None) -> dict[str, float]:

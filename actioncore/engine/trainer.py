@@ -29,10 +29,12 @@ from ..errors import CheckpointError, ConfigError, TrainingError
 from ..lifecycle import RunState
 from ..plugin.host import PluginHost, current_host
 from ..runlog import LOGGER_NAME, run_log
+from ..weights.files import fit_problems
 from . import checkpoint as ckpt
 from .layout import to_channels_last
 from .distributed import Placement, all_gather_objects, barrier, broadcast_object, setup_placement, teardown
 from .optim import LRSchedule, build_optimizer
+from .resume_check import experiment_changes
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -70,8 +72,6 @@ def _unwrap(model: nn.Module) -> nn.Module:
 def load_weights(model: nn.Module, path: str | Path, *, strict: bool = True) -> list[str]:
     """Load model weights from a checkpoint; with ``strict=False`` tensors whose shape differs
     (a head for another number of classes) keep their fresh initialisation. Returns notes."""
-    from ..weights.files import fit_problems
-
     state = ckpt.model_weights(ckpt.load_checkpoint(path), path)
     own = model.state_dict()
     if strict and (problems := fit_problems(own, state, optional=("num_batches_tracked",))):
@@ -131,9 +131,13 @@ class Trainer:
 
     # -- training ------------------------------------------------------------------------------
 
-    def fit(self, *, resume: bool = False) -> dict[str, float]:
-        """Train for ``schedule.epochs``, validating and checkpointing on schedule, then test."""
+    def fit(self, *, resume: bool = False, allow_changes: bool = False) -> dict[str, float]:
+        """Train for ``schedule.epochs``, validating and checkpointing on schedule, then test.
+
+        ``resume`` refuses a checkpoint trained under another experiment unless ``allow_changes``.
+        """
         placement = setup_placement(self.exp.runtime.device)
+        self.allow_changes = allow_changes
         try:
             with run_log(self.work_dir, self.host, main_process=placement.is_main):
                 return self._fit(placement, resume)
@@ -325,14 +329,42 @@ class Trainer:
         if state["world_size"] != placement.world_size:
             raise CheckpointError(f"{path}: written by {state['world_size']} process(es); resume with the same "
                                   f"number (now {placement.world_size}) to continue exactly")
+        changes = experiment_changes(state.get("experiment", ""), dump_experiment(self.exp, self.host.registry))
+        if changes and not getattr(self, "allow_changes", False):
+            raise ConfigError(f"--resume: the experiment differs from the one {path} was trained with: "
+                              f"{'; '.join(changes)}. Resume with the same experiment to continue exactly, "
+                              "or add --allow-changes to continue under the new values")
+        for change in changes:
+            log.warning("resuming under a changed experiment: %s", change)
+        problems = fit_problems(model.state_dict(), state["model"])
+        if problems:
+            raise CheckpointError(f"{path}: does not fit the experiment's model: {problems}")
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        self._restore_optimizer(optimizer, state["optimizer"], path, changed=bool(changes))
         scaler.load_state_dict(state["scaler"])
         ckpt.restore_rng(state["rng"][placement.rank])
         run.epoch, run.iteration = state["epoch"], state["iteration"]
         run.extra["best"] = state.get("best")
         log.info("resumed from %s at epoch %d, iteration %d", path, run.epoch, run.iteration)
         return state["epoch_iteration"]
+
+    def _restore_optimizer(self, optimizer: torch.optim.Optimizer, stored: Mapping[str, Any], path: Path, *,
+                           changed: bool) -> None:
+        """The stored optimizer state; under changed settings (``--allow-changes``) its buffers are
+        kept, each group's hyper-parameters take the new experiment's values, and a state that does
+        not fit the new optimizer (another type or grouping) is dropped, as the log says."""
+        fresh = [{k: v for k, v in group.items() if k != "params"} for group in optimizer.param_groups]
+        try:
+            optimizer.load_state_dict(stored)
+        except (ValueError, KeyError) as exc:
+            if not changed:
+                raise CheckpointError(f"{path}: the optimizer state does not fit: {exc}") from None
+            log.warning("resuming under a changed experiment: the stored optimizer state does not fit the new "
+                        "optimizer (%s); it starts fresh", exc)
+            return
+        if changed:
+            for group, settings in zip(optimizer.param_groups, fresh):
+                group.update(settings)
 
     def _track_best(self, run: RunState, metrics: Mapping[str, float], saved: Path | None,
                     placement: Placement) -> None:

@@ -201,3 +201,27 @@ def test_amp_bf16_on_cpu_trains_and_bench_model_reports_rates(experiment_file, t
     from_config = json.loads(actioncore("bench", "model", str(exp), "--iterations", "1", "--set",
                                         "runtime.channels_last=true", "--json").stdout)
     assert from_config["channels_last"] is True
+
+
+def test_resume_with_a_changed_experiment_is_refused_or_applied_when_allowed(experiment_file, tmp_path):
+    exp = experiment_file(tmp_path, epochs=1)
+    actioncore("run", str(exp))
+    # two more epochs under a new learning rate and batch size
+    changed = ["--set", "schedule.epochs=2", "--set", "optim.lr=0.02", "--set", "data.batch_size=4"]
+    refused = actioncore("run", str(exp), *changed, "--resume", check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    message = refused.stderr.strip().splitlines()[-1]
+    assert "--resume: the experiment differs from the one" in message and "latest.pth was trained with" in message
+    assert "optim.lr: 0.05 -> 0.02" in message and "schedule.epochs: 1 -> 2" in message
+    assert "data.batch_size: 8 -> 4" in message and "--allow-changes" in message
+    assert load_checkpoint(tmp_path / "wd/checkpoints/latest.pth")["epoch"] == 1  # nothing was written
+    allowed = actioncore("run", str(exp), *changed, "--resume", "--allow-changes")
+    assert allowed.returncode == 0
+    log = (tmp_path / "wd/run.log").read_text()
+    assert "resuming under a changed experiment: optim.lr: 0.05 -> 0.02" in log
+    assert "resuming under a changed experiment: data.batch_size: 8 -> 4" in log
+    state = load_checkpoint(tmp_path / "wd/checkpoints/latest.pth")
+    # the schedule's base rate is the new one (before the fix the stored 0.05 went on silently)
+    groups = state["optimizer"]["param_groups"]
+    assert state["epoch"] == 2 and [g["initial_lr"] / g["lr_mult"] for g in groups] == pytest.approx([0.02] * len(groups))
+    assert actioncore("run", str(exp), "--allow-changes", check=False).returncode == 2
