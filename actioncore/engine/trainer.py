@@ -181,12 +181,17 @@ class Trainer:
                 self._train_epoch(run, train_model, loader, optimizer, schedule, scaler, placement, skip_batches)
                 skip_batches = 0
                 lifecycle.after_epoch(run)
+                # evaluate before saving, so that the checkpoint holds this epoch's best: a run
+                # killed after the save resumes with it and best.pth is re-pointed on resume
+                improved = False
+                if val_loader is not None and (run.epoch % rt.eval_interval == 0 or run.epoch == exp.schedule.epochs):
+                    metrics = self._evaluate(model, val_loader, "val", placement, run)
+                    improved = self._update_best(run, metrics)
                 saved = None
                 if run.epoch % rt.checkpoint_interval == 0 or run.epoch == exp.schedule.epochs:
                     saved = self._save(run, model, optimizer, scaler, placement, epoch_end=True)
-                if val_loader is not None and (run.epoch % rt.eval_interval == 0 or run.epoch == exp.schedule.epochs):
-                    metrics = self._evaluate(model, val_loader, "val", placement, run)
-                    self._track_best(run, metrics, saved, placement)
+                if improved and saved is not None:
+                    self._link_best(run, saved, placement)
             if exp.data.test is not None:
                 barrier(placement)  # rank 0 may still be linking best.pth
                 best = self.checkpoints / "best.pth"
@@ -345,6 +350,9 @@ class Trainer:
         ckpt.restore_rng(state["rng"][placement.rank])
         run.epoch, run.iteration = state["epoch"], state["iteration"]
         run.extra["best"] = state.get("best")
+        best_file = self.checkpoints / f"epoch_{run.extra['best']['epoch']}.pth" if run.extra["best"] else None
+        if placement.is_main and best_file is not None and best_file.is_file():
+            ckpt.link_checkpoint(best_file, self.checkpoints / "best.pth")  # killed before it was linked
         log.info("resumed from %s at epoch %d, iteration %d", path, run.epoch, run.iteration)
         return state["epoch_iteration"]
 
@@ -366,20 +374,25 @@ class Trainer:
             for group, settings in zip(optimizer.param_groups, fresh):
                 group.update(settings)
 
-    def _track_best(self, run: RunState, metrics: Mapping[str, float], saved: Path | None,
-                    placement: Placement) -> None:
+    def _update_best(self, run: RunState, metrics: Mapping[str, float]) -> bool:
+        """Record this epoch as the best when its metric beats the best so far; True if it does."""
         name = self.exp.runtime.best_metric or next(iter(metrics), None)
         if name is None or name not in metrics:
             if self.exp.runtime.best_metric:
                 raise ConfigError(f"runtime.best_metric = '{name}' is not among the metrics: {', '.join(metrics)}")
-            return
+            return False
         best = run.extra.get("best")
         if best is None or metrics[name] > best["value"]:
             run.extra["best"] = {"metric": name, "value": metrics[name], "epoch": run.epoch}
-            if placement.is_main and saved is not None:
-                ckpt.link_checkpoint(saved, self.checkpoints / "best.pth")
-                log.info("new best %s = %.4f at epoch %d", name, metrics[name], run.epoch)
-                self.host.lifecycle.checkpoint_saved(run, saved, ("best",))
+            return True
+        return False
+
+    def _link_best(self, run: RunState, saved: Path, placement: Placement) -> None:
+        if placement.is_main:
+            best = run.extra["best"]
+            ckpt.link_checkpoint(saved, self.checkpoints / "best.pth")
+            log.info("new best %s = %.4f at epoch %d", best["metric"], best["value"], run.epoch)
+            self.host.lifecycle.checkpoint_saved(run, saved, ("best",))
 
     # -- evaluation ----------------------------------------------------------------------------
 

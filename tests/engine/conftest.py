@@ -41,6 +41,11 @@ def actioncore_after_iteration(run, outputs):
         os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get("CHAOS_NAN_AT") == str(run.iteration):
         next(iter(run.model.parameters())).data.fill_(float("nan"))
+
+@actioncore.hookimpl
+def actioncore_checkpoint_saved(run, path, tags):
+    if os.environ.get("CHAOS_KILL_AFTER_SAVING") == tags[0]:
+        os.kill(os.getpid(), signal.SIGKILL)
 """
 
 

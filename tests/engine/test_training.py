@@ -88,6 +88,27 @@ def test_resume_after_kill_9_mid_epoch_ends_bitwise_equal(experiment_file, chaos
     assert all(torch.equal(final[k], expected[k]) for k in final)
 
 
+
+@pytest.mark.slow
+def test_a_kill_right_after_an_epoch_checkpoint_keeps_the_best_model(experiment_file, chaos_env, tmp_path):
+    # the epoch is evaluated before its checkpoint is written, so the checkpoint holds this epoch's
+    # best; killed before best.pth was linked, the resumed run links it and ends as the reference
+    reference = experiment_file(tmp_path / "reference")
+    actioncore("run", str(reference), env=chaos_env())
+    killed = experiment_file(tmp_path / "killed")
+    result = actioncore("run", str(killed), env=chaos_env(CHAOS_KILL_AFTER_SAVING="epoch_1"), check=False)
+    assert result.returncode == -signal.SIGKILL
+    assert not (tmp_path / "killed/wd/checkpoints/best.pth").exists()
+    stored = load_checkpoint(tmp_path / "killed/wd/checkpoints/latest.pth")
+    assert stored["epoch"] == 1 and stored["best"]["epoch"] == 1  # evaluated before the save
+    actioncore("run", str(killed), "--resume", env=chaos_env())
+    ours, theirs = (load_checkpoint(tmp_path / f"{run}/wd/checkpoints/latest.pth") for run in ("killed", "reference"))
+    assert ours["best"] == theirs["best"]
+    best, expected = weights(tmp_path / "killed/wd/checkpoints/best.pth"), weights(tmp_path / "reference/wd/checkpoints/best.pth")
+    assert best.keys() == expected.keys() and all(torch.equal(best[k], expected[k]) for k in best)
+    evaluations = [json.loads(line) for line in (tmp_path / "killed/wd/log.jsonl").read_text().splitlines()]
+    assert [e.get("epoch") for e in evaluations if e.get("event") == "evaluation" and e.get("split") == "val"] == [1, 2]
+
 def test_nan_loss_stops_with_the_iteration_and_keeps_the_checkpoint(experiment_file, chaos_env, tmp_path):
     exp = experiment_file(tmp_path)
     result = actioncore("run", str(exp), env=chaos_env(CHAOS_NAN_AT="8"), check=False)
