@@ -29,7 +29,7 @@ from ..errors import CheckpointError, ConfigError, TrainingError
 from ..lifecycle import RunState
 from ..plugin.host import PluginHost, current_host
 from ..runlog import LOGGER_NAME, run_log
-from ..weights.files import fit_problems
+from ..weights.files import load_into
 from . import checkpoint as ckpt
 from .layout import to_channels_last
 from .distributed import Placement, all_gather_objects, barrier, broadcast_object, setup_placement, teardown
@@ -73,19 +73,17 @@ def load_weights(model: nn.Module, path: str | Path, *, strict: bool = True) -> 
     """Load model weights from a checkpoint; with ``strict=False`` tensors whose shape differs
     (a head for another number of classes) keep their fresh initialisation. Returns notes."""
     state = ckpt.model_weights(ckpt.load_checkpoint(path), path)
+    if strict:
+        load_into(model, state, path)
+        return []
     own = model.state_dict()
-    if strict and (problems := fit_problems(own, state, optional=("num_batches_tracked",))):
-        raise CheckpointError(f"{path}: does not fit the experiment's model: {problems}")
     notes = []
-    reinitialised = [k for k, v in state.items() if k in own and own[k].shape != v.shape] if not strict else []
+    reinitialised = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     for key in reinitialised:
         notes.append(f"re-initialised {key}: checkpoint {list(state[key].shape)}, model {list(own[key].shape)}")
         del state[key]
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if k not in reinitialised]
-    if strict and (missing or unexpected):
-        raise CheckpointError(f"{path}: weights do not fit the model: missing {missing[:5]}, "
-                              f"unexpected {unexpected[:5]}")
     notes += [f"not in checkpoint (fresh): {k}" for k in missing]
     notes += [f"ignored (not in model): {k}" for k in unexpected]
     return notes
@@ -137,14 +135,13 @@ class Trainer:
         ``resume`` refuses a checkpoint trained under another experiment unless ``allow_changes``.
         """
         placement = setup_placement(self.exp.runtime.device)
-        self.allow_changes = allow_changes
         try:
             with run_log(self.work_dir, self.host, main_process=placement.is_main):
-                return self._fit(placement, resume)
+                return self._fit(placement, resume, allow_changes)
         finally:
             teardown(placement)
 
-    def _fit(self, placement: Placement, resume: bool) -> dict[str, float]:
+    def _fit(self, placement: Placement, resume: bool, allow_changes: bool) -> dict[str, float]:
         exp, rt = self.exp, self.exp.runtime
         self._seed(placement)
         log.info("work dir %s, device %s, %d process(es)", self.work_dir, placement.device, placement.world_size)
@@ -165,7 +162,7 @@ class Trainer:
         run.extra["best"] = None
         skip_batches = 0
         if resume:
-            skip_batches = self._resume(run, model, optimizer, scaler, placement)
+            skip_batches = self._resume(run, model, optimizer, scaler, placement, allow_changes)
         elif rt.load_from:
             for note in load_weights(model, rt.load_from, strict=False):
                 log.info("load_from %s: %s", rt.load_from, note)
@@ -324,7 +321,8 @@ class Trainer:
         self.host.lifecycle.checkpoint_saved(run, path, (path.stem, "latest"))
         return path
 
-    def _resume(self, run: RunState, model: nn.Module, optimizer, scaler, placement: Placement) -> int:
+    def _resume(self, run: RunState, model: nn.Module, optimizer, scaler, placement: Placement,
+                allow_changes: bool) -> int:
         path = self.checkpoints / "latest.pth"
         if not path.is_file():
             raise CheckpointError(f"--resume: no checkpoint to resume from in {self.checkpoints}")
@@ -335,16 +333,13 @@ class Trainer:
             raise CheckpointError(f"{path}: written by {state['world_size']} process(es); resume with the same "
                                   f"number (now {placement.world_size}) to continue exactly")
         changes = experiment_changes(state.get("experiment", ""), dump_experiment(self.exp, self.host.registry))
-        if changes and not getattr(self, "allow_changes", False):
+        if changes and not allow_changes:
             raise ConfigError(f"--resume: the experiment differs from the one {path} was trained with: "
                               f"{'; '.join(changes)}. Resume with the same experiment to continue exactly, "
                               "or add --allow-changes to continue under the new values")
         for change in changes:
             log.warning("resuming under a changed experiment: %s", change)
-        problems = fit_problems(model.state_dict(), state["model"])
-        if problems:
-            raise CheckpointError(f"{path}: does not fit the experiment's model: {problems}")
-        model.load_state_dict(state["model"])
+        load_into(model, state["model"], path)
         self._restore_optimizer(optimizer, state["optimizer"], path, changed=bool(changes))
         scaler.load_state_dict(state["scaler"])
         ckpt.restore_rng(state["rng"][placement.rank])

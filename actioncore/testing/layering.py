@@ -16,6 +16,7 @@ tests folders (not packages) and the imported names' presence in ``__all__``.
 from __future__ import annotations
 
 import ast
+import functools
 import graphlib
 import re
 import subprocess
@@ -136,12 +137,13 @@ def _imports(path: Path) -> Iterator[ImportFrom]:
             yield ImportFrom(path, node.lineno, node.module, tuple(a.name for a in node.names))
 
 
-def _exported(package_dir: Path) -> set[str]:
+@functools.cache
+def _exported(package_dir: Path) -> frozenset[str]:
     tree = ast.parse((package_dir / "__init__.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
-            return set(ast.literal_eval(node.value))
-    return set()
+            return frozenset(ast.literal_eval(node.value))
+    return frozenset()
 
 
 def _public_kernel(module: str, allowed: tuple[str, ...]) -> bool:

@@ -28,6 +28,6 @@ def assert_manifest_matches(folder: str | Path) -> None:
     manifest = read_manifest(Path(folder))
     assert manifest is not None, f"{folder}/pyproject.toml has no [tool.actioncore.provides] table"
     declared = {kind: sorted(names) for kind, names in manifest.provides.items() if names}
-    assert declared == registered_components(folder), (
-        f"{manifest.distribution}: [tool.actioncore.provides] says {declared}, "
-        f"its hooks register {registered_components(folder)}")
+    registered = registered_components(folder)
+    assert declared == registered, (f"{manifest.distribution}: [tool.actioncore.provides] says {declared}, "
+                                    f"its hooks register {registered}")
