@@ -29,6 +29,13 @@ class DataError(ActionCoreError):
         self.path = path
         self.line = line
 
+    def __reduce__(self):  # keep path and line when a DataLoader worker sends it to the main process
+        return _data_error, (str(self), self.path, self.line)
+
+
+def _data_error(message: str, path: str | None, line: int | None) -> DataError:
+    return DataError(message, path=path, line=line)
+
 
 class CheckpointError(ActionCoreError):
     """A checkpoint is missing, truncated, of an unknown format version or does not fit the model."""
@@ -36,3 +43,11 @@ class CheckpointError(ActionCoreError):
 
 class TrainingError(ActionCoreError):
     """Training cannot go on (for example a non-finite loss); the message gives the iteration."""
+
+
+class StorageError(ActionCoreError):
+    """The machine refused a write: a work dir that cannot be created or written, a full disk.
+
+    Not the user's configuration but the system's state, so the command line exits with status 1;
+    the message names the path and the reason in one line, and the run log records it.
+    """

@@ -62,12 +62,23 @@ def actioncore_after_evaluation(run: RunState, split: str, metrics: Mapping[str,
     files = _files(run)
     if files is None:
         return
-    files.event("evaluation", split=split, epoch=run.epoch, iteration=run.iteration, **metrics)
+    skipped = run.extra.get("skipped", {}).pop(split, None)
+    extra = {} if skipped is None else {"skipped_samples": skipped}
+    files.event("evaluation", split=split, epoch=run.epoch, iteration=run.iteration, **metrics, **extra)
     for key, value in metrics.items():
         files.writer.add_scalar(f"{split}/{key}", value, run.iteration)
     for tag, image in run.extra.pop("images", {}).items():
         files.writer.add_image(tag, image, run.iteration, dataformats="HWC")
     files.writer.flush()
+
+
+@hookimpl
+def actioncore_after_epoch(run: RunState) -> None:
+    skipped = run.extra.get("skipped", {}).pop("train", None)
+    files = _files(run)
+    if files is not None and skipped:
+        files.event("skipped", split="train", epoch=run.epoch, iteration=run.iteration, count=len(skipped),
+                    samples=skipped)
 
 
 @hookimpl

@@ -7,9 +7,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from ..errors import ActionCoreError
+from ..errors import ActionCoreError, StorageError
 
 EXIT_USER_ERROR = 2
+EXIT_SYSTEM_ERROR = 1
+"""The machine refused (a full disk, an unwritable work dir): not a mistake in the command."""
 
 _COMMANDS = "actioncore.cli.commands"
 
@@ -163,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(f"actioncore {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return EXIT_SYSTEM_ERROR if isinstance(exc, StorageError) else EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("actioncore: interrupted", file=sys.stderr)
         return 130

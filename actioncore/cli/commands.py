@@ -62,6 +62,12 @@ def config(args: argparse.Namespace) -> int:
     from ..config import dump_experiment, experiment_to_dict, load_config
 
     experiment = load_config(args.experiment, args.overrides)
+    if experiment.task is not None:
+        # values only a component can judge (metric top-k, a task's thresholds) fail here, not at run time
+        from ..config.build import instantiate
+        from ..plugin.host import current_host
+
+        instantiate(experiment.task, current_host().registry, "task")
     if args.json:
         _print_json(experiment_to_dict(experiment))
     else:
@@ -100,7 +106,10 @@ def test(args: argparse.Namespace) -> int:
         _print_json(metrics)
     else:
         for name, value in metrics.items():
-            print(f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}")
+            if isinstance(value, list):
+                print(f"{name}:", *(f"  {item}" for item in value), sep="\n")
+            else:
+                print(f"{name}: {value:.4f}" if isinstance(value, float) else f"{name}: {value}")
     return 0
 
 

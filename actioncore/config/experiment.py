@@ -42,6 +42,11 @@ class DataSection:
     """The one place the video decoder is chosen; ``decode`` steps use it. None: ``pyav``."""
     on_error: Literal["raise", "skip"] = "raise"
     """``skip`` replaces a bad sample, counts it and reports every bad file after the epoch."""
+    max_consecutive_bad: int = attrs.field(default=32, validator=at_least(1))
+    """Under ``skip``, stop after this many bad samples in a row: the data set itself is broken."""
+    timeout: float = attrs.field(default=600.0, validator=at_least(0))
+    """Seconds one sample may take to decode and prepare before the run stops naming the file
+    (a decoder that hangs); 0 waits forever."""
     pin_memory: bool = False
     persistent_workers: bool = True
     prefetch_factor: int = attrs.field(default=2, validator=at_least(1))

@@ -18,6 +18,12 @@ Origins = dict[tuple, str]
 
 _KEY = re.compile(r"[A-Za-z0-9_-]+")
 
+MAX_NESTING = 64
+"""Tables and arrays nested deeper than this are refused: no experiment needs them, and the
+parser and the merge would otherwise end in a RecursionError instead of naming the file."""
+MAX_INCLUDE_DEPTH = 32
+"""Longest include chain (a file including a file including ...), for the same reason."""
+
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
@@ -26,10 +32,30 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: experiment file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc}") from None
+    return _parse(text, str(path))
+
+
+def _parse(text: str, source: str, *, subject: str = "") -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{source}: {subject}not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: arrays or tables are nested too deeply to read") from None
+    _check_nesting(table, source)
+    return table
+
+
+def _check_nesting(table: dict[str, Any], source: str) -> None:
+    """Refuse values nested deeper than :data:`MAX_NESTING`, naming the first such key."""
+    stack: list[tuple[Any, tuple]] = [(table, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_NESTING:
+            shown = ".".join(map(str, path[:4]))
+            raise ConfigError(f"{source}: '{shown}...' is nested more than {MAX_NESTING} levels deep")
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        stack.extend((sub, (*path, key)) for key, sub in items)
 
 
 def read_experiment(path: str | Path) -> tuple[dict[str, Any], Origins]:
@@ -42,6 +68,9 @@ def _read(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], Origins]
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         raise ConfigError(f"{chain[-1]}: include cycle: {cycle}")
+    if len(chain) > MAX_INCLUDE_DEPTH:
+        raise ConfigError(f"{chain[0]}: the include chain is longer than {MAX_INCLUDE_DEPTH} files "
+                          f"(it reaches {path})")
     table = read_toml(path)
     includes = table.pop("include", [])
     if isinstance(includes, str):
@@ -99,10 +128,10 @@ def parse_override(text: str) -> tuple[tuple[str | int, ...], Any]:
             raise ConfigError(f"--set {text}: bad key path '{key}': parts are bare TOML keys "
                               "or array indices separated by dots")
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError as exc:
+        value = _parse(f"v = {raw}", f"--set {text}", subject="value is ")["v"]
+    except ConfigError:
         if not raw or raw[0] in "[{\"'" or raw[-1] in "]}\"'":
-            raise ConfigError(f"--set {text}: value is not valid TOML: {exc}") from None
+            raise
         value = raw
     return tuple(parts), value
 

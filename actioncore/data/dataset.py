@@ -12,14 +12,16 @@ import attrs
 import numpy as np
 import torch.utils.data
 
-from ..errors import DataError
+from ..errors import ActionCoreError, DataError
+from .watch import WorkerFailure, WorkerProgress, time_limit
 from .pipeline import Pipeline, Step
 from .sample import VideoSample
 
 OnError = Literal["raise", "skip"]
 
 MAX_CONSECUTIVE_BAD = 32
-"""Under ``skip``, give up after this many bad samples in a row: the data set is broken."""
+"""Default of ``data.max_consecutive_bad``: under ``skip``, give up after this many bad samples
+in a row, since the data set (or its root) is then broken rather than a few files."""
 
 
 @attrs.frozen
@@ -85,7 +87,8 @@ class ClipDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, annotations: AnnotationSet, *, decoder: Any, on_error: OnError = "raise",
-                 seed: int = 0, num_classes: int | None = None):
+                 seed: int = 0, num_classes: int | None = None,
+                 max_consecutive_bad: int = MAX_CONSECUTIVE_BAD, timeout: float = 0.0):
         records = list(annotations.records)
         self.bad_records = check_labels(records, num_classes)
         if self.bad_records:
@@ -102,6 +105,11 @@ class ClipDataset(torch.utils.data.Dataset):
         self.decoder = decoder
         self.on_error = on_error
         self.seed = seed
+        self.max_consecutive_bad = max_consecutive_bad
+        self.timeout = timeout
+        """Seconds one sample may take to prepare (0: no limit); see :func:`time_limit`."""
+        self.reading: WorkerProgress | None = None
+        """Set by the loader: what each worker process is reading, for when one dies."""
 
     def __len__(self) -> int:
         return len(self.records)
@@ -114,8 +122,10 @@ class ClipDataset(torch.utils.data.Dataset):
                              rng=np.random.default_rng([self.seed, epoch, index]))
         if record.frame_offset:
             sample.meta["frame_offset"] = record.frame_offset
+        if self.reading is not None:
+            self.reading.note(index)
         try:
-            with self.decoder.open(record.source) as reader:
+            with time_limit(self.timeout, record.where), self.decoder.open(record.source) as reader:
                 sample.reader = reader
                 if sample.num_frames is None or sample.num_frames > reader.num_frames:
                     sample.num_frames = reader.num_frames
@@ -129,20 +139,31 @@ class ClipDataset(torch.utils.data.Dataset):
             sample.reader = None
         return sample
 
-    def __getitem__(self, key: int | tuple[int, int]) -> VideoSample:
+    def __getitem__(self, key: int | tuple[int, int]) -> VideoSample | WorkerFailure:
+        try:
+            return self._prepare(key)
+        except ActionCoreError as exc:
+            if torch.utils.data.get_worker_info() is None:
+                raise
+            # raised in a worker, torch would wrap it in the worker's traceback; returned, the
+            # loader re-raises it in the main process as it is (see ClipLoader)
+            return WorkerFailure(exc)
+
+    def _prepare(self, key: int | tuple[int, int]) -> VideoSample:
         epoch, index = key if isinstance(key, tuple) else (0, key)
         if self.on_error == "raise":
             return self.load(index, epoch)
         skipped: list[BadSample] = []
-        for attempt in range(MAX_CONSECUTIVE_BAD):
+        for attempt in range(self.max_consecutive_bad):
             candidate = (index + attempt) % len(self)
             try:
                 sample = self.load(candidate, epoch)
             except DataError as exc:
                 record = self.records[candidate]
-                skipped.append(BadSample(record.where, record.source, str(exc)))
+                reason = str(exc).removeprefix(f"{record.where}: ")  # the report names it already
+                skipped.append(BadSample(record.where, record.source, reason))
                 continue
             sample.meta["skipped"] = skipped
             return sample
-        raise DataError(f"{MAX_CONSECUTIVE_BAD} bad samples in a row from index {index} on; "
-                        f"the last: {skipped[-1].reason}")
+        raise DataError(f"{self.max_consecutive_bad} bad samples in a row from index {index} on "
+                        f"(data.max_consecutive_bad); the last: {skipped[-1].reason}")

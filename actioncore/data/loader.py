@@ -11,6 +11,7 @@ import torch.utils.data
 
 from .dataset import BadSample, ClipDataset
 from .sample import VideoSample
+from .watch import WorkerFailure, WorkerProgress, explain
 from ..builtin.transforms import collate as collate_clips
 
 
@@ -59,8 +60,12 @@ class EpochSampler(torch.utils.data.Sampler):
         return max(0, len(self.order()) - self.skip)
 
 
-def collate(samples: Sequence[VideoSample]) -> dict[str, Any]:
-    """Stack samples into a uint8 batch; add their dataset indices and any skipped bad files."""
+def collate(samples: Sequence[VideoSample | WorkerFailure]) -> dict[str, Any] | WorkerFailure:
+    """Stack samples into a uint8 batch; add their dataset indices and any skipped bad files.
+    A sample that failed in a worker makes the whole batch that failure (raised by ClipLoader)."""
+    failed = next((s for s in samples if isinstance(s, WorkerFailure)), None)
+    if failed is not None:
+        return failed
     batch = collate_clips(samples)
     batch["indices"] = torch.tensor([s.index for s in samples], dtype=torch.int64)
     batch["sources"] = [s.source for s in samples]
@@ -73,26 +78,60 @@ def _worker_init(worker_id: int) -> None:
     torch.set_num_threads(1)
 
 
+class ClipLoader(torch.utils.data.DataLoader):
+    """A DataLoader whose failures read as with ``workers = 0``: a worker's error is raised as
+    it is, and a worker that dies or stalls is reported with the file(s) it was reading."""
+
+    def __iter__(self):
+        dataset = self.dataset
+        progress = getattr(dataset, "reading", None)
+        iterator = super().__iter__()
+        while True:
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            except RuntimeError as exc:
+                explained = explain(exc, progress, lambda i: dataset.records[i].where)
+                if explained is None:
+                    raise
+                raise explained from None
+            if isinstance(batch, WorkerFailure):
+                raise batch.error
+            yield batch
+
+
 def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle: bool,
                  seed: int = 0, rank: int = 0, world_size: int = 1, train: bool = True,
                  pin_memory: bool = False, persistent_workers: bool = True,
-                 prefetch_factor: int = 2) -> torch.utils.data.DataLoader:
-    """A DataLoader over ``dataset`` with an :class:`EpochSampler`; call ``loader.sampler.set_epoch``."""
+                 prefetch_factor: int = 2) -> ClipLoader:
+    """A :class:`ClipLoader` over ``dataset`` with an :class:`EpochSampler`; call
+    ``loader.sampler.set_epoch``. Worker processes wait at most ``batch_size`` times the
+    dataset's per-sample ``timeout`` for a batch."""
     sampler = EpochSampler(len(dataset), shuffle=shuffle, seed=seed, rank=rank,
                            world_size=world_size, pad=train)
     extra: dict[str, Any] = {}
     if workers > 0:
         extra = dict(persistent_workers=persistent_workers, prefetch_factor=prefetch_factor,
                      worker_init_fn=_worker_init)
+        if isinstance(dataset, ClipDataset):
+            dataset.reading = WorkerProgress(workers)
+            if dataset.timeout > 0:
+                # the per-sample alarm names the file; this catches a decoder stuck in C code
+                extra["timeout"] = dataset.timeout * batch_size + 60
     # a private generator: creating an iterator would otherwise draw from torch's global RNG
     # (the workers' base seed) and shift dropout after a resume
     generator = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
-                                       num_workers=workers, collate_fn=collate, generator=generator,
-                                       pin_memory=pin_memory, drop_last=False, **extra)
+    return ClipLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
+                      collate_fn=collate, generator=generator, pin_memory=pin_memory, drop_last=False,
+                      **extra)
+
+
+def unique_bad(skipped: Sequence[BadSample]) -> list[BadSample]:
+    """Each bad file once (a file is met again each time a later index falls back onto it), sorted."""
+    return sorted({b.where: b for b in skipped}.values(), key=lambda b: b.where)
 
 
 def report_skipped(skipped: Sequence[BadSample]) -> str:
     """One line per bad file, for the end-of-epoch report under ``on_error = "skip"``."""
-    unique = {(b.where, b.reason): b for b in skipped}
-    return "\n".join(f"  {where}: {reason}" for where, reason in sorted(unique))
+    return "\n".join(f"  {b.where}: {b.reason}" for b in unique_bad(skipped))

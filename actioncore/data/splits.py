@@ -38,5 +38,7 @@ def build_split(experiment: Experiment, split: str, registry: ComponentRegistry)
         raise ConfigError(f"data.{split}: the experiment has no [data.{split}] table")
     annotations = instantiate(spec, registry, f"data.{split}")
     decoder = build_decoder(experiment, getattr(annotations, "default_decoder", "pyav"), registry)
-    return ClipDataset(annotations, decoder=decoder, on_error=experiment.data.on_error,
-                       seed=experiment.runtime.seed, num_classes=num_classes_of(experiment))
+    data = experiment.data
+    return ClipDataset(annotations, decoder=decoder, on_error=data.on_error, seed=experiment.runtime.seed,
+                       num_classes=num_classes_of(experiment), max_consecutive_bad=data.max_consecutive_bad,
+                       timeout=data.timeout)

@@ -7,8 +7,10 @@ optimizer and scaler state, the RNG states, epoch, iteration and position inside
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import shutil
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, StorageError
 from ..weights.safe_load import safe_load
 
 FORMAT = "actioncore-checkpoint"
@@ -41,31 +43,70 @@ def restore_rng(state: Mapping[str, Any]) -> None:
 def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path:
     """Write ``state`` to ``path`` atomically: a reader sees the old file or the whole new one."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f"{PARTIAL_PREFIX}{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **state}, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:
+        # torch.save reports a failed write as a RuntimeError from its C++ zip writer
+        raise StorageError(f"{path}: cannot write the checkpoint: {write_failure(exc, path.parent)}; "
+                           "the previous checkpoints are intact") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
     return path
 
 
+PARTIAL_PREFIX = "."
+"""Checkpoints are written to ``.NAME.PID.tmp`` and renamed; a kill leaves such a file behind."""
+
+
+def write_failure(exc: BaseException, folder: Path) -> str:
+    """Why a write into ``folder`` failed, in words: the OS reason, or the free space when the
+    writer (torch's zip writer) hides it."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if free is not None and free < 64 * 2**20:
+        return f"no space left on the device ({free / 2**20:.1f} MiB free)"
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def remove_partial(folder: Path) -> list[Path]:
+    """Delete checkpoint files a killed write left half-written in ``folder``; returns them."""
+    removed = []
+    for leftover in folder.glob(f"{PARTIAL_PREFIX}*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            removed.append(leftover)
+    return removed
+
+
 def link_checkpoint(source: Path, alias: Path) -> Path:
     """Point ``alias`` (``latest.pth``, ``best.pth``) at ``source`` atomically, without copying."""
-    tmp = alias.with_name(f".{alias.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+    tmp = alias.with_name(f"{PARTIAL_PREFIX}{alias.name}.{os.getpid()}.tmp")
     try:
-        os.link(source, tmp)
-    except OSError:
-        import shutil
-
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, alias)
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, alias)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise StorageError(f"{alias}: cannot point it at {source.name}: {write_failure(exc, alias.parent)}") from exc
     _fsync_dir(alias.parent)
     return alias
 

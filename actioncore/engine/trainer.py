@@ -23,12 +23,13 @@ from torch import nn
 
 from ..config import dump_experiment
 from ..config.experiment import Experiment
-from ..data.loader import build_loader, report_skipped
+from ..data.dataset import BadSample
+from ..data.loader import build_loader, report_skipped, unique_bad
 from ..data.splits import build_split
 from ..errors import CheckpointError, ConfigError, TrainingError
 from ..lifecycle import RunState
 from ..plugin.host import PluginHost, current_host
-from ..runlog import LOGGER_NAME, run_log
+from ..runlog import LOGGER_NAME, record_failure, run_log, write_work_file
 from ..weights.files import load_into
 from . import checkpoint as ckpt
 from .layout import to_channels_last
@@ -136,8 +137,12 @@ class Trainer:
         """
         placement = setup_placement(self.exp.runtime.device)
         try:
-            with run_log(self.work_dir, self.host, main_process=placement.is_main):
-                return self._fit(placement, resume, allow_changes)
+            with run_log(self.work_dir, self.host, main_process=placement.is_main) as logger:
+                try:
+                    return self._fit(placement, resume, allow_changes)
+                except BaseException as exc:
+                    record_failure(logger, exc)
+                    raise
         finally:
             teardown(placement)
 
@@ -146,10 +151,15 @@ class Trainer:
         self._seed(placement)
         log.info("work dir %s, device %s, %d process(es)", self.work_dir, placement.device, placement.world_size)
         if placement.is_main:
-            self.work_dir.mkdir(parents=True, exist_ok=True)
-            (self.work_dir / "experiment.toml").write_text(dump_experiment(exp, self.host.registry))
+            for leftover in ckpt.remove_partial(self.checkpoints):
+                log.info("removed %s, a checkpoint a stopped run left half-written", leftover)
+            write_work_file(self.work_dir / "experiment.toml", dump_experiment(exp, self.host.registry))
         model = self._build_model(placement)
         loader = self._loader("train", placement, train=True)
+        dropped = getattr(loader.dataset, "bad_records", [])
+        if dropped:
+            log.warning("train: %d annotation line(s) left out (data.on_error = \"skip\"):\n%s",
+                        len(dropped), report_skipped(dropped))
         val_loader = self._loader("val", placement, train=False) if exp.data.val is not None else None
         optimizer = build_optimizer(model, exp.optim)
         per_epoch = len(loader)
@@ -272,10 +282,11 @@ class Trainer:
                            epoch_iteration=epoch_iteration)
             tick = time.perf_counter()
         run.epoch += 1
-        all_skipped = [s for part in all_gather_objects(skipped, placement) for s in part]
+        all_skipped = unique_bad([s for part in all_gather_objects(skipped, placement) for s in part])
         if all_skipped:
             log.warning("epoch %d: %d bad sample(s) skipped and replaced:\n%s", run.epoch,
                         len(all_skipped), report_skipped(all_skipped))
+            run.extra.setdefault("skipped", {})["train"] = [f"{b.where}: {b.reason}" for b in all_skipped]
 
     def _check_finite(self, loss: torch.Tensor, run: RunState, placement: Placement) -> None:
         finite = torch.isfinite(loss.detach()).all()
@@ -393,9 +404,10 @@ class Trainer:
 
     def _evaluate(self, model: nn.Module, loader, split: str, placement: Placement,
                   run: RunState) -> dict[str, float]:
-        outputs = self.predict(model, loader, placement)
+        outputs, skipped = self._predict(model, loader, placement)
         metrics, images = ({}, {}) if not outputs else self.adapter.compute_metrics(outputs, split)
         metrics = broadcast_object(metrics, placement)
+        self._count_skipped(split, metrics, skipped, run)
         run.extra["images"] = {f"{split}/{k}": v for k, v in images.items()}
         log.info("%s: %s", split, "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
         self.host.lifecycle.after_evaluation(run, split, metrics)
@@ -403,21 +415,39 @@ class Trainer:
 
     def predict(self, model: nn.Module, loader, placement: Placement) -> dict[str, np.ndarray]:
         """Per-sample outputs over the whole split, gathered from every rank, each index once."""
+        return self._predict(model, loader, placement)[0]
+
+    def _predict(self, model: nn.Module, loader, placement: Placement) -> tuple[dict[str, np.ndarray], list[BadSample]]:
+        """:meth:`predict`, and the samples ``on_error = "skip"`` left out of it (every rank's)."""
         model = _unwrap(model)
         model.eval()
         loader.sampler.set_epoch(0)
         rows: dict[str, list[np.ndarray]] = defaultdict(list)
+        skipped: list[BadSample] = list(getattr(loader.dataset, "bad_records", []))
         with torch.no_grad(), _autocast(placement.device, self.exp.runtime.amp):
             for batch in loader:
+                skipped += batch.get("skipped", [])
                 for key, value in self.adapter.eval_step(model, batch, placement.device).items():
                     rows[key].append(np.asarray(value))
         local = {k: np.concatenate(v) for k, v in rows.items()}
+        skipped = unique_bad([s for part in all_gather_objects(skipped, placement) for s in part])
         parts = [p for p in all_gather_objects(local, placement) if p]
         if not parts:
-            return {}
+            return {}, skipped
         merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         _, first = np.unique(merged["index"], return_index=True)
-        return {k: v[first] for k, v in merged.items()}
+        return {k: v[first] for k, v in merged.items()}, skipped
+
+    def _count_skipped(self, split: str, metrics: dict[str, Any], skipped: list[BadSample], run: RunState) -> None:
+        """Under ``on_error = "skip"``: the ``skipped`` count joins the metrics, the files go to
+        the log (stderr, run.log) and, through ``run.extra``, to log.jsonl."""
+        if self.exp.data.on_error != "skip":
+            return
+        metrics["skipped"] = len(skipped)
+        run.extra.setdefault("skipped", {})[split] = [f"{b.where}: {b.reason}" for b in skipped]
+        if skipped:
+            log.warning("%s: %d bad sample(s) skipped; the metrics leave them out:\n%s", split, len(skipped),
+                        report_skipped(skipped))
 
     def evaluate(self, checkpoint: str | Path, split: str = "test") -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Metrics of ``checkpoint`` on ``split``, and the per-sample outputs behind them."""
@@ -429,9 +459,12 @@ class Trainer:
             loader = self._loader(split, placement, train=False)
             run = RunState(experiment=self.exp, work_dir=self.work_dir, rank=placement.rank,
                            world_size=placement.world_size, model=model)
-            outputs = self.predict(model, loader, placement)
+            outputs, skipped = self._predict(model, loader, placement)
             metrics, _ = self.adapter.compute_metrics(outputs, split)
+            self._count_skipped(split, metrics, skipped, run)
             self.host.lifecycle.after_evaluation(run, split, metrics)
+            if skipped:  # not a metric (hooks get numbers only), but a script reading --json needs them
+                metrics["skipped_samples"] = run.extra["skipped"][split]
             return metrics, outputs
         finally:
             teardown(placement)

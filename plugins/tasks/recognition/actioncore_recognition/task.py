@@ -37,9 +37,9 @@ def read_class_names(path: str | None, num_classes: int | None) -> list[str] | N
     try:
         names = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     except OSError as exc:
-        raise DataError(f"{path}: cannot read class names: {exc}", path=path) from None
+        raise DataError(f"task.classes {path}: cannot read class names: {exc.strerror or exc}", path=path) from None
     if num_classes is not None and len(names) != num_classes:
-        raise DataError(f"{path}: {len(names)} class names for {num_classes} classes", path=path)
+        raise DataError(f"task.classes {path}: {len(names)} class names for {num_classes} classes", path=path)
     return names
 
 
@@ -58,6 +58,8 @@ class RecognitionAdapter:
         self.experiment = experiment
         self.num_classes = num_classes_of(experiment)
         self.metrics = list(task.metrics) if task.metrics else [TopKAccuracy(topk=(1, 5)), MeanClassAccuracy()]
+        # read now, so that a missing or wrong classes file fails at start, not after the first epoch
+        self.class_names = read_class_names(task.classes, self.num_classes)
 
     def build_model(self, experiment: Experiment) -> nn.Module:
         if experiment.model is None:
@@ -104,8 +106,7 @@ class RecognitionAdapter:
         images = {}
         if labels.ndim == 1:
             matrix = confusion_matrix(scores.argmax(axis=1), labels, scores.shape[1])
-            names = read_class_names(self.task.classes, scores.shape[1])
-            images["confusion_matrix"] = render_confusion_matrix(matrix, names)
+            images["confusion_matrix"] = render_confusion_matrix(matrix, self.class_names)
         return metrics, images
 
     def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> torch.Tensor:
