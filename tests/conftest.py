@@ -156,8 +156,9 @@ PIPELINE = """[
 
 @pytest.fixture
 def experiment_file(tiny_data):
-    """``experiment_file(folder, epochs=2, extra="", workers=0)`` writes a tiny experiment."""
-    return lambda folder, **kw: write_experiment(tiny_data, folder, **kw)
+    """``experiment_file(folder, epochs=2, extra="", workers=0, data="", test=False, root=None)``
+    writes a tiny experiment on the tiny set (or on the copy of it at ``root``)."""
+    return lambda folder, root=None, **kw: write_experiment(root or tiny_data, folder, **kw)
 
 
 CHAOS_PLUGIN = """
@@ -185,7 +186,10 @@ def chaos_env(site_dir):
     return site_dir.env
 
 
-def write_experiment(root: Path, folder: Path, *, epochs: int = 2, extra: str = "", workers: int = 0) -> Path:
+def write_experiment(root: Path, folder: Path, *, epochs: int = 2, extra: str = "", workers: int = 0,
+                     data: str = "", test: bool = False) -> Path:
+    """The tiny experiment in ``folder/exp.toml``: ``data`` adds lines to ``[data]``, ``test`` a
+    test split, ``extra`` tables at the end."""
     def split(name: str, test: bool) -> str:
         return textwrap.dedent(f"""
             [data.{name}]
@@ -223,5 +227,6 @@ def write_experiment(root: Path, folder: Path, *, epochs: int = 2, extra: str = 
         work_dir = "{folder / 'wd'}"
         log_interval = 2
         deterministic = true
-    """) + split("train", False) + split("val", True) + textwrap.dedent(extra))
+    """).replace("[data]\n", f"[data]\n{textwrap.dedent(data).strip()}\n", 1)
+        + split("train", False) + split("val", True) + (split("test", True) if test else "") + textwrap.dedent(extra))
     return path

@@ -199,29 +199,3 @@ def test_integer_keyed_tables_read_string_keys(host):
     from actioncore.config.structure import iter_errors
 
     assert list(iter_errors(info.value)) == [(("left",), "expected int, got 'left'")]
-
-
-@pytest.mark.parametrize("section, key, value, minimum", [
-    ("data", "batch_size", 0, 1), ("data", "workers", -1, 0), ("data", "prefetch_factor", 0, 1),
-    ("data", "val_batch_size", 0, 1), ("optim", "accumulate", 0, 1), ("schedule", "epochs", -1, 1),
-    ("schedule", "epochs", 0, 1), ("runtime", "seed", -3, 0), ("runtime", "log_interval", 0, 1),
-    ("runtime", "checkpoint_interval", 0, 1), ("runtime", "eval_interval", 0, 1),
-    ("runtime", "checkpoint_every_iters", -1, 0),
-])
-def test_values_out_of_range_fail_at_load_time_naming_file_and_key(tmp_path, section, key, value, minimum):
-    experiment = tmp_path / "exp.toml"
-    experiment.write_text(f"[{section}]\n{key} = {value}\n")
-    with use_host(PluginHost(autoload=False)), pytest.raises(ConfigError) as info:
-        load_config(experiment)
-    assert f"exp.toml: {section}.{key}: must be at least {minimum}, got {value}" in str(info.value)
-    experiment.write_text(f"[{section}]\n{key} = {minimum}\n")
-    with use_host(PluginHost(autoload=False)):
-        assert getattr(getattr(load_config(experiment), section), key) == minimum
-
-
-def test_a_range_error_from_set_names_the_set_argument(tmp_path):
-    experiment = tmp_path / "exp.toml"
-    experiment.write_text("[runtime]\nseed = 1\n")
-    with use_host(PluginHost(autoload=False)), pytest.raises(ConfigError) as info:
-        load_config(experiment, ["runtime.checkpoint_interval=0"])
-    assert "--set runtime.checkpoint_interval=0: runtime.checkpoint_interval: must be at least 1, got 0" in str(info.value)

@@ -125,7 +125,7 @@ class ClipDataset(torch.utils.data.Dataset):
         if self.reading is not None:
             self.reading.note(index)
         try:
-            with time_limit(self.timeout, record.where), self.decoder.open(record.source) as reader:
+            with time_limit(self.timeout, record.source), self.decoder.open(record.source) as reader:
                 sample.reader = reader
                 if sample.num_frames is None or sample.num_frames > reader.num_frames:
                     sample.num_frames = reader.num_frames

@@ -1,6 +1,7 @@
 """Batches: the epoch-seeded sampler, collation and the DataLoader for one split."""
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -80,25 +81,36 @@ def _worker_init(worker_id: int) -> None:
 
 class ClipLoader(torch.utils.data.DataLoader):
     """A DataLoader whose failures read as with ``workers = 0``: a worker's error is raised as
-    it is, and a worker that dies or stalls is reported with the file(s) it was reading."""
+    it is, and a worker that dies or stalls is reported with the file(s) it was reading.
+
+    torch reports a dead worker from a SIGCHLD handler, i.e. wherever the main process happens to
+    be (often inside the model's forward); loops that consume the loader therefore run inside
+    :meth:`failures_explained`.
+    """
 
     def __iter__(self):
-        dataset = self.dataset
-        progress = getattr(dataset, "reading", None)
         iterator = super().__iter__()
         while True:
-            try:
-                batch = next(iterator)
-            except StopIteration:
-                return
-            except RuntimeError as exc:
-                explained = explain(exc, progress, lambda i: dataset.records[i].where)
-                if explained is None:
-                    raise
-                raise explained from None
+            with self.failures_explained():
+                try:
+                    batch = next(iterator)
+                except StopIteration:
+                    return
             if isinstance(batch, WorkerFailure):
                 raise batch.error
             yield batch
+
+    @contextlib.contextmanager
+    def failures_explained(self) -> Iterator[None]:
+        """Turn torch's "worker exited unexpectedly / timed out" into a DataError naming the files."""
+        try:
+            yield
+        except RuntimeError as exc:
+            dataset = self.dataset
+            explained = explain(exc, getattr(dataset, "reading", None), lambda i: dataset.records[i].where)
+            if explained is None:
+                raise
+            raise explained from None
 
 
 def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle: bool,

@@ -185,7 +185,8 @@ class Trainer:
         status, error, metrics = "failed", None, {}
         try:
             while run.epoch < exp.schedule.epochs:
-                self._train_epoch(run, train_model, loader, optimizer, schedule, scaler, placement, skip_batches)
+                with _failures_explained(loader):
+                    self._train_epoch(run, train_model, loader, optimizer, schedule, scaler, placement, skip_batches)
                 skip_batches = 0
                 lifecycle.after_epoch(run)
                 # evaluate before saving, so that the checkpoint holds this epoch's best: a run
@@ -424,7 +425,7 @@ class Trainer:
         loader.sampler.set_epoch(0)
         rows: dict[str, list[np.ndarray]] = defaultdict(list)
         skipped: list[BadSample] = list(getattr(loader.dataset, "bad_records", []))
-        with torch.no_grad(), _autocast(placement.device, self.exp.runtime.amp):
+        with torch.no_grad(), _autocast(placement.device, self.exp.runtime.amp), _failures_explained(loader):
             for batch in loader:
                 skipped += batch.get("skipped", [])
                 for key, value in self.adapter.eval_step(model, batch, placement.device).items():
@@ -468,6 +469,12 @@ class Trainer:
             return metrics, outputs
         finally:
             teardown(placement)
+
+
+def _failures_explained(loader: Any) -> contextlib.AbstractContextManager:
+    """The loader's translation of a dead DataLoader worker into an error naming its file; torch
+    reports the death wherever the main process is, so the work on each batch runs inside it."""
+    return getattr(loader, "failures_explained", contextlib.nullcontext)()
 
 
 def _duration(seconds: float) -> str:

@@ -1,0 +1,84 @@
+"""Errors in DataLoader workers read as with ``workers = 0``; dead and hung decoders name the file."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+TROUBLED_DECODER = """
+import os, signal, time
+import actioncore
+
+class Troubled:
+    '''The PyAV decoder, except on files whose path contains ``on``: there it crashes, exits or hangs.'''
+
+    def __init__(self, *, trouble: str = "none", on: str = "disc/train_0001"):
+        self.inner = actioncore.build("decoder", "pyav")
+        self.trouble, self.on = trouble, on
+
+    def open(self, path):
+        if self.on in str(path):
+            if self.trouble == "segfault":
+                os.kill(os.getpid(), signal.SIGSEGV)
+            elif self.trouble == "exit":
+                os._exit(3)
+            elif self.trouble == "hang":
+                time.sleep(3600)
+        return self.inner.open(path)
+
+@actioncore.hookimpl
+def actioncore_decoders():
+    return {"troubled": Troubled}
+"""
+
+
+@pytest.fixture
+def troubled_env(site_dir):
+    site_dir.add("acme-troubled", {"acme_troubled": TROUBLED_DECODER}, {"troubled": "acme_troubled"})
+    return site_dir.env()
+
+
+def last_line(stderr: str) -> str:
+    return stderr.strip().splitlines()[-1]
+
+
+def test_a_bad_file_in_a_worker_is_the_same_one_paragraph_error_as_without_workers(actioncore, experiment_file,
+                                                                                      tiny_data, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    video = data / "videos/disc/train_0001.mp4"
+    video.write_bytes(video.read_bytes()[:1500])
+    messages = []
+    for workers in (0, 2):
+        exp = experiment_file(tmp_path / f"w{workers}", root=data, epochs=1, workers=workers)
+        result = actioncore("run", str(exp), check=False)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr and "worker process" not in result.stderr
+        messages.append(last_line(result.stderr))
+    assert messages[0] == messages[1]
+    assert f"{data / 'train.txt'}:14" in messages[0] and "disc/train_0001.mp4" in messages[0]
+
+
+@pytest.mark.parametrize("trouble, reason", [("segfault", "killed by signal: Segmentation fault"),
+                                             ("exit", "exited unexpectedly")])
+def test_a_worker_that_dies_names_the_file_it_was_reading(actioncore, experiment_file, troubled_env, tmp_path,
+                                                           trouble, reason):
+    exp = experiment_file(tmp_path, epochs=1, workers=1,
+                          extra=f'[data.decoder]\ntype = "troubled"\ntrouble = "{trouble}"\n')
+    result = actioncore("run", str(exp), env=troubled_env, check=False)
+    assert result.returncode == 2, result.stderr[-2000:]
+    message = last_line(result.stderr)
+    assert "a DataLoader worker died" in message and reason in message
+    assert "train.txt:14" in message and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_hanging_decoder_hits_data_timeout_naming_the_file(actioncore, experiment_file, troubled_env, tmp_path,
+                                                             workers):
+    exp = experiment_file(tmp_path, epochs=1, workers=workers, data="timeout = 2",
+                          extra='[data.decoder]\ntype = "troubled"\ntrouble = "hang"\n')
+    result = actioncore("run", str(exp), env=troubled_env, check=False)
+    assert result.returncode == 2, result.stderr[-2000:]
+    message = last_line(result.stderr)
+    assert "train.txt:14" in message and "disc/train_0001.mp4" in message
+    assert "longer than data.timeout = 2 s" in message and "Traceback" not in result.stderr
