@@ -40,10 +40,18 @@ def test_each_bad_file_gets_its_own_message(tmp_path, reader):
     assert torch.equal(read_weights(_good(tmp_path / "ok.pth"))["w"], torch.ones(3))
 
 
-def test_cli_test_with_random_bytes_exits_2_in_one_line(tmp_path, capsys):
+def in_quickstart_folder(folder, monkeypatch):
+    """Work in ``folder`` with the quickstart's class list where it expects it (read at start)."""
+    monkeypatch.chdir(folder)
+    (folder / "data/synth").mkdir(parents=True)
+    (folder / "data/synth/classes.txt").write_text("".join(f"class_{i}\n" for i in range(12)))
+
+
+def test_cli_test_with_random_bytes_exits_2_in_one_line(tmp_path, capsys, monkeypatch):
     from pathlib import Path
 
-    quickstart = Path(__file__).resolve().parents[1] / "examples" / "quickstart.toml"
+    in_quickstart_folder(tmp_path, monkeypatch)
+    quickstart = Path(__file__).resolve().parents[2] / "examples" / "quickstart.toml"
     (tmp_path / "noise.pth").write_bytes(b"\x00\x01" * 1000)
     assert main(["test", str(quickstart), "--checkpoint", str(tmp_path / "noise.pth")]) == 2
     err = capsys.readouterr().err.strip()
@@ -56,8 +64,8 @@ def test_a_checkpoint_of_another_shape_is_one_line_for_test_and_infer(tmp_path, 
 
     import actioncore
 
-    monkeypatch.chdir(tmp_path)
-    quickstart = Path(__file__).resolve().parents[1] / "examples" / "quickstart.toml"
+    in_quickstart_folder(tmp_path, monkeypatch)
+    quickstart = Path(__file__).resolve().parents[2] / "examples" / "quickstart.toml"
     state = actioncore.build_model(actioncore.load_config(quickstart)).state_dict()
     state["head.fc_cls.weight"] = torch.zeros(5, state["head.fc_cls.weight"].shape[1])
     torch.save({"state_dict": state}, tmp_path / "five.pth")

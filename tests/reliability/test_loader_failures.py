@@ -59,6 +59,8 @@ def test_a_bad_file_in_a_worker_is_the_same_one_paragraph_error_as_without_worke
     assert f"{data / 'train.txt'}:14" in messages[0] and "disc/train_0001.mp4" in messages[0]
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 @pytest.mark.parametrize("trouble, reason", [("segfault", "killed by signal: Segmentation fault"),
                                              ("exit", "exited unexpectedly")])
 def test_a_worker_that_dies_names_the_file_it_was_reading(actioncore, experiment_file, troubled_env, tmp_path,
@@ -72,6 +74,7 @@ def test_a_worker_that_dies_names_the_file_it_was_reading(actioncore, experiment
     assert "train.txt:14" in message and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [0, 1])
 def test_a_hanging_decoder_hits_data_timeout_naming_the_file(actioncore, experiment_file, troubled_env, tmp_path,
                                                              workers):

@@ -23,6 +23,7 @@ def broken_data(tiny_data, tmp_path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_run_and_test_report_the_skipped_samples_of_every_split(actioncore, experiment_file, broken_data, tmp_path):
     exp = experiment_file(tmp_path, root=broken_data, epochs=1, test=True, data='on_error = "skip"')
     stderr = actioncore("run", str(exp)).stderr

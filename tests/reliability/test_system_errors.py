@@ -48,6 +48,7 @@ def in_small_tmpfs(size: str, script: str, *, readonly: bool = False) -> subproc
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_the_run_in_one_line_with_the_cause_in_run_log(experiment_file, tmp_path):
     # 72 KiB hold the logs and the first checkpoint (32 KiB) but not the second
     exp = experiment_file(tmp_path, epochs=2)
