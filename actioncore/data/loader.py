@@ -107,10 +107,14 @@ class ClipLoader(torch.utils.data.DataLoader):
             yield
         except RuntimeError as exc:
             dataset = self.dataset
-            explained = explain(exc, getattr(dataset, "reading", None), lambda i: dataset.records[i].where)
+            explained = explain(exc, getattr(dataset, "reading", None), lambda i: _describe(dataset.records[i]))
             if explained is None:
                 raise
             raise explained from None
+
+
+def _describe(record: Any) -> str:
+    return record.where if record.where == record.source else f"{record.where} ({record.source})"
 
 
 def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle: bool,

@@ -61,17 +61,18 @@ def test_a_bad_file_in_a_worker_is_the_same_one_paragraph_error_as_without_worke
 
 @pytest.mark.slow
 @pytest.mark.slow
-@pytest.mark.parametrize("trouble, reason", [("segfault", "killed by signal: Segmentation fault"),
-                                             ("exit", "exited unexpectedly")])
+@pytest.mark.parametrize("trouble", ["segfault", "exit"])
 def test_a_worker_that_dies_names_the_file_it_was_reading(actioncore, experiment_file, troubled_env, tmp_path,
-                                                           trouble, reason):
+                                                           trouble):
     exp = experiment_file(tmp_path, epochs=1, workers=1,
                           extra=f'[data.decoder]\ntype = "troubled"\ntrouble = "{trouble}"\n')
     result = actioncore("run", str(exp), env=troubled_env, check=False)
     assert result.returncode == 2, result.stderr[-2000:]
     message = last_line(result.stderr)
-    assert "a DataLoader worker died" in message and reason in message
-    assert "train.txt:14" in message and "Traceback" not in result.stderr
+    # torch notices the death by SIGCHLD (naming the signal) or by a dead queue, whichever comes first
+    assert "a DataLoader worker died (" in message
+    assert "killed by signal: Segmentation fault" in message or "exited unexpectedly" in message
+    assert "train.txt:14 (" in message and "disc/train_0001.mp4)" in message and "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
