@@ -53,13 +53,21 @@ class _Annotations:
 class RecognitionAdapter:
     """How the trainer builds, trains and scores a recognizer for one experiment."""
 
+    _class_names: list[str] | None = None
+
     def __init__(self, task: RecognitionTask, experiment: Experiment):
         self.task = task
         self.experiment = experiment
         self.num_classes = num_classes_of(experiment)
         self.metrics = list(task.metrics) if task.metrics else [TopKAccuracy(topk=(1, 5)), MeanClassAccuracy()]
-        # read now, so that a missing or wrong classes file fails at start, not after the first epoch
-        self.class_names = read_class_names(task.classes, self.num_classes)
+
+    @property
+    def class_names(self) -> list[str] | None:
+        """``task.classes`` read once (``RecognitionTask.run`` reads it at start, so a missing file
+        fails before training; ``info`` and ``bench`` never need it)."""
+        if self._class_names is None and self.task.classes is not None:
+            self._class_names = read_class_names(self.task.classes, self.num_classes)
+        return self._class_names
 
     def build_model(self, experiment: Experiment) -> nn.Module:
         if experiment.model is None:
@@ -132,6 +140,10 @@ class RecognitionTask(TrainerTask):
 
     def adapter(self, experiment: Experiment) -> RecognitionAdapter:
         return RecognitionAdapter(self, experiment)
+
+    def run(self, experiment: Experiment, **options: Any) -> dict[str, float]:
+        read_class_names(self.classes, num_classes_of(experiment))  # fail at start, not after an epoch
+        return super().run(experiment, **options)
 
     def write_predictions(self, experiment: Experiment, split: str, outputs: dict[str, Any], out: Path) -> None:
         names = read_class_names(self.classes, num_classes_of(experiment))

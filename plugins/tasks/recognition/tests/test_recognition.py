@@ -61,7 +61,6 @@ def adapter_for(task, num_classes=3):
 
     adapter = RecognitionAdapter.__new__(RecognitionAdapter)
     adapter.task, adapter.experiment, adapter.num_classes, adapter.metrics = task, None, num_classes, []
-    adapter.class_names = None
     return adapter
 
 

@@ -98,7 +98,7 @@ def multi_clip_outputs(actioncore_host):
     """Sample 0's first clip says class 1, its other two class 0: only averaging gets it right."""
     model = stub_recognizer(actioncore_host).eval()
     adapter = RecognitionAdapter.__new__(RecognitionAdapter)  # no experiment needed for these paths
-    adapter.task, adapter.experiment, adapter.num_classes, adapter.class_names = SkeletonTask(), None, 2, None
+    adapter.task, adapter.experiment, adapter.num_classes = SkeletonTask(), None, 2
     adapter.metrics = [TopKAccuracy(topk=(1,)), MeanClassAccuracy()]
     batch = {"inputs": clips([[-1.0, 2.0, 3.0], [-2.0, -1.0, 1.0]]), "labels": torch.tensor([0, 1]),
              "indices": torch.tensor([0, 1]), "sources": ["s#a", "s#b"], "normalize": None}
