@@ -170,6 +170,20 @@ def data_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def data_split(args: argparse.Namespace) -> int:
+    from ..data.label_split import split_list
+
+    result = split_list(args.list, args.out, ratio=args.labeled, seed=args.seed, unlabeled=args.unlabeled,
+                        format=args.format, with_offset=args.with_offset)
+    if args.json:
+        _print_json(result.as_dict())
+        return 0
+    print(f"{args.list} ({result.format} list, {len(result.per_class)} classes): "
+          f"{result.labeled} labeled -> {result.labeled_file}, "
+          f"{result.unlabeled} unlabeled ({args.unlabeled}) -> {result.unlabeled_file}")
+    return 0
+
+
 def data_check(args: argparse.Namespace) -> int:
     from ..data.check import check_splits
     from ..plugin.host import current_host
