@@ -2,6 +2,7 @@
 video-data-aug's pickled .npy, and ``actioncore data image-scores`` against a direct torchvision forward."""
 from __future__ import annotations
 
+import itertools
 import json
 import pickle
 import zipfile
@@ -197,9 +198,12 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"root": root, "model": model.eval()}
 
 
+RUNS = itertools.count()
+
+
 def run_scores(synth, *extra: str, ann: str = "videos", weights: str = "resnet18.pth", status: int = 0) -> Path:
     root = synth["root"]
-    out = root / f"out_{ann}_{len(extra)}.npz"
+    out = root / f"out_{next(RUNS)}.npz"
     data = root / ann / ("videos" if ann == "videos" else "rawframes")
     assert main(["data", "image-scores", str(root / f"{ann}.txt"), "--root", str(data), "--model", "resnet18",
                  "--weights", str(root / weights), "--out", str(out), "--every", "4", "--size", "64",
@@ -269,3 +273,20 @@ def test_bad_input_is_one_line_naming_it(synth, capsys):
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
     assert not (root / "x.npz").exists()
+
+
+def test_decoding_workers_give_the_same_file_and_report_a_bad_video_in_one_line(synth, capsys):
+    alone = ImageScores(run_scores(synth))
+    shared = ImageScores(run_scores(synth, "--workers", "2", "--batch-size", "1"))
+    assert sorted(shared.videos) == sorted(alone.videos)
+    for key in alone.videos:
+        np.testing.assert_allclose(shared.probs(key, [0, 4]), alone.probs(key, [0, 4]), atol=1e-4)  # batch 1 vs 3
+    root = synth["root"]
+    broken = root / "broken.txt"
+    broken.write_text((root / "videos.txt").read_text() + "square/missing_9.mp4 0\n")
+    out = root / "broken.npz"
+    assert main(["data", "image-scores", str(broken), "--root", str(root / "videos" / "videos"), "--model", "resnet18",
+                 "--weights", str(root / "resnet18.pth"), "--out", str(out), "--every", "8", "--size", "32",
+                 "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "missing_9.mp4" in err and "Traceback" not in err and not out.exists()
