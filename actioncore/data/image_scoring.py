@@ -176,6 +176,17 @@ class ScoreOptions:
     start_index: int = 1
     progress: bool = True
 
+    def frame_decoder(self) -> FrameFolderDecoder:
+        """The decoder of RGB frame folders named by ``filename_tmpl`` from ``start_index`` on."""
+        try:
+            decoder = FrameFolderDecoder(filename_tmpl=self.filename_tmpl, start_index=self.start_index)
+        except ValueError as exc:
+            raise ConfigError(f"--filename-tmpl / --start-index: {exc}") from None
+        if decoder.flow:
+            raise ConfigError(f"--filename-tmpl {self.filename_tmpl!r} names optical-flow frames; an image "
+                              "classifier scores RGB frames")
+        return decoder
+
     def check(self) -> None:
         for option, value in (("--every", self.every), ("--batch-size", self.batch_size)):
             if value < 1:
@@ -190,8 +201,7 @@ def score_videos(annotations: AnnotationList, out: str | os.PathLike[str], class
     """Score every distinct video of ``annotations`` and write ``out``; returns a report."""
     options.check()
     videos = list_videos(annotations, root)
-    decoder = (PyAVDecoder() if annotations.format == "video"
-               else FrameFolderDecoder(filename_tmpl=options.filename_tmpl, start_index=options.start_index))
+    decoder = PyAVDecoder() if annotations.format == "video" else options.frame_decoder()
     frames = VideoFrames(videos, decoder=decoder, every=options.every, batch_size=options.batch_size,
                          transforms=classifier.transforms)
     loader = torch.utils.data.DataLoader(frames, batch_size=None, num_workers=options.workers)

@@ -268,8 +268,13 @@ def test_bad_input_is_one_line_naming_it(synth, capsys):
         (["--model", "resnet18", "--weights", str(root / "missing.pth")], "missing.pth"),
         (["--model", "resnet18", "--weights", str(root / "resnet18.pth"), "--every", "0"], "--every must be >= 1"),
     ]
-    for extra, message in cases:
-        assert main([*base, *extra]) == 2
+    cases = [(base + extra, message) for extra, message in cases]
+    frames = ["data", "image-scores", str(root / "frames.txt"), "--root", str(root / "frames" / "rawframes"),
+              "--out", str(root / "x.npz"), "--model", "resnet18", "--weights", str(root / "resnet18.pth")]
+    cases += [([*frames, "--filename-tmpl", "flow_{}_{:05d}.jpg"], "names optical-flow frames"),
+              ([*frames, "--filename-tmpl", "img.jpg"], "--filename-tmpl / --start-index: filename_tmpl 'img.jpg'")]
+    for args, message in cases:
+        assert main(args) == 2
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
     assert not (root / "x.npz").exists()
