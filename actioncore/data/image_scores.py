@@ -102,6 +102,18 @@ class ImageScores:
         if problems:
             raise DataError(f"{self.path}: malformed image-score file: {'; '.join(problems)}", path=self.path)
 
+    def __getstate__(self) -> dict:
+        """Pickled (for spawned DataLoader workers) without the probabilities; they are mapped again."""
+        state = dict(self.__dict__)
+        if isinstance(self.probs_array, np.memmap):
+            state["probs_array"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self.probs_array is None:
+            self.probs_array = _probs_array(self.path)
+
     @property
     def num_classes(self) -> int:
         return int(self.probs_array.shape[1])

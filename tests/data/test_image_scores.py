@@ -72,6 +72,17 @@ def test_reader_falls_back_to_the_nearest_stored_frame_at_or_below(scores_file):
         scores.probs("v_c", [0])
 
 
+def test_pickles_without_the_probabilities_and_maps_them_again(tmp_path):
+    with ImageScoresWriter(tmp_path / "big.npz", num_classes=1000) as writer:
+        writer.add("v", np.arange(200), dirichlet_rows(np.random.default_rng(2), 200, 1000))
+    scores = ImageScores(tmp_path / "big.npz")
+    payload = pickle.dumps(scores)
+    assert len(payload) < 10_000  # the 400 kB of probabilities stay in the file
+    again = pickle.loads(payload)
+    assert isinstance(again.probs_array, np.memmap) and again.probs_array.filename == str(tmp_path / "big.npz")
+    np.testing.assert_array_equal(again.probs("v", [0, 5, 199]), scores.probs("v", [0, 5, 199]))
+
+
 def test_compressed_files_read_too(scores_file, tmp_path):
     path, _ = scores_file
     with np.load(path) as npz:
