@@ -47,3 +47,10 @@ def actioncore_synth() -> Mapping[str, Factory]:
     from .synth.recognition import synth_rawframes, synth_recognition
 
     return {"recognition": synth_recognition, "rawframes": synth_rawframes}
+
+
+@hookimpl
+def actioncore_converters() -> Mapping[str, Factory]:
+    from .converters import convert_image_scores
+
+    return {"image_scores": convert_image_scores}

@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="info")
 
-    data = sub.add_parser("data", help="embedded data sets and data checks")
+    data = sub.add_parser("data", help="embedded data sets, checks, label splits, image scores, conversions")
     data_sub = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
     p = data_sub.add_parser("synth", help="generate an embedded data set")
     p.add_argument("kind", nargs="?", help="a data set the installed plugins offer (--list): recognition, "
@@ -99,6 +99,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     _add_json(p)
     p.set_defaults(handler="data_check")
+    p = data_sub.add_parser("split", help="a labeled fraction of a list, per class (labeled.txt, unlabeled.txt)")
+    p.add_argument("list", metavar="LIST", help="an MMAction2 video list (path LABEL) or raw-frame list "
+                   "(dir TOTAL_FRAMES LABEL)")
+    p.add_argument("--labeled", type=float, required=True, metavar="R",
+                   help="fraction in (0, 1]: per class max(round(n * R), 1) lines are drawn as labeled")
+    p.add_argument("--seed", type=int, default=3, help="seed of the draw (default 3, video-data-aug's)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for labeled.txt and unlabeled.txt")
+    p.add_argument("--unlabeled", choices=("rest", "all"), default="rest",
+                   help="unlabeled.txt holds the lines not drawn (rest, default) or the whole list (all, "
+                        "as video-data-aug's configs used it); labels are kept either way")
+    _add_list_format(p)
+    _add_json(p)
+    p.set_defaults(handler="data_split")
+    p = data_sub.add_parser("image-scores", help="per-frame class probabilities of a torchvision image "
+                            "classifier for every video of a list (distillation targets, .npz)")
+    p.add_argument("list", metavar="LIST", help="an MMAction2 video list or raw-frame list")
+    p.add_argument("--root", default="", help="folder the list's paths are relative to")
+    p.add_argument("--model", required=True, help="a torchvision classification model name, e.g. resnet18")
+    p.add_argument("--weights", required=True, metavar="FILE",
+                   help="its weights: a local torchvision state dict .pth (never downloaded)")
+    p.add_argument("--out", required=True, metavar="SCORES.npz")
+    p.add_argument("--every", type=int, default=1, metavar="K", help="score frames 0, K, 2K, ... (default 1)")
+    p.add_argument("--size", type=int, default=None,
+                   help="center-crop size (default: the model's own ImageNet transforms, 224 for resnet18); "
+                        "the resize before it scales along")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--classes", metavar="FILE|imagenet",
+                   help="class names, one per line, or 'imagenet' for torchvision's names of the model's "
+                        "ImageNet weights (default: those stored in the weights file, if any)")
+    p.add_argument("--device", default="auto", help="auto (a GPU if there is one), cpu or cuda[:N]")
+    p.add_argument("--workers", type=int, default=0, help="processes that decode videos (default 0: this one)")
+    p.add_argument("--filename-tmpl", default="img_{:05d}.jpg", help="frame file names of raw-frame folders")
+    p.add_argument("--start-index", type=int, default=1, help="number of a raw-frame folder's first file")
+    _add_list_format(p, offsets=False)
+    _add_json(p)
+    p.set_defaults(handler="data_image_scores")
     p = data_sub.add_parser("convert", help="import another toolbox's annotation file into a safe format")
     p.add_argument("format", metavar="NAME", help="a registered converter (actioncore components converter)")
     _add_convert_arguments(p)
@@ -144,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="plugin_new")
     return parser
+
+
+def _add_list_format(p: argparse.ArgumentParser, *, offsets: bool = True) -> None:
+    p.add_argument("--format", choices=("auto", "video", "rawframes"), default="auto",
+                   help="list format (default auto: video when the first path has a video file suffix)")
+    if offsets:
+        p.add_argument("--with-offset", action="store_true",
+                       help="raw-frame lines are 'dir OFFSET TOTAL_FRAMES LABEL'")
 
 
 def _add_convert_arguments(p: argparse.ArgumentParser) -> None:

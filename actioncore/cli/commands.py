@@ -179,6 +179,39 @@ def data_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def data_split(args: argparse.Namespace) -> int:
+    from ..data.label_split import split_list
+
+    result = split_list(args.list, args.out, ratio=args.labeled, seed=args.seed, unlabeled=args.unlabeled,
+                        format=args.format, with_offset=args.with_offset)
+    if args.json:
+        _print_json(result.as_dict())
+        return 0
+    print(f"{args.list} ({result.format} list, {len(result.per_class)} classes): "
+          f"{result.labeled} labeled -> {result.labeled_file}, "
+          f"{result.unlabeled} unlabeled ({args.unlabeled}) -> {result.unlabeled_file}")
+    return 0
+
+
+def data_image_scores(args: argparse.Namespace) -> int:
+    from ..data.image_scoring import ScoreOptions, load_classifier, score_videos
+    from ..data.list_lines import read_list
+    from ..engine.distributed import resolve_device
+
+    device = resolve_device(args.device)
+    annotations = read_list(args.list, format=args.format)
+    classifier = load_classifier(args.model, args.weights, size=args.size, classes=args.classes, device=device)
+    options = ScoreOptions(every=args.every, batch_size=args.batch_size, workers=args.workers,
+                           filename_tmpl=args.filename_tmpl, start_index=args.start_index)
+    report = score_videos(annotations, args.out, classifier, root=args.root, options=options, device=device)
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"wrote {report['target']}: {report['videos']} videos, {report['frames']} frames, "
+              f"{report['classes']} classes{'' if report['class_names'] else ' (no class names)'}")
+    return 0
+
+
 def data_check(args: argparse.Namespace) -> int:
     from ..data.check import check_splits
     from ..plugin.host import current_host

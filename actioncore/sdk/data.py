@@ -8,6 +8,11 @@ An embedded data set generator (hook ``actioncore_synth``) claims its folder wit
 :func:`prepare_out`, validates its seed with :func:`check_seed`, starts its ``README.txt`` with
 :data:`SYNTH_MARKER`, may write frames with :func:`write_mp4` / :func:`write_jpegs`, and returns a
 :class:`SynthReport`.
+
+Distillation targets: :class:`ImageScores` reads an image-score ``.npz`` (per-frame class
+probabilities of an image classifier, written by ``actioncore data image-scores``), keyed by
+:func:`video_key`, the key person-box files use too. Converters of video-data-aug's pickled
+``.npy`` files open them with :func:`load_trusted_npy`.
 """
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ from ..builtin import synth as _synth
 from ..data.dataset import AnnotationSet, BadSample, ClipDataset, ClipRecord
 from ..data.reader import VideoReader
 from ..data.loader import collate
-from ..data.pickles import PICKLE_SUFFIXES, load_trusted_pickle
+from ..data.image_scores import ImageScores, video_key
+from ..data.pickles import PICKLE_SUFFIXES, load_trusted_npy, load_trusted_pickle
 from ..data.pipeline import Pipeline, Step
 from ..data.probe import probe
 from ..data.sample import VideoSample
@@ -31,10 +37,11 @@ from ..builtin.synth import SynthReport, check_seed, prepare_out, write_jpegs, w
 from ..builtin.transforms import RandomResizedCrop, Resize, normalize_on_device
 from ..plugin.host import current_host
 
-__all__ = ["PICKLE_SUFFIXES", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "Pipeline",
-           "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split", "check_seed",
-           "check_splits", "collate", "load_trusted_pickle", "normalize_on_device", "num_classes_of", "prepare_out",
-           "probe", "split_pipeline", "synthesize", "write_jpegs", "write_mp4", "RandomResizedCrop", "Resize"]
+__all__ = ["PICKLE_SUFFIXES", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "ImageScores",
+           "Pipeline", "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split",
+           "check_seed", "check_splits", "collate", "load_trusted_npy", "load_trusted_pickle", "normalize_on_device",
+           "num_classes_of", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "write_jpegs",
+           "write_mp4", "RandomResizedCrop", "Resize"]
 
 
 def split_pipeline(experiment: Experiment, split: str) -> Pipeline:

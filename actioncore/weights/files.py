@@ -62,7 +62,12 @@ def read_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """The tensors of a weights file, read without running any pickled code: one of our
     checkpoints' model, an MMAction2 (mmengine) checkpoint's ``state_dict``, or a bare state dict
     (torchvision's ImageNet files)."""
-    state = load_weights_file(path)
+    return weights_in(load_weights_file(path), path)
+
+
+def weights_in(state: Any, path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The tensors of what :func:`load_weights_file` read from ``path`` (see :func:`read_weights`),
+    for callers that also want the file's other entries (a classifier's class names)."""
     if not isinstance(state, Mapping):
         raise CheckpointError(f"{path}: not a state dict (a mapping of names to tensors), found "
                               f"{type(state).__name__}")
