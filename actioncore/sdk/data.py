@@ -21,7 +21,7 @@ from ..builtin import synth as _synth
 from ..data.dataset import AnnotationSet, BadSample, ClipDataset, ClipRecord
 from ..data.reader import VideoReader
 from ..data.loader import collate
-from ..data.pickles import PICKLE_SUFFIXES, load_trusted_pickle
+from ..data.pickles import PICKLE_SUFFIXES, load_trusted_npy_object, load_trusted_pickle
 from ..data.pipeline import Pipeline, Step
 from ..data.probe import probe
 from ..data.sample import VideoSample
@@ -33,7 +33,7 @@ from ..plugin.host import current_host
 
 __all__ = ["PICKLE_SUFFIXES", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "Pipeline",
            "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split", "check_seed",
-           "check_splits", "collate", "load_trusted_pickle", "normalize_on_device", "num_classes_of", "prepare_out",
+           "check_splits", "collate", "load_trusted_npy_object", "load_trusted_pickle", "normalize_on_device", "num_classes_of", "prepare_out",
            "probe", "split_pipeline", "synthesize", "write_jpegs", "write_mp4", "RandomResizedCrop", "Resize"]
 
 
