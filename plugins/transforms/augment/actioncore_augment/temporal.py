@@ -16,7 +16,9 @@ from typing import ClassVar
 
 import attrs
 import numpy as np
+import torch
 
+from actioncore.sdk import ConfigError
 from actioncore.sdk.data import VideoSample
 
 from .frames import clip_frames
@@ -76,6 +78,9 @@ class TemporalAugment:
 
     def __call__(self, sample: VideoSample) -> VideoSample:
         frames = clip_frames(sample, "temporal_augment")
+        if frames.shape[0] != sample.num_clips * sample.clip_len:
+            raise ConfigError(f"temporal_augment: {frames.shape[0]} frames, expected num_clips {sample.num_clips} "
+                              f"x clip_len {sample.clip_len}")
         choice = self.choose(sample.rng)
         sample.meta["temporal_augment"] = choice
         if choice == "none":
@@ -84,9 +89,9 @@ class TemporalAugment:
                            drop_prob=self.drop_prob)
         starts = np.arange(0, frames.shape[0], sample.clip_len)[:, None]
         index = (starts + order[None, :]).reshape(-1)
-        sample.frames = frames[index]
+        sample.frames = frames[torch.from_numpy(index)]
         if sample.person_mask is not None:
-            sample.person_mask = sample.person_mask[index]
+            sample.person_mask = sample.person_mask[torch.from_numpy(index)]
         if sample.boxes is not None:
             sample.boxes = [sample.boxes[i] for i in index.tolist()]
         sample.meta["temporal_order"] = order.tolist()
