@@ -71,6 +71,12 @@ class PersonBoxes:
         row = self.rows[key]
         return self.frame_index[self.frame_offsets[row]:self.frame_offsets[row + 1]]
 
+    def all_boxes(self, key: str) -> np.ndarray:
+        """Every ``[x1, y1, x2, y2, score]`` row of video ``key``."""
+        row = self.rows[key]
+        first, last = self.frame_offsets[row], self.frame_offsets[row + 1]
+        return self.boxes[self.box_offsets[first]:self.box_offsets[last]]
+
     def lookup(self, key: str, indices: np.ndarray) -> list[np.ndarray]:
         """float32 ``[K, 5]`` boxes of each frame in ``indices`` (``[0, 5]`` for frames without)."""
         row = self.rows[key]

@@ -75,12 +75,12 @@ class PersonBoxesStep:
         if sample.num_frames is not None and (indices >= sample.num_frames).any():
             raise DataError(f"{sample.source}: sampled frame {int(indices.max())} is beyond the video's "
                             f"{sample.num_frames} frames (boxes from {self.file})", path=sample.source)
-        rows = boxes.lookup(key, indices)
-        reach = max((float(r[:, 2].max() - width) for r in rows if len(r)), default=0.0), \
-            max((float(r[:, 3].max() - height) for r in rows if len(r)), default=0.0)
-        if max(reach) > BOX_SLACK_PX:
+        every = boxes.all_boxes(key)
+        reach = max(float(every[:, 2].max()) - width, float(every[:, 3].max()) - height) if len(every) else 0.0
+        if reach > BOX_SLACK_PX:
             raise DataError(f"{self.file}: boxes of video {key!r} reach past its {width}x{height} decoded frames "
-                            f"(by {max(reach):.0f} px): a box file for another frame size?", path=self.file)
+                            f"(by {reach:.0f} px): a box file for another frame size?", path=self.file)
+        rows = boxes.lookup(key, indices)
         sample.boxes = [np.ascontiguousarray(r[r[:, 4] > self.min_score, :4]) for r in rows]
         return sample
 
