@@ -163,30 +163,31 @@ class ActorCutMixStep:
 
 
 @attrs.frozen(kw_only=True)
-class MixupStep:
-    """Batch step: :func:`mixup` with ``alpha`` (MMAction2's default 0.2)."""
+class BlendStep:
+    """Batch step of a blending function ``f(inputs, targets, *, alpha, generator)`` (MMAction2's
+    default ``alpha`` 0.2); subclasses name the function."""
 
     batch_step: ClassVar[bool] = True
+    blend: ClassVar[Any]
     alpha: float = 0.2
 
     def __attrs_post_init__(self) -> None:
-        check_alpha(self.alpha, "mixup")
+        check_alpha(self.alpha, type(self).__name__)
 
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor, *, batch: Mapping[str, Any],
                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        return mixup(inputs, targets, alpha=self.alpha, generator=generator)
+        return type(self).blend(inputs, targets, alpha=self.alpha, generator=generator)
 
 
 @attrs.frozen(kw_only=True)
-class CutmixStep:
-    """Batch step: :func:`cutmix` with ``alpha`` (MMAction2's default 0.2)."""
+class MixupStep(BlendStep):
+    """Batch step: :func:`mixup`."""
 
-    batch_step: ClassVar[bool] = True
-    alpha: float = 0.2
+    blend: ClassVar[Any] = staticmethod(mixup)
 
-    def __attrs_post_init__(self) -> None:
-        check_alpha(self.alpha, "cutmix")
 
-    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor, *, batch: Mapping[str, Any],
-                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        return cutmix(inputs, targets, alpha=self.alpha, generator=generator)
+@attrs.frozen(kw_only=True)
+class CutmixStep(BlendStep):
+    """Batch step: :func:`cutmix`."""
+
+    blend: ClassVar[Any] = staticmethod(cutmix)
