@@ -72,6 +72,9 @@ def _render_views(
     *, mirrored: bool = False,
 ) -> VideoSample:
     """Materialise one view per offset, each in one resample, stacked view-major on axis 0."""
+    if sample.boxes is not None or sample.person_mask is not None:
+        raise ConfigError(f"{step} makes several views of a clip with person boxes or a person mask; "
+                          "person boxes follow one view only (drop person_boxes/person_mask from this pipeline)")
     geometry = _pending(sample, step)
     frames = _frames(sample, step)
     flow = sample.modality == "Flow"
@@ -566,7 +569,8 @@ def collate(samples: Sequence[VideoSample]) -> dict[str, Any]:
 
     Returns ``inputs`` (uint8 ``[B, ...]``), ``labels`` (int64 ``[B]`` for single labels, else
     the list of label tuples), ``num_clips``, ``clip_len``, ``num_crops``, ``input_format`` and
-    ``normalize`` (the kwargs for :func:`normalize_on_device`, or None).
+    ``normalize`` (the kwargs for :func:`normalize_on_device`, or None); ``person_mask`` (uint8
+    ``[B, N, H, W]``) when the samples carry one.
     """
     first = samples[0]
     keys = ("num_clips", "clip_len", "num_crops")
@@ -582,13 +586,20 @@ def collate(samples: Sequence[VideoSample]) -> dict[str, Any]:
         labels = torch.tensor(labels, dtype=torch.int64)
     input_format = first.meta.get("input_format", "NHWC")
     normalize = first.meta.get("normalize")
-    return {
+    batch = {
         "inputs": torch.stack([s.frames for s in samples]),
         "labels": labels,
         **{k: getattr(first, k) for k in keys},
         "input_format": input_format,
         "normalize": None if normalize is None else {**normalize, "input_format": input_format},
     }
+    masked = [s.person_mask is not None for s in samples]
+    if any(masked):
+        if not all(masked):
+            missing = samples[masked.index(False)].source
+            raise ValueError(f"collate: {missing} has no person_mask but other samples of the batch do")
+        batch["person_mask"] = torch.stack([s.person_mask for s in samples])
+    return batch
 
 
 TRANSFORMS: dict[str, type] = {

@@ -4,7 +4,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from actioncore.data.sample import VideoSample
+from actioncore.errors import ConfigError
 
 
 @runtime_checkable
@@ -18,9 +21,18 @@ class Step(Protocol):
 
 
 def materialize(sample: VideoSample) -> VideoSample:
-    """Apply ``sample.geometry`` to ``sample.frames`` in one resample and clear it."""
-    if sample.geometry is not None:
-        sample.frames = sample.geometry.apply(sample.frames, flow=sample.modality == "Flow")
+    """Apply ``sample.geometry`` to ``sample.frames`` in one resample and clear it.
+
+    Person boxes and the person mask, when the sample has them, go through the same geometry
+    (the same rounded region and flips), so they stay aligned with the pixels.
+    """
+    geometry = sample.geometry
+    if geometry is not None:
+        sample.frames = geometry.apply(sample.frames, flow=sample.modality == "Flow")
+        if sample.boxes is not None:
+            sample.boxes = [geometry.transform_boxes(b).astype(np.float32) for b in sample.boxes]
+        if sample.person_mask is not None:
+            sample.person_mask = geometry.apply(sample.person_mask[..., None])[..., 0]
         sample.geometry = None
     return sample
 
@@ -35,6 +47,10 @@ class Pipeline:
 
     def __init__(self, steps: Iterable[Step]):
         self.steps = tuple(steps)
+        for position, step in enumerate(self.steps):
+            if getattr(step, "batch_step", False):
+                raise ConfigError(f"pipeline step {position} ({step!r}) is a batch step: it mixes whole batches, "
+                                  "so it goes in the task's batch_steps, not in a sample pipeline")
 
     def __call__(self, sample: VideoSample) -> VideoSample:
         for step in self.steps:

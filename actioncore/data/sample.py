@@ -36,6 +36,14 @@ class VideoSample:
     """uint8 torch tensor ``[num_crops * N, H, W, 3]`` once decoded."""
     geometry: Any = None
     """Pending geometric transform (see ``actioncore.data.geometry``); None is identity."""
+    boxes: list[np.ndarray] | None = None
+    """Person boxes per sampled frame (row-major like ``frames``): float32 ``[K, 4]`` arrays
+    ``(x1, y1, x2, y2)`` in pixels of ``frames`` as they are now; the pipeline maps them through
+    the pending ``geometry`` when it resamples, so they stay aligned with the pixels."""
+    person_mask: Any = None
+    """uint8 ``{0, 1}`` torch tensor ``[N, H, W]`` aligned with ``frames`` (the union of the
+    frame's person boxes); resampled with the frames, stacked by collate into
+    ``batch["person_mask"]``."""
     reader: Any = None
     """The open video (a decoder's reader) while the pipeline runs; None before and after."""
     modality: str = "RGB"

@@ -47,7 +47,10 @@ class TaskAdapter(Protocol):
         """The model, on the CPU; the trainer moves it to the run device."""
 
     def train_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
-        """Forward a training batch; returns scalar tensors, ``loss`` among them."""
+        """Forward a training batch; returns scalar tensors, ``loss`` among them.
+
+        ``batch["iteration"]`` is the run's global iteration (0-based, the same after ``--resume``):
+        seed per-iteration randomness (batch mixing) from it and ``runtime.seed``."""
 
     def eval_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, np.ndarray]:
         """Score an evaluation batch; returns per-sample rows, ``index`` (dataset index) among them."""
@@ -238,7 +241,7 @@ class Trainer:
             sync = contextlib.nullcontext() if step_now or not placement.distributed else model.no_sync()
             with sync:
                 with _autocast(placement.device, rt.amp):
-                    losses = self.adapter.train_step(model, batch, placement.device)
+                    losses = self.adapter.train_step(model, {**batch, "iteration": run.iteration}, placement.device)
                 loss = losses["loss"]
                 self._check_finite(loss, run, placement)
                 scaler.scale(loss / accumulate).backward()

@@ -62,7 +62,7 @@ def test_report_and_small_files(videos: SynthReport) -> None:
     assert videos.num_samples == {s: TINY.per_class[s] * len(NAMES) for s in SPLITS}
     assert videos.data_prefix == root / "videos"
     assert all((root / f).is_file() for f in videos.files)
-    assert len(videos.files) == sum(videos.num_samples.values()) + 5
+    assert len(videos.files) == sum(videos.num_samples.values()) + 6  # lists, classes, boxes, README
     assert "move_up" in (root / "README.txt").read_text()
     json.dumps(videos.as_dict(files=True))
 
@@ -237,7 +237,7 @@ def test_output_folder_rules(tmp_path: Path) -> None:
     stale.write_bytes(b"")
     report = synthesize("rawframes", out, size="tiny", seed=2)
     assert not stale.exists() and "seed 2" in (out / "README.txt").read_text()
-    assert len(report.files) == sum(report.num_samples.values()) * TINY.frames + 5
+    assert len(report.files) == sum(report.num_samples.values()) * TINY.frames + 6
 
 
 def test_large_extends_default_with_training_clips_only() -> None:
@@ -298,3 +298,24 @@ def test_cli_mistakes_exit_2(argv: list[str], expected: str, tmp_path: Path, cap
     with use_host(host):
         assert main(argv) == 2
     assert expected in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_person_boxes_are_each_objects_exact_extent(videos: SynthReport) -> None:
+    """person_boxes.json: per frame, the pixel extent of each visible object (coverage > 0), score 1."""
+    doc = json.loads((videos.root / "person_boxes.json").read_text())
+    assert doc["format"] == "actioncore-person-boxes" and doc["version"] == 1
+    assert len(doc["videos"]) == sum(videos.num_samples.values())
+    for name in ("square", "shrink", "appear", "separate"):
+        clip = render(name, SampleKey(0, "val", 1), Geometry(32, 8))
+        frames = doc["videos"][f"{name}/val_0001"]["frames"]
+        for t in range(8):
+            covered = clip.coverage[t] > 0
+            if not covered.any():
+                assert str(t) not in frames
+                continue
+            ys, xs = np.nonzero(covered)
+            rows = np.array(frames[str(t)])
+            assert (rows[:, :2].min(0) == [xs.min(), ys.min()]).all()
+            assert (rows[:, 2:4].max(0) == [xs.max() + 1, ys.max() + 1]).all()
+            assert (rows[:, 4] == 1.0).all()
+    assert len(doc["videos"]["separate/val_0001"]["frames"]["0"]) == 2  # one box per ring

@@ -2,7 +2,9 @@
 
 Both write ``DIR/train.txt``, ``val.txt``, ``test.txt`` in MMAction2's list formats with paths
 relative to the media folder (``DIR/videos`` or ``DIR/rawframes``: the config's ``root``),
-``DIR/classes.txt`` (line ``i`` names label ``i``) and ``DIR/README.txt``. For one seed and size
+``DIR/classes.txt`` (line ``i`` names label ``i``), ``DIR/person_boxes.json`` (the exact box of each
+clip's objects per frame, in the person-box format of ``actioncore-augment``, so that person-box
+methods such as ActorCutMix run on this set) and ``DIR/README.txt``. For one seed and size
 the two kinds hold the same clips: videos decode to the rendered frames up to H.264 loss, frame
 folders hold them up to JPEG loss.
 
@@ -12,6 +14,7 @@ holds for the decoded frames bit for bit.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -22,6 +25,10 @@ from actioncore.errors import DataError
 from .base import MARKER, SynthReport, check_seed, prepare_out
 from .media import write_jpegs, write_mp4
 from .scenes import CLASSES, SPLITS, Clip, Geometry, SampleKey, render
+
+BOXES_FILE = "person_boxes.json"
+BOX_FORMAT = {"format": "actioncore-person-boxes", "version": 1}
+"""The person-box JSON format (documented, read and written by ``actioncore-augment``)."""
 
 
 @attrs.frozen
@@ -99,6 +106,13 @@ classes.txt: line i is the name of label i.
 Classes:
 {classes}
 
+{BOXES_FILE}: the exact box of each clip's objects in every frame (score 1.0), keyed by
+'<class>/<split>_<index>' (basenames repeat across classes), in pixels of the decoded frames:
+the extent of the pixels an object covers (x2, y2 exclusive). Frames where no object is visible
+(a ring fading in) have no box. Format: {{"format": "actioncore-person-boxes", "version": 1,
+"videos": {{KEY: {{"frames": {{"<0-based frame>": [[x1, y1, x2, y2, score], ...]}}}}}}}}; use it with
+the actioncore-augment steps person_boxes (file = "DIR/{BOXES_FILE}") and person_mask.
+
 Motion-only classes come in time-reversed pairs: a clip of the second class is a clip of the
 first played backwards, so both classes hold exactly the same frames and a model that averages
 per-frame scores cannot do better than chance within a pair (best top-1 overall: 2/3).
@@ -109,26 +123,31 @@ Horizontal flips keep every label; vertical flips swap move_up and move_down.
 def _synth(layout: _Layout, out: Path, seed: int, size: str | Size) -> SynthReport:
     seed, preset = check_seed(seed), _size(size)
     out = Path(out)
-    prepare_out(out, [layout.media, *(f"{s}.txt" for s in SPLITS), "classes.txt", "README.txt"])
+    prepare_out(out, [layout.media, *(f"{s}.txt" for s in SPLITS), "classes.txt", "README.txt", BOXES_FILE])
     media = out / layout.media
     for cls in CLASSES:
         (media / cls.name).mkdir(parents=True)
     written: list[Path] = []
     ann_files: dict[str, Path] = {}
+    boxes: dict[str, dict] = {}
     for split in SPLITS:
         lines = []
         for index in range(preset.per_class[split]):
             key = SampleKey(seed, split, index)
             for label, cls in enumerate(CLASSES):
                 rel = f"{cls.name}/{split}_{index:04d}"
-                written += layout.write(render(cls, key, preset.geometry), media / rel, preset)
+                clip = render(cls, key, preset.geometry)
+                written += layout.write(clip, media / rel, preset)
                 lines.append(layout.line(rel, preset, label))
+                boxes[rel] = {"frames": {str(t): [[*map(float, row), 1.0] for row in rows.tolist()]
+                                         for t, rows in enumerate(clip.boxes) if len(rows)}}
         ann_files[split] = out / f"{split}.txt"
         ann_files[split].write_text("".join(f"{line}\n" for line in lines))
     (out / "classes.txt").write_text("".join(f"{c.name}\n" for c in CLASSES))
+    (out / BOXES_FILE).write_text(json.dumps({**BOX_FORMAT, "videos": boxes}, separators=(",", ":")))
     name = size if isinstance(size, str) else "custom"
     (out / "README.txt").write_text(_readme(layout, seed, preset, name))
-    written += [*ann_files.values(), out / "classes.txt", out / "README.txt"]
+    written += [*ann_files.values(), out / "classes.txt", out / BOXES_FILE, out / "README.txt"]
     return SynthReport(
         kind=layout.kind, root=out, seed=seed, classes=tuple(c.name for c in CLASSES),
         motion_only=tuple(c.name for c in CLASSES if c.motion_only),

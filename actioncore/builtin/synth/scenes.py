@@ -102,6 +102,23 @@ class Clip:
     """uint8 ``[T, H, W, 3]`` RGB."""
     coverage: np.ndarray
     """float32 ``[T, H, W]`` in [0, 1]: object opacity per pixel, before noise."""
+    boxes: tuple[np.ndarray, ...] = ()
+    """Per frame, float32 ``[K, 4]`` ``(x1, y1, x2, y2)``: the pixel extent (end exclusive) of each
+    visible object, i.e. of its pixels with coverage > 0; the clip's "person" boxes."""
+
+
+def object_boxes(alpha: np.ndarray) -> list[np.ndarray]:
+    """Per frame, the ``[1, 4]`` pixel extent of ``alpha > 0`` (``[0, 4]`` where it is empty)."""
+    cols, rows = (alpha > 0).any(axis=1), (alpha > 0).any(axis=2)
+    out = []
+    for col, row in zip(cols, rows):
+        if not col.any():
+            out.append(np.zeros((0, 4), np.float32))
+            continue
+        x = np.flatnonzero(col)
+        y = np.flatnonzero(row)
+        out.append(np.array([[x[0], y[0], x[-1] + 1, y[-1] + 1]], np.float32))
+    return out
 
 
 Program = Callable[[np.random.Generator, Geometry], list[Actor]]
@@ -321,15 +338,18 @@ def render(action: ActionClass | str, key: SampleKey, geometry: Geometry) -> Cli
     scene = _scene(key, geometry)
     frames = np.broadcast_to(scene.background, scene.noise.shape).copy()
     coverage = np.zeros(frames.shape[:3], np.float32)
+    per_actor = []
     for actor in cls.program(key.rng(_MOTION), geometry):
         alpha = _coverage(actor, geometry)
         frames += (scene.colour - frames) * alpha[..., None]
         coverage = np.maximum(coverage, alpha)
+        per_actor.append(object_boxes(alpha))
     frames = frames * scene.gain + scene.noise
     pixels = np.clip(frames * 255 + 0.5, 0, 255).astype(np.uint8)
+    boxes = [np.concatenate(rows) for rows in zip(*per_actor)]
     if cls.reverse:
-        pixels, coverage = pixels[::-1], coverage[::-1]
-    return Clip(np.ascontiguousarray(pixels), np.ascontiguousarray(coverage))
+        pixels, coverage, boxes = pixels[::-1], coverage[::-1], boxes[::-1]
+    return Clip(np.ascontiguousarray(pixels), np.ascontiguousarray(coverage), tuple(boxes))
 
 
 def motion_only_pairs() -> Sequence[tuple[str, str]]:

@@ -12,13 +12,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from actioncore.sdk import ConfigError, DataError, Experiment, Metric, build_model
+from actioncore.sdk import ConfigError, DataError, Experiment, Metric, Transform, build_model
 from actioncore.sdk.data import (
     ClipDataset, ClipRecord, build_decoder, collate, normalize_on_device, num_classes_of,
     split_pipeline,
 )
 from actioncore.sdk.engine import TrainerTask, load_weights
 
+from .blending import BatchBlending
 from .metrics import MeanClassAccuracy, TopKAccuracy, confusion_matrix, render_confusion_matrix
 
 
@@ -93,8 +94,13 @@ class RecognitionAdapter:
         return F.cross_entropy(scores, targets, label_smoothing=self.task.label_smoothing)
 
     def train_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
-        scores = model(prepare_inputs(batch, device))
+        inputs = prepare_inputs(batch, device)
         targets = self.targets(batch["labels"], device)
+        if self.task.blending is not None:
+            inputs, targets = self.task.blending(inputs, targets, batch=batch, num_classes=self.num_classes,
+                                                 seed=self.experiment.runtime.seed,
+                                                 label_smoothing=self.task.label_smoothing)
+        scores = model(inputs)
         out = {"loss": self.loss(scores, targets) * self.task.loss_weight}
         if targets.dim() == 1:
             out["top1"] = (scores.detach().argmax(dim=1) == targets).float().mean()
@@ -126,12 +132,19 @@ class RecognitionTask(TrainerTask):
 
     ``metrics`` default to top-1/top-5 accuracy and mean class accuracy; ``classes`` names a
     file with one class name per line (line i = label i) for predictions and plots.
+
+    ``batch_steps`` mix training batches (registered batch-step transforms such as ``mixup``,
+    ``cutmix``, ``actor_cutmix`` of ``actioncore-augment``) on the normalised inputs, with soft
+    targets; with several, one is picked per batch (``batch_step_probs``, uniform by default; a
+    remainder below 1 is the chance of no mixing), as MMAction2 1.x's ``RandomBatchAugment``.
     """
 
     def __init__(self, *, metrics: list[Metric] | None = None, label_smoothing: float = 0.0,
-                 multi_label: bool = False, loss_weight: float = 1.0, classes: str | None = None):
+                 multi_label: bool = False, loss_weight: float = 1.0, classes: str | None = None,
+                 batch_steps: list[Transform] | None = None, batch_step_probs: list[float] | None = None):
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        self.blending = BatchBlending.create(batch_steps, batch_step_probs)
         self.metrics = metrics
         self.label_smoothing = label_smoothing
         self.multi_label = multi_label

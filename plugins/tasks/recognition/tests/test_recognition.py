@@ -102,3 +102,37 @@ def test_eval_rows_and_metrics(actioncore_host):
     metrics, images = adapter.compute_metrics(outputs, "val")
     assert metrics == {"top1": pytest.approx(2 / 3), "top2": pytest.approx(1.0), "mean_class_accuracy": pytest.approx(0.5)}
     assert images["confusion_matrix"].dtype == np.uint8 and images["confusion_matrix"].ndim == 3
+
+
+class ScaleStep:
+    """A stand-in batch step: halves the inputs, mixes each target with the next one."""
+
+    batch_step = True
+
+    def __call__(self, inputs, targets, *, batch, generator):
+        return inputs / 2, 0.5 * targets + 0.5 * targets.roll(1, 0)
+
+
+def test_batch_steps_soft_targets_and_seeding():
+    from actioncore_recognition.blending import BatchBlending, batch_generator, soft_targets
+
+    hot = soft_targets(torch.tensor([0, 2]), 3, 0.1)
+    assert torch.allclose(hot, torch.tensor([[0.9 + 0.1 / 3, 0.1 / 3, 0.1 / 3], [0.1 / 3, 0.1 / 3, 0.9 + 0.1 / 3]]))
+    assert torch.allclose(hot.sum(1), torch.ones(2))
+    blending = BatchBlending.create([ScaleStep()], None)
+    inputs, targets = blending(torch.ones(2, 4), torch.tensor([0, 1]), batch={"iteration": 3}, num_classes=2, seed=0)
+    assert torch.equal(inputs, torch.full((2, 4), 0.5)) and torch.allclose(targets, torch.full((2, 2), 0.5))
+    never = BatchBlending.create([ScaleStep()], [0.0])
+    inputs, targets = never(torch.ones(2, 4), torch.tensor([0, 1]), batch={"iteration": 3}, num_classes=2, seed=0)
+    assert torch.equal(inputs, torch.ones(2, 4)) and targets.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    a, b = batch_generator(0, 7), batch_generator(0, 7)
+    assert torch.equal(torch.rand(4, generator=a), torch.rand(4, generator=b))
+    assert not torch.equal(torch.rand(4, generator=batch_generator(0, 8)), torch.rand(4, generator=batch_generator(0, 7)))
+
+
+def test_batch_steps_must_be_batch_steps():
+    with pytest.raises(ConfigError, match=r"task.batch_steps\[1\] \(<object"):
+        RecognitionTask(batch_steps=[ScaleStep(), object()])
+    with pytest.raises(ConfigError, match="batch_step_probs"):
+        RecognitionTask(batch_steps=[ScaleStep()], batch_step_probs=[0.7, 0.7])
+    assert RecognitionTask().blending is None
