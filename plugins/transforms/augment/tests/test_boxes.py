@@ -121,7 +121,7 @@ def test_converter_rejects_bad_detections(tmp_path):
     with pytest.raises(DataError, match=r"detections.npy: video 'v' frame 1: expected an \(N, >=5\) array"):
         convert_person_boxes(path, tmp_path / "o.npz", trust_pickle=True)
     np.save(path, np.zeros(3))
-    with pytest.raises(DataError, match="expected a .npy holding one pickled object"):
+    with pytest.raises(DataError, match="expected a non-empty dict {video: {1-based frame: boxes}}, got ndarray"):
         convert_person_boxes(path, tmp_path / "o.npz", trust_pickle=True)
 
 
