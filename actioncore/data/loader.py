@@ -11,6 +11,7 @@ import torch.utils.data
 
 from .dataset import BadSample, ClipDataset
 from .sample import VideoSample
+from .views import STRONG_VIEW
 from ..builtin.transforms import collate as collate_clips
 
 
@@ -60,8 +61,14 @@ class EpochSampler(torch.utils.data.Sampler):
 
 
 def collate(samples: Sequence[VideoSample]) -> dict[str, Any]:
-    """Stack samples into a uint8 batch; add their dataset indices and any skipped bad files."""
+    """Stack samples into a uint8 batch; add their dataset indices and any skipped bad files.
+
+    Samples with a strong view (a split's ``strong_pipeline``) also give ``batch["strong"]``,
+    the strong views collated the same way (``inputs``, ``labels``, ``normalize``, ...).
+    """
     batch = collate_clips(samples)
+    if STRONG_VIEW in samples[0].meta:
+        batch["strong"] = collate_clips([s.meta[STRONG_VIEW] for s in samples])
     batch["indices"] = torch.tensor([s.index for s in samples], dtype=torch.int64)
     batch["sources"] = [s.source for s in samples]
     batch["skipped"] = [bad for s in samples for bad in s.meta.get("skipped", ())]
