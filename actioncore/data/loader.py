@@ -63,13 +63,16 @@ class EpochSampler(torch.utils.data.Sampler):
 def collate(samples: Sequence[VideoSample]) -> dict[str, Any]:
     """Stack samples into a uint8 batch; add their dataset indices and any skipped bad files.
 
-    Samples with a strong view (a split's ``strong_pipeline``) also give ``batch["strong"]``,
+    ``frame_indices`` (int64 ``[B, num_clips, clip_len]``, when every sample has the same shape)
+    are the sampled frames, e.g. to look up per-frame targets. Samples with a strong view (a split's ``strong_pipeline``) also give ``batch["strong"]``,
     the strong views collated the same way (``inputs``, ``labels``, ``normalize``, ...).
     """
     batch = collate_clips(samples)
     if STRONG_VIEW in samples[0].meta:
         batch["strong"] = collate_clips([s.meta[STRONG_VIEW] for s in samples])
     batch["indices"] = torch.tensor([s.index for s in samples], dtype=torch.int64)
+    if all(s.frame_indices is not None and s.frame_indices.shape == samples[0].frame_indices.shape for s in samples):
+        batch["frame_indices"] = torch.from_numpy(np.stack([s.frame_indices for s in samples]).astype(np.int64))
     batch["sources"] = [s.source for s in samples]
     batch["skipped"] = [bad for s in samples for bad in s.meta.get("skipped", ())]
     return batch
