@@ -106,3 +106,20 @@ def write_semi(root: Path, folder: Path, *, task: str = "threshold = 0.2", model
         body += split("unlabeled", unlabeled or root / "train.txt", test=False, strong_steps=strong)
     path.write_text(body + textwrap.dedent(extra))
     return path
+
+
+@pytest.fixture
+def semi_experiment(tiny_data):
+    """``semi_experiment(folder, **kw)``: :func:`write_semi` on the tiny set."""
+    return lambda folder, **kw: write_semi(tiny_data, folder, **kw)
+
+
+@pytest.fixture
+def label_split():
+    """:func:`split_labeled`."""
+    return split_labeled
+
+
+@pytest.fixture
+def test_pipeline():
+    return pipeline(test=True)
