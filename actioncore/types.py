@@ -15,9 +15,15 @@ import attrs
 
 @attrs.frozen
 class ComponentOf:
-    """Marker inside ``Annotated[...]``: the value is a component of this kind."""
+    """Marker inside ``Annotated[...]``: the value is a component of this kind.
+
+    ``extra`` names keys the table may hold beside the factory's parameters, with their
+    annotations: the kernel reads them (``[data.unlabeled] strong_pipeline``), the factory never
+    sees them; they land in :attr:`ComponentSpec.extra`.
+    """
 
     kind: str
+    extra: tuple[tuple[str, Any], ...] = ()
 
 
 Backbone = Annotated[Any, ComponentOf("backbone")]
@@ -30,12 +36,21 @@ Decoder = Annotated[Any, ComponentOf("decoder")]
 Task = Annotated[Any, ComponentOf("task")]
 Metric = Annotated[Any, ComponentOf("metric")]
 Converter = Annotated[Any, ComponentOf("converter")]
+ViewsDataset = Annotated[Any, ComponentOf("dataset", extra=(("strong_pipeline", list[Transform]),))]
+"""A dataset table that may also hold ``strong_pipeline``: steps applied to a copy of each
+finished weak view (same frames, crop and flip) to make a second, strongly augmented view."""
+
+
+def component_marker(annotation: Any) -> ComponentOf | None:
+    """The :class:`ComponentOf` marker of an annotation, or None for plain values."""
+    if get_origin(annotation) is Annotated:
+        for extra in get_args(annotation)[1:]:
+            if isinstance(extra, ComponentOf):
+                return extra
+    return None
 
 
 def component_kind(annotation: Any) -> str | None:
     """The component kind an annotation marks, or None for plain values."""
-    if get_origin(annotation) is Annotated:
-        for extra in get_args(annotation)[1:]:
-            if isinstance(extra, ComponentOf):
-                return extra.kind
-    return None
+    marker = component_marker(annotation)
+    return marker.kind if marker is not None else None

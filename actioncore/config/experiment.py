@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ..types import Dataset, Decoder, Model, Task
+from ..types import Dataset, Decoder, Model, Task, ViewsDataset
 from .structure import ComponentSpec, KeyProblem
 
 
@@ -52,9 +52,16 @@ class DataSection:
     prefetch_factor: int = attrs.field(default=2, validator=at_least(1))
     val_batch_size: int | None = attrs.field(default=None, validator=at_least(1))
     test_batch_size: int | None = attrs.field(default=None, validator=at_least(1))
-    train: Dataset | None = None
+    train: ViewsDataset | None = None
+    """The (labeled) training clips. ``strong_pipeline`` here gives each clip a strong view too,
+    for tasks that train on strong views of labeled clips (``semi_recognition``)."""
     val: Dataset | None = None
     test: Dataset | None = None
+    unlabeled: ViewsDataset | None = None
+    """Clips whose labels training does not use (semi-supervised tasks): ``pipeline`` makes the
+    weak view, ``strong_pipeline`` continues it into the strong view (see :mod:`actioncore.data.views`).
+    Its labels, when the list has them, are only compared with pseudo-labels, and are not checked
+    against ``model.head.num_classes`` (the list may be another data set's)."""
 
 
 @attrs.define

@@ -23,7 +23,7 @@ from cattrs.errors import (AttributeValidationNote, ClassValidationError, Forbid
 
 from ..errors import PluginError
 from ..plugin.registry import ComponentRegistry
-from ..types import component_kind
+from ..types import component_kind, component_marker
 from .schema import schema_of
 
 
@@ -60,6 +60,9 @@ class ComponentSpec:
     kind: str
     type: str
     params: dict[str, Any] = attrs.field(factory=dict)
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    """Keys the table holds for the kernel beside the factory's parameters (see
+    :class:`~actioncore.types.ComponentOf`); :func:`~actioncore.config.build.instantiate` ignores them."""
 
 
 def describe(value: Any) -> str:
@@ -182,13 +185,14 @@ def make_converter(registry: ComponentRegistry) -> cattrs.Converter:
         lambda t: t is dict or get_origin(t) in (dict, collections.abc.Mapping), structure_dict)
 
     def structure_component(value: Any, t: Any) -> ComponentSpec:
-        return structure_component_table(conv, registry, value, component_kind(t) or "")
+        marker = component_marker(t)
+        return structure_component_table(conv, registry, value, marker.kind, extra=dict(marker.extra))
 
     conv.register_structure_hook_func(lambda t: component_kind(t) is not None, structure_component)
     conv.register_structure_hook(typing.Any, lambda v, _: v)
 
     def unstructure_component(spec: ComponentSpec) -> dict[str, Any]:
-        return {"type": spec.type, **{k: conv.unstructure(v) for k, v in spec.params.items()}}
+        return {"type": spec.type, **{k: conv.unstructure(v) for k, v in (spec.params | spec.extra).items()}}
 
     conv.register_unstructure_hook(ComponentSpec, unstructure_component)
     conv.register_unstructure_hook(enum.Enum, lambda e: e.value)
@@ -196,8 +200,12 @@ def make_converter(registry: ComponentRegistry) -> cattrs.Converter:
 
 
 def structure_component_table(conv: cattrs.Converter, registry: ComponentRegistry, value: Any,
-                              kind: str) -> Any:
-    """Read ``{type = "name", ...}`` (or the bare string ``"name"``) as a component of ``kind``."""
+                              kind: str, *, extra: dict[str, Any] | None = None) -> Any:
+    """Read ``{type = "name", ...}`` (or the bare string ``"name"``) as a component of ``kind``.
+
+    ``extra`` maps keys the table may hold beside the factory's parameters to their annotations.
+    """
+    extra = extra or {}
     if isinstance(value, ComponentSpec) or not isinstance(value, _TOML_VALUES):
         return value  # composed in Python: already a spec or a built object
     if isinstance(value, str):
@@ -223,16 +231,23 @@ def structure_component_table(conv: cattrs.Converter, registry: ComponentRegistr
         fail(exc, "type")
         raise ClassValidationError(f"invalid {kind}", errors, ComponentSpec) from None
     params: dict[str, Any] = {}
+    kept: dict[str, Any] = {}
     failed: set[str] = set()
     for key, raw in value.items():
         if key == "type":
+            continue
+        if key in extra:
+            try:
+                kept[key] = conv.structure(raw, extra[key])
+            except Exception as exc:
+                fail(exc, key, extra[key])
             continue
         param = schema.params.get(key)
         if param is None:
             if schema.accepts_extra:
                 params[key] = raw
                 continue
-            fail(UnknownKey(_unknown_key_message(key, f"{kind} '{name}'", schema.params)), key)
+            fail(UnknownKey(_unknown_key_message(key, f"{kind} '{name}'", [*schema.params, *extra])), key)
             continue
         try:
             params[key] = conv.structure(raw, param.annotation)
@@ -248,7 +263,7 @@ def structure_component_table(conv: cattrs.Converter, registry: ComponentRegistr
             params[param.name] = param.default
     if errors:
         raise ClassValidationError(f"invalid {kind} '{name}'", errors, ComponentSpec)
-    return ComponentSpec(kind=kind, type=name, params=params)
+    return ComponentSpec(kind=kind, type=name, params=params, extra=kept)
 
 
 def _unknown_key_message(key: str, where: str, known: Any) -> str:

@@ -11,7 +11,7 @@ from ..config.experiment import Experiment
 from ..errors import DataError
 from ..plugin.registry import ComponentRegistry
 from .dataset import BadSample, ClipRecord, check_labels
-from .splits import SPLITS, build_decoder, num_classes_of
+from .splits import SPLITS, build_decoder, split_num_classes
 
 
 @attrs.define
@@ -51,7 +51,7 @@ def check_splits(experiment: Experiment, registry: ComponentRegistry,
             continue
         decoder = build_decoder(experiment, getattr(annotations, "default_decoder", "pyav"), registry)
         records = list(annotations.records)
-        result.bad.extend(check_labels(records, num_classes_of(experiment)))
+        result.bad.extend(check_labels(records, split_num_classes(experiment, split)))
         for i, record in enumerate(records):
             try:
                 probe(decoder, record)

@@ -82,12 +82,14 @@ class ClipDataset(torch.utils.data.Dataset):
     ``(seed, epoch, index)`` alone, so a run is reproducible whatever the number of workers or
     processes, and persistent workers need no epoch broadcast.
 
+    ``pipeline`` replaces the annotation's own (a :class:`~actioncore.data.views.ViewsPipeline`).
+
     Under ``on_error="skip"`` a bad sample is replaced by the next good one, and the replaced
     files travel with the batch (``sample.meta["skipped"]``) so the loop can report them.
     """
 
     def __init__(self, annotations: AnnotationSet, *, decoder: Any, on_error: OnError = "raise",
-                 seed: int = 0, num_classes: int | None = None,
+                 seed: int = 0, num_classes: int | None = None, pipeline: Pipeline | None = None,
                  max_consecutive_bad: int = MAX_CONSECUTIVE_BAD, timeout: float = 0.0):
         records = list(annotations.records)
         self.bad_records = check_labels(records, num_classes)
@@ -101,7 +103,9 @@ class ClipDataset(torch.utils.data.Dataset):
         if not records:
             raise DataError("the annotation lists no usable samples")
         self.records = records
-        self.pipeline = annotations.pipeline if isinstance(annotations.pipeline, Pipeline) else Pipeline(annotations.pipeline)
+        if pipeline is None:
+            pipeline = annotations.pipeline if isinstance(annotations.pipeline, Pipeline) else Pipeline(annotations.pipeline)
+        self.pipeline = pipeline
         self.decoder = decoder
         self.on_error = on_error
         self.seed = seed

@@ -13,6 +13,7 @@ import torch.utils.data
 from .dataset import BadSample, ClipDataset
 from .sample import VideoSample
 from .watch import WorkerFailure, WorkerProgress, explain
+from .views import STRONG_VIEW
 from ..builtin.transforms import collate as collate_clips
 
 
@@ -63,12 +64,22 @@ class EpochSampler(torch.utils.data.Sampler):
 
 def collate(samples: Sequence[VideoSample | WorkerFailure]) -> dict[str, Any] | WorkerFailure:
     """Stack samples into a uint8 batch; add their dataset indices and any skipped bad files.
-    A sample that failed in a worker makes the whole batch that failure (raised by ClipLoader)."""
+
+    ``frame_indices`` (int64 ``[B, num_clips, clip_len]``, when every sample has the same shape)
+    are the sampled frames, e.g. to look up per-frame targets. Samples with a strong view (a
+    split's ``strong_pipeline``) also give ``batch["strong"]``, the strong views collated the same
+    way (``inputs``, ``labels``, ``normalize``, ...). A sample that failed in a worker makes the
+    whole batch that failure (raised by :class:`ClipLoader`).
+    """
     failed = next((s for s in samples if isinstance(s, WorkerFailure)), None)
     if failed is not None:
         return failed
     batch = collate_clips(samples)
+    if STRONG_VIEW in samples[0].meta:
+        batch["strong"] = collate_clips([s.meta[STRONG_VIEW] for s in samples])
     batch["indices"] = torch.tensor([s.index for s in samples], dtype=torch.int64)
+    if all(s.frame_indices is not None and s.frame_indices.shape == samples[0].frame_indices.shape for s in samples):
+        batch["frame_indices"] = torch.from_numpy(np.stack([s.frame_indices for s in samples]).astype(np.int64))
     batch["sources"] = [s.source for s in samples]
     batch["skipped"] = [bad for s in samples for bad in s.meta.get("skipped", ())]
     return batch

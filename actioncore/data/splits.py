@@ -1,4 +1,4 @@
-"""An experiment's data split (``data.train``, ``data.val``, ``data.test``) as a ready dataset."""
+"""An experiment's data split (``data.train``, ``data.val``, ``data.test``, ``data.unlabeled``) as a ready dataset."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,11 +6,16 @@ from typing import Any
 from ..config.build import instantiate
 from ..config.structure import component_spec
 from ..config.experiment import Experiment
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..plugin.registry import ComponentRegistry
 from .dataset import ClipDataset
+from .views import ViewsPipeline
 
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "unlabeled")
+
+UNCHECKED_LABELS = ("unlabeled",)
+"""Splits whose labels are not checked against the model's classes: an unlabeled list may come
+from another data set (cross-dataset semi-supervision), its labels are only for logging."""
 
 
 def num_classes_of(experiment: Experiment) -> int | None:
@@ -19,6 +24,11 @@ def num_classes_of(experiment: Experiment) -> int | None:
     head = model.params.get("head") if model is not None else None
     value = getattr(head, "params", {}).get("num_classes")
     return value if isinstance(value, int) else None
+
+
+def split_num_classes(experiment: Experiment, split: str) -> int | None:
+    """The class count a split's labels are checked against (None: not checked)."""
+    return None if split in UNCHECKED_LABELS else num_classes_of(experiment)
 
 
 def build_decoder(experiment: Experiment, default: str, registry: ComponentRegistry) -> Any:
@@ -37,8 +47,15 @@ def build_split(experiment: Experiment, split: str, registry: ComponentRegistry)
     if spec is None:
         raise ConfigError(f"data.{split}: the experiment has no [data.{split}] table")
     annotations = instantiate(spec, registry, f"data.{split}")
+    if not annotations.records:  # a dataset component may allow an empty list; no split may be empty
+        raise DataError(f"data.{split}: {spec.params.get('ann_file', 'the annotation')} lists no samples",
+                        path=spec.params.get("ann_file"))
     decoder = build_decoder(experiment, getattr(annotations, "default_decoder", "pyav"), registry)
+    pipeline = None
+    strong = getattr(spec, "extra", {}).get("strong_pipeline")
+    if strong is not None:
+        pipeline = ViewsPipeline(annotations.pipeline, instantiate(strong, registry, f"data.{split}.strong_pipeline"))
     data = experiment.data
     return ClipDataset(annotations, decoder=decoder, on_error=data.on_error, seed=experiment.runtime.seed,
-                       num_classes=num_classes_of(experiment), max_consecutive_bad=data.max_consecutive_bad,
-                       timeout=data.timeout)
+                       num_classes=split_num_classes(experiment, split), pipeline=pipeline,
+                       max_consecutive_bad=data.max_consecutive_bad, timeout=data.timeout)

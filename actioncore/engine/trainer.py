@@ -61,6 +61,36 @@ class TaskAdapter(Protocol):
     def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> Any:
         """The model's input for a batch, on ``device`` (for ``info`` and ``bench model``)."""
 
+    # Optional: ``train_loader(self, build: SplitLoaderFactory) -> TrainLoader``. A task that
+    # trains on more than ``[data.train]`` (``[data.unlabeled]``, strong views) supplies its
+    # own training batches; the trainer still does DDP, AMP, accumulation, clipping,
+    # checkpoints and exact resume around them. Without it the trainer loads ``data.train``.
+
+
+class TrainLoader(Protocol):
+    """What the trainer needs of its training data: a plain kernel DataLoader is one.
+
+    ``len()`` is the number of iterations in an epoch; ``sampler.set_epoch(epoch, skip)`` is
+    called before each epoch's iteration, ``skip`` being the samples already consumed in that
+    epoch (``skip_iterations * batch_size``) when a run resumes mid-epoch: the batches that follow
+    must be exactly those an uninterrupted run would have seen. A batch is a mapping with
+    ``indices`` (one entry per clip, for the clips/s count) and optionally ``skipped``.
+    """
+
+    batch_size: int
+    sampler: Any
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Any: ...
+
+
+class SplitLoaderFactory(Protocol):
+    """Given to ``TaskAdapter.train_loader``: the kernel's training DataLoader of a split
+    (epoch-seeded :class:`~actioncore.data.loader.EpochSampler`, rank shard, workers, seed)."""
+
+    def __call__(self, split: str, *, batch_size: int | None = None) -> torch.utils.data.DataLoader: ...
+
 
 def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
     if not enabled:
@@ -115,14 +145,30 @@ class Trainer:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.benchmark = False
 
-    def _loader(self, split: str, placement: Placement, *, train: bool):
+    def _loader(self, split: str, placement: Placement, *, train: bool, batch_size: int | None = None):
         dataset = build_split(self.exp, split, self.host.registry)
         data = self.exp.data
         batch = data.batch_size if train else (getattr(data, f"{split}_batch_size", None) or data.batch_size)
+        batch = batch_size or batch
         return build_loader(dataset, batch_size=batch, workers=data.workers, shuffle=train,
                             seed=self.exp.runtime.seed, rank=placement.rank, world_size=placement.world_size,
                             train=train, pin_memory=data.pin_memory and placement.device.type == "cuda",
                             persistent_workers=data.persistent_workers, prefetch_factor=data.prefetch_factor)
+
+    def _train_loader(self, placement: Placement) -> TrainLoader:
+        """The adapter's own training data when it has ``train_loader``, else ``data.train``'s."""
+        own = getattr(self.adapter, "train_loader", None)
+        if own is not None:
+            return own(lambda split, *, batch_size=None: self._loader(split, placement, train=True,
+                                                                      batch_size=batch_size))
+        task = self.exp.task.type if self.exp.task is not None else "the task"
+        if self.exp.data.unlabeled is not None:
+            raise ConfigError(f"data.unlabeled: task '{task}' does not train on unlabeled clips "
+                              "(use a semi-supervised task, e.g. semi_recognition)")
+        if self.exp.data.train is not None and "strong_pipeline" in self.exp.data.train.extra:
+            raise ConfigError(f"data.train.strong_pipeline: task '{task}' does not use strong views "
+                              "(put the steps in data.train.pipeline, or use semi_recognition)")
+        return self._loader("train", placement, train=True)
 
     def _build_model(self, placement: Placement) -> nn.Module:
         model = self.adapter.build_model(self.exp)
@@ -158,8 +204,8 @@ class Trainer:
                 log.info("removed %s, a checkpoint a stopped run left half-written", leftover)
             write_work_file(self.work_dir / "experiment.toml", dump_experiment(exp, self.host.registry))
         model = self._build_model(placement)
-        loader = self._loader("train", placement, train=True)
-        dropped = getattr(loader.dataset, "bad_records", [])
+        loader = self._train_loader(placement)
+        dropped = getattr(getattr(loader, "dataset", None), "bad_records", [])
         if dropped:
             log.warning("train: %d annotation line(s) left out (data.on_error = \"skip\"):\n%s",
                         len(dropped), report_skipped(dropped))
