@@ -5,7 +5,7 @@ An ``.npz`` (never a pickle) with the arrays
 
 | array | dtype, shape | holds |
 | --- | --- | --- |
-| ``videos`` | str ``[V]`` | video keys (:func:`video_key`) |
+| ``videos`` | str ``[V]`` | video keys (:mod:`actioncore.data.video_keys`) |
 | ``frame_offsets`` | int64 ``[V + 1]`` | rows of video v are ``frame_offsets[v]:frame_offsets[v + 1]`` |
 | ``frame_index`` | int64 ``[F]`` | 0-based frame index of each row, increasing within a video |
 | ``probs`` | float16 ``[F, C]`` | class probabilities of each row |
@@ -38,19 +38,12 @@ from types import TracebackType
 import numpy as np
 
 from ..errors import DataError
+from .video_keys import find_key
 
-__all__ = ["ImageScores", "ImageScoresWriter", "video_key"]
+__all__ = ["ImageScores", "ImageScoresWriter"]
 
 _ARRAYS = ("videos", "frame_offsets", "frame_index", "probs")
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, fixed fields, file name length, extra length
-
-
-def video_key(path: str | os.PathLike[str]) -> str:
-    """A video's key in score and box files: its file name without extension, a frame folder's
-    name (MMAction2's ``frame_dir`` basename, e.g. ``v_ApplyEyeMakeup_g08_c01``)."""
-    name = os.path.basename(os.path.normpath(os.fspath(path)))
-    stem, suffix = os.path.splitext(name)
-    return stem if suffix and stem else name
 
 
 class ImageScores:
@@ -145,12 +138,20 @@ class ImageScores:
                             f"(its first stored frame is {first})", path=self.path)
         return np.asarray(self.probs_array[start + slots], dtype=np.float32)
 
+    def key_for(self, source: str | os.PathLike[str]) -> str:
+        """The key this file uses for the video at ``source`` (see :mod:`actioncore.data.video_keys`)."""
+        key = find_key(source, self._rows)
+        if key is None:
+            raise DataError(f"{self.path}: no scores for the video {os.fspath(source)!r} ({len(self.videos)} videos "
+                            f"in the file, e.g. {', '.join(map(str, self.videos[:3]))})", path=self.path)
+        return key
+
     def _row(self, key: str) -> int:
         try:
             return self._rows[key]
         except KeyError:
             raise DataError(f"{self.path}: no scores for video {key!r} ({len(self.videos)} videos in the file, "
-                            f"keyed by file name without extension)", path=self.path) from None
+                            f"keyed by a tail of their path)", path=self.path) from None
 
     def __repr__(self) -> str:
         return f"ImageScores({self.path!r}, {len(self.videos)} videos, {len(self.frame_index)} frames, " \

@@ -35,7 +35,8 @@ from tqdm import tqdm
 from ..builtin.decoders import FrameFolderDecoder, PyAVDecoder
 from ..errors import ConfigError, DataError
 from ..weights.files import load_into, load_weights_file, weights_in
-from .image_scores import ImageScoresWriter, video_key
+from .image_scores import ImageScoresWriter
+from .video_keys import unique_keys
 from .list_lines import AnnotationList
 
 _READ_BYTES = 256 << 20
@@ -123,17 +124,10 @@ def load_classifier(name: str, weights_file: str, *, size: int | None = None,
 
 
 def list_videos(annotations: AnnotationList, root: str) -> list[tuple[str, str]]:
-    """``(key, path)`` of each distinct video, in list order; two videos with one key are an error."""
-    seen: dict[str, tuple[str, int]] = {}
-    for line in annotations.lines:
-        path = os.path.join(root, line.path) if root else line.path
-        key = video_key(path)
-        if key in seen and seen[key][0] != path:
-            raise DataError(f"{annotations.file}:{line.number}: video {line.path!r} has the key {key!r} of line "
-                            f"{seen[key][1]} ({seen[key][0]}); score files are keyed by file name without "
-                            "extension, which must be unique", path=annotations.file, line=line.number)
-        seen.setdefault(key, (path, line.number))
-    return [(key, path) for key, (path, _) in seen.items()]
+    """``(key, path)`` of each distinct video, in list order; keys are the shortest path tails
+    that tell the videos apart (:func:`~actioncore.data.video_keys.unique_keys`)."""
+    paths = list(dict.fromkeys(os.path.join(root, line.path) if root else line.path for line in annotations.lines))
+    return list(zip(unique_keys(paths), paths))
 
 
 class VideoFrames(torch.utils.data.IterableDataset):

@@ -16,7 +16,8 @@ import torchvision
 from actioncore.builtin.converters import convert_image_scores
 from actioncore.builtin.synth import synthesize
 from actioncore.cli import main
-from actioncore.data.image_scores import ImageScores, ImageScoresWriter, video_key
+from actioncore.data.image_scores import ImageScores, ImageScoresWriter
+from actioncore.data.video_keys import find_key, key_tails, unique_keys, video_key
 from actioncore.data.image_scoring import eval_transforms
 from actioncore.errors import ConfigError, DataError
 from actioncore.io import read_frames
@@ -132,6 +133,24 @@ def test_writer_refuses_duplicate_keys_and_leaves_no_file_on_error(tmp_path):
                                                                        "PoolJ8L1re4_000010_000020")])
 def test_video_key_is_the_file_name_without_extension(path, key):
     assert video_key(path) == key
+
+
+def test_keys_grow_into_the_path_only_where_names_repeat(tmp_path):
+    sources = ["/d/videos/square/train_0000.mp4", "/d/videos/disc/train_0000.mp4", "/d/videos/disc/train_0001.mp4"]
+    assert key_tails(sources[0])[:3] == ["train_0000", "square/train_0000", "videos/square/train_0000"]
+    assert unique_keys(sources) == ["square/train_0000", "disc/train_0000", "train_0001"]
+    assert find_key("/elsewhere/disc/train_0000.avi", {"square/train_0000", "disc/train_0000"}) == "disc/train_0000"
+    assert find_key("/x/v_Basketball_g15_c01", {"v_Basketball_g15_c01"}) == "v_Basketball_g15_c01"
+    assert find_key("/x/other.mp4", {"train_0000"}) is None
+    target = tmp_path / "s.npz"
+    writer = ImageScoresWriter(target, num_classes=2)
+    for key in unique_keys(sources):
+        writer.add(key, [0], np.array([[0.25, 0.75]]))
+    writer.close()
+    scores = ImageScores(target)
+    assert scores.key_for(sources[1]) == "disc/train_0000" and scores.key_for("/y/train_0001.mp4") == "train_0001"
+    with pytest.raises(DataError, match="no scores for the video '/y/train_0002.mp4'"):
+        scores.key_for("/y/train_0002.mp4")
 
 
 # --- video-data-aug's pickled .npy ---------------------------------------------------------------
@@ -271,8 +290,6 @@ def test_bad_input_is_one_line_naming_it(synth, capsys):
     base = ["data", "image-scores", str(root / "videos" / "train.txt"), "--root", str(root / "videos" / "videos"),
             "--out", str(root / "x.npz")]
     cases = [
-        (["--model", "resnet18", "--weights", str(root / "resnet18.pth")],
-         "train.txt:2: video 'disc/train_0000.mp4' has the key 'train_0000' of line 1"),
         (["--model", "resnet_18", "--weights", str(root / "resnet18.pth")],
          "--model 'resnet_18' is not a torchvision classification model; did you mean resnet18"),
         (["--model", "resnet34", "--weights", str(root / "resnet18.pth")], "resnet18.pth: does not fit"),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from pathlib import PurePath
 from typing import Any
 
 import numpy as np
@@ -69,11 +68,6 @@ class DistillRecognizer(nn.Module):
         return scores, self.distill_head(rows, **extra)
 
 
-def video_key(source: str) -> str:
-    """The score file's key of a video: its file name without extension (a folder: its name)."""
-    return PurePath(source).stem if PurePath(source).suffix else PurePath(source).name
-
-
 def frame_targets(scores: Any, sources: Sequence[str], frame_indices: torch.Tensor, *, seed: int,
                   iteration: int) -> torch.Tensor:
     """``[B, C]`` stored probabilities of one randomly chosen sampled frame per clip."""
@@ -81,7 +75,7 @@ def frame_targets(scores: Any, sources: Sequence[str], frame_indices: torch.Tens
     for clip, (source, frames) in enumerate(zip(sources, frame_indices.reshape(len(sources), -1))):
         rng = np.random.default_rng([seed, iteration, DISTILL_STREAM, clip])
         frame = int(frames[int(rng.integers(len(frames)))])
-        rows.append(np.asarray(scores.frame_probs(video_key(source), frame), dtype=np.float32))
+        rows.append(scores.probs(scores.key_for(source), [frame])[0])
     return torch.from_numpy(np.stack(rows))
 
 

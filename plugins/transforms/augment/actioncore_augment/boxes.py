@@ -23,12 +23,13 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import attrs
 import numpy as np
 
 from actioncore.sdk import DataError
+from actioncore.sdk.data import find_key, video_key
 
 FORMAT = "actioncore-person-boxes"
 VERSION = 1
@@ -55,16 +56,12 @@ class PersonBoxes:
 
     def key_for(self, source: str) -> str:
         """The key of the video at ``source``: its basename, else the shortest path tail listed."""
-        parts = list(PurePath(source).parts)
-        if parts and not Path(source).is_dir():  # a video file: drop its extension
-            parts[-1] = PurePath(parts[-1]).stem
-        for depth in range(1, len(parts) + 1):
-            key = "/".join(parts[-depth:])
-            if key in self.rows:
-                return key
-        raise DataError(f"{self.path}: no boxes for video {PurePath(source).stem!r} ({source}); the box file "
-                        f"lists {len(self.rows)} other videos (e.g. {', '.join(list(self.rows)[:3])})",
-                        path=self.path)
+        key = find_key(source, self.rows)
+        if key is None:
+            raise DataError(f"{self.path}: no boxes for video {video_key(source)!r} ({source}); the box file "
+                            f"lists {len(self.rows)} other videos (e.g. {', '.join(list(self.rows)[:3])})",
+                            path=self.path)
+        return key
 
     def frames(self, key: str) -> np.ndarray:
         """The 0-based frame indices of video ``key`` that have a row (sorted)."""
