@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import actioncore
-from actioncore.sdk.data import ImageScoresWriter
+from actioncore.sdk.data import ImageScoresWriter, unique_keys
 from actioncore_semi import SemiRecognitionTask, mix_targets
 from actioncore_semi.mixing import actor_cutmix_views
 
@@ -198,23 +198,23 @@ def test_cross_dataset_run_trains_the_labeled_branch_on_strong_views(tiny_data, 
 
 
 def write_scores(root: Path, out: Path, *, classes: int = 10) -> Path:
-    """Per-frame 'image-model' probabilities: one peaked distribution per video, on every frame."""
+    """Per-frame 'image-model' probabilities: one peaked distribution (entropy 0.72 nats) a head can
+    learn within a few epochs from scratch, on frames 0-31 of every video, plus noise per video."""
     rng = np.random.default_rng(0)
+    sources = [line.split()[0] for line in (root / "train.txt").read_text().splitlines() if line.strip()]
     with ImageScoresWriter(out, num_classes=classes) as writer:
-        for line in (root / "train.txt").read_text().splitlines():
-            source = line.split()[0]
-            logits = np.zeros(classes)
-            logits[rng.integers(classes)] = 4.0
+        for source, key in zip(sources, unique_keys(sources)):  # train_0000 is in several class folders
+            logits = rng.normal(0, 0.1, classes)
+            logits[3] += 4.0
             probs = np.exp(logits) / np.exp(logits).sum()
-            writer.add(Path(source).stem, np.arange(32), np.tile(probs, (32, 1)), source=source)
+            writer.add(key, np.arange(32), np.tile(probs, (32, 1)), source=source)
     return out
 
 
-@pytest.mark.slow
 def test_distillation_loss_falls_and_the_checkpoint_holds_the_distill_head(tiny_data, tmp_path, semi_experiment,
                                                                           test_pipeline):
     scores = write_scores(tiny_data, tmp_path / "scores.npz")
-    exp = semi_experiment(tmp_path, epochs=4, task=f'threshold = 0.2\ndistill_weight = 1.0\ndistill_scores = "{scores}"',
+    exp = semi_experiment(tmp_path, epochs=3, task=f'threshold = 0.2\ndistill_weight = 1.0\ndistill_scores = "{scores}"',
                           extra=f"""
         [data.test]
         type = "video_list"
@@ -224,15 +224,14 @@ def test_distillation_loss_falls_and_the_checkpoint_holds_the_distill_head(tiny_
     """)
     cli("run", str(exp))
     events = train_events(tmp_path / "wd")
-    assert len(events) == 48 and finite(events, "loss_distill")
-    first, last = (np.mean([e["loss_distill"] for e in events[a:a + 12]]) for a in (0, 36))
-    assert first > last + 0.1, (first, last)
+    assert len(events) == 36 and finite(events, "loss_distill")
+    first, last = (np.mean([e["loss_distill"] for e in events[a:a + 12]]) for a in (0, 24))
+    assert first > last + 0.3 and last < 1.2, (first, last)  # measured 1.60 -> 0.80 (floor: the targets' 0.72)
     assert all(e["loss"] == pytest.approx(e["loss_labeled"] + e["loss_unlabeled"] + e["loss_distill"], rel=1e-4)
                for e in events)
     state = torch.load(tmp_path / "wd/checkpoints/latest.pth", map_location="cpu", weights_only=False)["model"]
-    assert state["distill_head.fc_cls.weight"].shape[0] == 10 if "distill_head.fc_cls.weight" in state else \
-        any(k.startswith("distill_head.") for k in state)
-    assert any(k.startswith("recognizer.") for k in state)
+    assert state["distill_head.fc.weight"].shape == (10, 8) and state["distill_head.fc.bias"].shape == (10,)
+    assert {k.split(".")[0] for k in state} == {"recognizer", "distill_head"}
     metrics = json.loads(cli("test", str(exp), "--checkpoint", str(tmp_path / "wd/checkpoints/latest.pth"),
                              "--json").stdout)
     assert 0 <= metrics["top1"] <= 1
