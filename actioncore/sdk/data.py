@@ -10,7 +10,8 @@ An embedded data set generator (hook ``actioncore_synth``) claims its folder wit
 :class:`SynthReport`.
 
 Distillation targets: :class:`ImageScores` reads an image-score ``.npz`` (per-frame class
-probabilities of an image classifier, written by ``actioncore data image-scores``), keyed by
+probabilities of an image classifier, written by ``actioncore data image-scores`` or, one video
+at a time, by :class:`ImageScoresWriter`), keyed by
 a tail of each video's path (:func:`video_key`, :func:`find_key`, :func:`unique_keys`), as
 person-box files are. Converters of video-data-aug's pickled
 ``.npy`` files open them with :func:`load_trusted_npy`.
@@ -27,7 +28,7 @@ from ..builtin import synth as _synth
 from ..data.dataset import AnnotationSet, BadSample, ClipDataset, ClipRecord
 from ..data.reader import VideoReader
 from ..data.loader import collate
-from ..data.image_scores import ImageScores
+from ..data.image_scores import ImageScores, ImageScoresWriter
 from ..data.video_keys import find_key, key_tails, unique_keys, video_key
 from ..data.pickles import PICKLE_SUFFIXES, load_trusted_npy, load_trusted_pickle
 from ..data.pipeline import Pipeline, Step
@@ -39,7 +40,7 @@ from ..builtin.synth import SynthReport, check_seed, prepare_out, write_jpegs, w
 from ..builtin.transforms import RandomResizedCrop, Resize, normalize_on_device
 from ..plugin.host import current_host
 
-__all__ = ["PICKLE_SUFFIXES", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "ImageScores",
+__all__ = ["PICKLE_SUFFIXES", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "ImageScores", "ImageScoresWriter",
            "Pipeline", "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split",
            "check_seed", "check_splits", "collate", "load_trusted_npy", "load_trusted_pickle", "normalize_on_device",
            "num_classes_of", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "find_key", "key_tails",

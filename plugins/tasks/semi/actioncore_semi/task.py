@@ -168,9 +168,9 @@ class SemiAdapter(RecognitionAdapter):
         targets = F.one_hot(labels, self.num_classes).float()
         mixed = self.mix(batch, weak, strong, iteration, LABELED_STREAM)
         if mixed is None:
-            return strong, targets, {"labeled_actor_cutmix": torch.zeros(())}
+            return strong, targets, {"labeled_actor_cutmix": torch.zeros(()), "labeled_actor_cutmix_clips": torch.zeros(())}
         return mixed.inputs, mix_targets(targets, mixed.weight, mixed.partner), {
-            "labeled_actor_cutmix": torch.ones(())}
+            "labeled_actor_cutmix": torch.ones(()), "labeled_actor_cutmix_clips": mixed.valid.float().mean()}
 
     def train_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
         iteration = int(batch["iteration"])
@@ -202,7 +202,8 @@ class SemiAdapter(RecognitionAdapter):
         loss_u = consistency_loss(s_s, targets, pseudo.selected, method=self.task.method)
         loss = loss_l + self.task.unlabeled_weight * loss_u
         out = {"loss_labeled": loss_l.detach(), "loss_unlabeled": loss_u.detach(),
-               "actor_cutmix": torch.tensor(float(mixed is not None)), **logged,
+               "actor_cutmix": torch.tensor(float(mixed is not None)),
+               "actor_cutmix_clips": mixed.valid.float().mean() if mixed is not None else torch.zeros(()), **logged,
                **self.labeled_top1(s_l, labeled, device)}
         ratios = {"mask_ratio": pseudo.selected.float().mean()}
         labels = unlabeled.get("labels")

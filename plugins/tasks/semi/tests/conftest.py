@@ -36,15 +36,22 @@ def tiny_data(tmp_path_factory) -> Path:
     return root
 
 
-def pipeline(*, test: bool = False, size: int = 16, layout: str = "NCTHW", clip_len: int = 4) -> str:
+def pipeline(*, test: bool = False, size: int = 16, layout: str = "NCTHW", clip_len: int = 4,
+             boxes: Path | None = None) -> str:
+    """A train (crop, flip) or test pipeline; ``boxes``: a person-box file, read after decoding and
+    rendered into ``person_mask`` after the geometry (SEED003 §2.2's weak view)."""
     crop = "" if test else """
       {type = "random_resized_crop"},"""
     flip = "" if test else """
       {type = "flip", flip_ratio = 0.5},"""
+    read = "" if boxes is None else f"""
+      {{type = "person_boxes", file = "{boxes}"}},"""
+    mask = "" if boxes is None else """
+      {type = "person_mask"},"""
     return f"""[
       {{type = "sample_frames", clip_len = {clip_len}, frame_interval = 2, num_clips = 1, test_mode = {str(test).lower()}}},
-      {{type = "decode"}},{crop}
-      {{type = "resize", scale = [{size}, {size}], keep_ratio = false}},{flip}
+      {{type = "decode"}},{read}{crop}
+      {{type = "resize", scale = [{size}, {size}], keep_ratio = false}},{flip}{mask}
       {{type = "normalize", mean = [127.5, 127.5, 127.5], std = [64.0, 64.0, 64.0]}},
       {{type = "format_shape", input_format = "{layout}"}},
     ]"""
@@ -70,16 +77,21 @@ TOY3D = """
 def write_semi(root: Path, folder: Path, *, task: str = "threshold = 0.2", model: str = TOY3D, epochs: int = 2,
                labeled: Path | None = None, unlabeled: Path | None = None, extra: str = "",
                layout: str = "NCTHW", clip_len: int = 4, workers: int = 0, strong: str = STRONG,
-               with_unlabeled: bool = True) -> Path:
-    """A tiny ``semi_recognition`` experiment on ``root`` (the tiny embedded set)."""
+               with_unlabeled: bool = True, boxes: bool = False, train_strong: bool = False) -> Path:
+    """A tiny ``semi_recognition`` experiment on ``root`` (the tiny embedded set). ``boxes``: the
+    training splits read the set's person boxes and render person masks (for ActorCutMix);
+    ``train_strong``: ``[data.train]`` gets the ``strong_pipeline`` too (supervised_aug, semi_both)."""
+    box_file = root / "person_boxes.json" if boxes else None
+
     def split(name: str, ann: Path, *, test: bool, strong_steps: str | None = None) -> str:
         more = f"\nstrong_pipeline = {strong_steps}" if strong_steps is not None else ""
+        steps = pipeline(test=test, layout=layout, clip_len=clip_len, boxes=None if test else box_file)
         return textwrap.dedent(f"""
             [data.{name}]
             type = "video_list"
             ann_file = "{ann}"
             root = "{root / 'videos'}"
-            pipeline = {pipeline(test=test, layout=layout, clip_len=clip_len)}""") + more + "\n"
+            pipeline = {steps}""") + more + "\n"
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "exp.toml"
@@ -100,7 +112,7 @@ def write_semi(root: Path, folder: Path, *, task: str = "threshold = 0.2", model
         log_interval = 1
         deterministic = true
     """)
-    body += split("train", labeled or root / "train.txt", test=False)
+    body += split("train", labeled or root / "train.txt", test=False, strong_steps=strong if train_strong else None)
     body += split("val", root / "val.txt", test=True)
     if with_unlabeled:
         body += split("unlabeled", unlabeled or root / "train.txt", test=False, strong_steps=strong)
