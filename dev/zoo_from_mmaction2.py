@@ -23,6 +23,7 @@ MMAction2 is imported only here (never by the package or its tests)::
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections import defaultdict
@@ -68,7 +69,8 @@ METRICS = {"Top 1 Accuracy": "top1", "Top 5 Accuracy": "top5", "mean Top 1 Accur
            "AR@100": "AR@100"}
 MAPPED_PREFIXES = {"backbone.": "model.backbone.", "cls_head.": "model.head.",
                    "roi_head.bbox_head.": "model.head.", "roi_head.bbox_roi_extractor.": "model.roi_extractor."}
-OVERRIDABLE = {"depth", "num_classes", "num_segments", "attention_type", "in_channels"}
+OVERRIDABLE = {"depth", "num_classes", "num_segments", "attention_type", "in_channels", "bottleneck_mode",
+               "stage_blocks", "is_shift", "spatial_type", "background_class"}
 IGNORED = re.compile(r"(^|\.)(pretrained|pretrained2d|init_cfg|init_std|dropout_ratio|norm_eval|frozen_stages|"
                      r"bn_frozen|average_clips|loss_cls|train_cfg|test_cfg|data_preprocessor|zero_init_residual|"
                      r"with_cp|partial_bn|loss_bbox|focal_alpha|focal_gamma|multilabel|topk)(\.|$)")
@@ -97,6 +99,17 @@ def examples_citing() -> dict[str, list[Path]]:
     return cited
 
 
+def toml_value(value: Any) -> str:
+    """``value`` as a one-line TOML value, the way ``--set KEY=VALUE`` reads it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
 def model_diff(base: dict[str, Any], other: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(overrides, unmappable keys) turning the base config's model into the other's."""
     a, b = flatten(base), flatten(other)
@@ -107,8 +120,7 @@ def model_diff(base: dict[str, Any], other: dict[str, Any]) -> tuple[list[str], 
         prefix = next((p for p in MAPPED_PREFIXES if key.startswith(p)), None)
         leaf = key.rsplit(".", 1)[-1]
         if prefix and leaf in OVERRIDABLE and "." not in key[len(prefix):] and key in b and key in a:
-            value = b[key]
-            overrides.append(f"{MAPPED_PREFIXES[prefix]}{leaf}=" + (f'"{value}"' if isinstance(value, str) else str(value)))
+            overrides.append(f"{MAPPED_PREFIXES[prefix]}{leaf}={toml_value(b[key])}")
         else:
             unmapped.append(key)
     return overrides, unmapped
