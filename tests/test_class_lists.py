@@ -6,7 +6,7 @@ import pytest
 from actioncore.errors import ConfigError
 from actioncore.sdk.weights import class_ids, class_lists, class_names
 
-COUNTS = {"kinetics400": 400, "kinetics700": 700, "sthv2": 174, "ucf101": 101, "hmdb51": 51,
+COUNTS = {"kinetics400": 400, "kinetics600": 600, "kinetics700": 700, "sthv2": 174, "ucf101": 101, "hmdb51": 51,
           "ava_v2.2": 80, "ava_v2.2_60": 60, "ntu60": 60, "ntu120": 120, "gym99": 99, "mit": 339, "diving48": 48}
 
 
@@ -26,6 +26,7 @@ def test_every_shipped_list_is_counted():
 
 @pytest.mark.parametrize("name,label,expected", [
     ("kinetics400", 0, "abseiling"), ("kinetics400", 399, "zumba"), ("kinetics400", 12, "balloon blowing"),
+    ("kinetics600", 0, "abseiling"), ("kinetics600", 58, "bull fighting"), ("kinetics600", 599, "zumba"),
     ("kinetics700", 1, "acting in play"), ("kinetics700", 699, "zumba"),
     ("sthv2", 0, "Approaching something with your camera"), ("sthv2", 173, "Wiping something off of something"),
     ("ucf101", 0, "ApplyEyeMakeup"), ("ucf101", 34, "HammerThrow"), ("ucf101", 100, "YoYo"),
