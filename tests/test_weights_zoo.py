@@ -171,7 +171,7 @@ def test_weights_show(capsys):
     assert shown["name"] == name and shown["distribution"] == "actioncore-x3d"
     assert shown["url"].endswith("_20201027-3f42382a.pth") and shown["metrics"] == {"top1": 0.764}
     assert main(["weights", "show", name]) == 0
-    assert "hash_prefix:    3f42382a" in capsys.readouterr().out
+    assert "hash_prefix:     3f42382a" in capsys.readouterr().out
 
 
 def test_unknown_weights_exit_2_with_close_matches(capsys):

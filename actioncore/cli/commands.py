@@ -93,7 +93,7 @@ def weights_show(args: argparse.Namespace) -> int:
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, "", []))
         elif isinstance(value, list):
             value = " ".join(map(str, value))
-        print(f"{key + ':':<16}{'' if value is None else value}")
+        print(f"{key + ':':<17}{'' if value is None else value}")
     return 0
 
 

@@ -53,7 +53,7 @@ def entries(package: str) -> dict[str, WeightsEntry]:
                 hash_prefix=_HASH.search(weights.url).group(1), source_format="torchvision", package=package,
                 experiment=example_of(arch), overrides=full_size_overrides(arch),
                 fits=(f"the family's tiny example with tv_{arch} and 400 classes (the overrides); "
-                      "infer with the preprocessing here, not the example's 64 px pipeline"),
+                      "infer with the preprocessing here, not the tiny example's pipeline"),
                 classes="kinetics400", num_classes=len(kinetics),
                 preprocessing=Preprocessing(
                     mean=tuple(round(m * 255, 4) for m in transforms.mean),
