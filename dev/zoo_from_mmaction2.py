@@ -60,6 +60,7 @@ DATASETS = [  # name suffix -> (dataset, class list or "")
     ("kinetics700", "kinetics700", "kinetics700"), ("kinetics710", "kinetics710", ""),
     ("sthv2", "sthv2", "sthv2"), ("sthv1", "sthv1", ""), ("ucf101", "ucf101", "ucf101"),
     ("hmdb51", "hmdb51", "hmdb51"), ("ntu60", "ntu60", "ntu60"), ("ntu120", "ntu120", "ntu120"),
+    # AVA v2.1 and v2.2 share one action list (v2.2 re-annotated the videos): both use ava_v2.2
     ("gym", "gym99", "gym99"), ("ava21", "ava_v2.1", "ava_v2.2"), ("ava22", "ava_v2.2", "ava_v2.2"),
     ("activitynet", "activitynet_v1.3", ""), ("multisports", "multisports", ""),
 ]
