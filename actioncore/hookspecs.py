@@ -3,8 +3,8 @@
 A plugin is a module (named by an entry point in the ``actioncore`` group) holding functions
 marked with :data:`actioncore.hookimpl` whose names match the specifications below.
 
-Registration hooks (``actioncore_backbones`` ... ``actioncore_converters``, ``actioncore_synth``)
-each return a mapping ``name -> factory``. A factory is a class or function whose keyword parameters, with their type
+Registration hooks (``actioncore_backbones`` ... ``actioncore_converters``, ``actioncore_synth``,
+``actioncore_weights``) each return a mapping ``name -> factory`` (``name -> WeightsEntry`` for weights). A factory is a class or function whose keyword parameters, with their type
 annotations and defaults, are the component's config schema. The kernel calls every
 implementation of a registration hook on its own, so that each name is attributed to the
 distribution that registered it and a hook that raises takes down only its own plugin.
@@ -175,6 +175,27 @@ def actioncore_synth() -> Mapping[str, Factory]:
     """
 
 
+@hookspec
+def actioncore_weights() -> Mapping[str, Any]:
+    """Register known pretrained checkpoints (the model zoo): data, not code.
+
+    Who implements this: model plugins, for the checkpoints of other toolboxes (MMAction2's model
+    index, torchvision's weights enums) and of ours that their architectures reproduce.
+
+    :returns: ``{name: entry}`` where each value is an :class:`actioncore.sdk.weights.WeightsEntry`
+        whose ``name`` is its key: the URL and hash of the file, its source format, the example
+        experiment it fits, its class list, preprocessing, reported metrics and license. A plugin
+        keeps them in a data file of its package and returns
+        :func:`actioncore.sdk.weights.weights_from_package` ``(__package__)``; it never touches
+        the network here. Listed by ``actioncore weights list`` and ``actioncore components
+        weights``; a value that is not an entry, or a key that is not the entry's name, fails the
+        plugin's registration naming it.
+
+    When it runs: like every registration hook, once when the registry is first needed; files
+    are downloaded only when a name is used.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Lifecycle hooks: called by task loops, in rank 0 and every other rank alike; an
 # implementation that writes files should check ``run.is_main_process``.
@@ -261,6 +282,7 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "metric": "actioncore_metrics",
     "converter": "actioncore_converters",
     "synth": "actioncore_synth",
+    "weights": "actioncore_weights",
 }
 """Component kind -> the registration hook that provides it."""
 

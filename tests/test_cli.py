@@ -69,7 +69,7 @@ def test_config_prints_toml_that_loads_back_and_json(echo_host, site_dir, tmp_pa
 @pytest.mark.parametrize("text, overrides, expected", [
     ("[data]\nbatch_sizee = 2\n", [], "data.batch_sizee: unknown key"),
     ("[data]\nbatch_size = 'x'\n", [], "data.batch_size: expected int, got 'x'"),
-    ("[model.backbone]\ntype = 'toy_3d'\n", [], "Did you mean 'toy3d'?"),
+    ("[model.backbone]\ntype = 'toy_3d'\n", [], "Did you mean 'toy3d'"),  # or 'tv_s3d' (actioncore-torchvision-video)
     ("[model.head]\ntype = 'linear_head'\nnum_classes = 2\n", [], "model.head.in_channels: missing required key"),
     ('include = ["exp.toml"]\n', [], "include cycle"),
     ("", ["--set", "data.batch_size"], "expected KEY=VALUE"),

@@ -171,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="convert_mmaction2")
 
+    weights = sub.add_parser("weights", help="the model zoo: known pretrained checkpoints")
+    weights_sub = weights.add_subparsers(dest="weights_command", metavar="COMMAND", required=True)
+    p = weights_sub.add_parser("list", help="name, architecture, dataset, top-1, size, cached")
+    p.add_argument("--task", help="only this task family (recognition, skeleton, localization, detection)")
+    _add_json(p)
+    p.set_defaults(handler="weights_list")
+    p = weights_sub.add_parser("show", help="everything a zoo entry says")
+    p.add_argument("name", metavar="NAME")
+    _add_json(p)
+    p.set_defaults(handler="weights_show")
+
     plugin = sub.add_parser("plugin", help="tools for plugin authors")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="COMMAND", required=True)
     p = plugin_sub.add_parser("new", help="scaffold a plugin package with a passing test")

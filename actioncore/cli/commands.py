@@ -58,6 +58,45 @@ def components(args: argparse.Namespace) -> int:
     return 0
 
 
+def weights_list(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from ..weights.catalog import human_size, registered_weights, summary
+    from ..weights.zoo import TASKS
+
+    if args.task is not None and args.task not in TASKS:
+        raise ConfigError(f"weights list --task: one of {', '.join(TASKS)}, got '{args.task}'")
+    rows = [summary(entry, dist) for entry, dist in registered_weights(task=args.task)]
+    if args.json:
+        _print_json(rows)
+        return 0
+    header = ("name", "architecture", "dataset", "top1", "size", "cached")
+    table = [header] + [(r["name"], r["architecture"], r["dataset"],
+                         "-" if r["top1"] is None else f"{100 * r['top1']:.2f}", human_size(r["size"]), r["cached"])
+                        for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    print(f"{len(rows)} checkpoint(s)")
+    return 0
+
+
+def weights_show(args: argparse.Namespace) -> int:
+    from ..weights.catalog import find_weights
+
+    entry, distribution = find_weights(args.name)
+    document = {**entry.to_dict(), "distribution": distribution, "cached": "no"}
+    if args.json:
+        _print_json(document)
+        return 0
+    for key, value in document.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, "", []))
+        elif isinstance(value, list):
+            value = " ".join(map(str, value))
+        print(f"{key + ':':<17}{'' if value is None else value}")
+    return 0
+
+
 def config(args: argparse.Namespace) -> int:
     from ..config import dump_experiment, experiment_to_dict, load_config
 
@@ -336,4 +375,4 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+__all__ = ["weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]

@@ -21,6 +21,7 @@ import pluggy
 
 from .. import hookspecs
 from ..lifecycle import Lifecycle
+from ..weights.zoo import registration_problems
 from .records import PluginFailure, PluginRecord
 from .registry import Component, ComponentRegistry
 
@@ -152,7 +153,13 @@ class PluginHost:
                     if not isinstance(provided, Mapping):
                         raise TypeError(f"returned {type(provided).__name__}, expected a mapping "
                                         "of name -> factory")
-                    bad = [repr(n) for n, f in provided.items() if not isinstance(n, str) or not callable(f)]
+                    if kind == "weights":
+                        bad = registration_problems(provided)
+                        if bad:
+                            raise TypeError("values must be WeightsEntry objects keyed by their own name; "
+                                            "bad entries: " + ", ".join(bad))
+                    bad = [repr(n) for n, f in provided.items()
+                           if not isinstance(n, str) or not (callable(f) or kind == "weights")]
                     if bad:
                         raise TypeError("names must be strings and factories callable; bad entries: "
                                         + ", ".join(bad))

@@ -2,6 +2,7 @@ from collections.abc import Mapping
 
 import actioncore
 from actioncore.sdk import Factory
+from actioncore.sdk.weights import WeightsEntry, weights_from_package
 
 from .bmn import BMN
 
@@ -9,3 +10,9 @@ from .bmn import BMN
 @actioncore.hookimpl
 def actioncore_models() -> Mapping[str, Factory]:
     return {"bmn": BMN}
+
+
+@actioncore.hookimpl
+def actioncore_weights() -> Mapping[str, WeightsEntry]:
+    """MMAction2's checkpoints of this plugin's models (weights.toml, from dev/zoo_from_mmaction2.py)."""
+    return weights_from_package(__package__)

@@ -2,6 +2,7 @@ from collections.abc import Mapping
 
 import actioncore
 from actioncore.sdk import Factory
+from actioncore.sdk.weights import WeightsEntry, weights_from_package
 
 from .aagcn import AAGCN
 from .stgcn import STGCN
@@ -10,3 +11,9 @@ from .stgcn import STGCN
 @actioncore.hookimpl
 def actioncore_backbones() -> Mapping[str, Factory]:
     return {"stgcn": STGCN, "aagcn": AAGCN}
+
+
+@actioncore.hookimpl
+def actioncore_weights() -> Mapping[str, WeightsEntry]:
+    """MMAction2's checkpoints of this plugin's models (weights.toml, from dev/zoo_from_mmaction2.py)."""
+    return weights_from_package(__package__)

@@ -2,6 +2,7 @@ from collections.abc import Mapping
 
 import actioncore
 from actioncore.sdk import Factory
+from actioncore.sdk.weights import WeightsEntry, weights_from_package
 
 from .resnet_tin import ResNetTIN
 from .resnet_tsm import ResNetTSM
@@ -11,3 +12,9 @@ from .tanet import TANet
 @actioncore.hookimpl
 def actioncore_backbones() -> Mapping[str, Factory]:
     return {"resnet_tsm": ResNetTSM, "resnet_tin": ResNetTIN, "tanet": TANet}
+
+
+@actioncore.hookimpl
+def actioncore_weights() -> Mapping[str, WeightsEntry]:
+    """MMAction2's checkpoints of this plugin's models (weights.toml, from dev/zoo_from_mmaction2.py)."""
+    return weights_from_package(__package__)

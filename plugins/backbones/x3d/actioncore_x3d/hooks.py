@@ -2,6 +2,7 @@ from collections.abc import Mapping
 
 import actioncore
 from actioncore.sdk import Factory
+from actioncore.sdk.weights import WeightsEntry, weights_from_package
 
 from .x3d import X3D
 
@@ -9,3 +10,9 @@ from .x3d import X3D
 @actioncore.hookimpl
 def actioncore_backbones() -> Mapping[str, Factory]:
     return {"x3d": X3D}
+
+
+@actioncore.hookimpl
+def actioncore_weights() -> Mapping[str, WeightsEntry]:
+    """MMAction2's checkpoints of this plugin's models (weights.toml, from dev/zoo_from_mmaction2.py)."""
+    return weights_from_package(__package__)

@@ -1,0 +1,74 @@
+"""The model zoo as the registry holds it: every plugin's ``weights`` entries, looked up by name.
+
+``actioncore weights list/show`` print from here; the download service, the cache and
+``--weights NAME`` will resolve names through :func:`find_weights` too, so that an unknown name
+fails the same way everywhere (close matches, and the distribution to install when a manifest
+names it).
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from ..errors import ConfigError
+from ..plugin.host import current_host
+from ..plugin.manifests import provider_of
+from .zoo import WeightsEntry
+
+KIND = "weights"
+
+
+def registered_weights(*, task: str | None = None) -> list[tuple[WeightsEntry, str]]:
+    """``(entry, distribution)`` for every registered checkpoint, by name; only ``task``'s if given."""
+    found = [(c.factory, c.distribution) for c in current_host().registry.items(KIND)]
+    return [(e, d) for e, d in found if task is None or e.task == task]
+
+
+def find_weights(name: str) -> tuple[WeightsEntry, str]:
+    """The entry called ``name`` and its distribution.
+
+    :raises ConfigError: for an unknown name, with close matches (and names containing it), the
+        distribution to install when a plugin's manifest lists the name, and plugins that failed.
+    """
+    registry = current_host().registry
+    if (KIND, name) in registry:
+        component = registry.get(KIND, name)
+        return component.factory, component.distribution
+    known = registry.names(KIND)
+    close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
+    # 'tsn_r50_k400' finds tsn_...-r50_..._kinetics400-rgb: every word of the name, k400 spelled out
+    tokens = [re.sub(r"^k(\d{3})$", r"kinetics\1", t) for t in re.split(r"[_\-\s]+", name.lower()) if t]
+    close += [k for k in known if tokens and all(t in k.lower() for t in tokens) and k not in close][:5 - len(close)]
+    parts = [f"unknown weights '{name}'."]
+    if close:
+        parts.append("Did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
+    provider = provider_of(KIND, name)
+    if provider is not None:
+        parts.append(f"It is provided by {provider.distribution}: {provider.install_hint()}.")
+    failed = [f.describe() for f in registry.failures if f.kind in (None, KIND)]
+    if failed:
+        parts.append("These plugins failed and may provide it: " + "; ".join(failed) + ".")
+    parts.append(f"'actioncore weights list' shows the {len(known)} known checkpoints.")
+    raise ConfigError(" ".join(parts))
+
+
+def summary(entry: WeightsEntry, distribution: str) -> dict[str, Any]:
+    """One row of ``actioncore weights list``: what a user picks a checkpoint by."""
+    return {"name": entry.name, "architecture": entry.architecture, "task": entry.task,
+            "dataset": entry.dataset, "top1": entry.metrics.get("top1"), "size": entry.file_size,
+            "cached": "no", "distribution": distribution}
+
+
+def human_size(size: int | None) -> str:
+    """``97.8 MB``, or ``?`` when the entry does not know its file size."""
+    if size is None:
+        return "?"
+    for unit in ("B", "KB", "MB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+__all__ = ["find_weights", "human_size", "registered_weights", "summary"]
