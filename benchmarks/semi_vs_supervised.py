@@ -8,12 +8,16 @@ For a ``semi_recognition`` experiment EXP, trains over each seed (default 0 and 
     unlabeled list, the labeled loader restarting);
 (b) **semi**: EXP as it is (FixMatch or UDA with EXP's strong pipeline),
 
-and prints the test top-1 of each (the best-by-validation checkpoint, as ``actioncore run``
-reports it) with the mean over seeds; ``--json`` prints everything as JSON. Runs are
-``actioncore run`` processes in the current directory (EXP's relative data paths resolve
-there), each in ``--out/<a|b>_seed<k>``.
+and prints a table of the test top-1 of each (the best-by-validation checkpoint, as
+``actioncore run`` reports it), the margin (b) - (a), the wall time of each training and, for
+(b), the last epoch's mean ``mask_ratio`` (unlabeled clips above the threshold) and
+``pseudo_label_accuracy`` from its ``log.jsonl``, then the means over seeds; ``--json`` prints
+all of it as JSON. Runs are ``actioncore run`` processes in the current directory (EXP's
+relative data paths resolve there), one at a time, each in ``--out/<a|b>_seed<k>``.
 
     python benchmarks/semi_vs_supervised.py examples/quickstart_semi.toml [--seeds 0 1] [--set KEY=VALUE ...]
+
+The measured numbers of ``examples/quickstart_semi.toml`` are in ``semi_vs_supervised.md``.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import tomli_w
@@ -70,17 +75,52 @@ def variants(exp_path: Path, overrides: list[str]) -> tuple[dict, dict]:
     return supervised, semi
 
 
+LOGGED = ("mask_ratio", "pseudo_label_accuracy")
+"""Per-iteration values of the semi task averaged over the last epoch (absent for (a))."""
+
+
+def last_epoch_means(log: Path) -> dict[str, float]:
+    """Mean of each of :data:`LOGGED` over the ``train`` records of the last epoch in ``log``."""
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    train = [r for r in records if r.get("event") == "train"]
+    if not train:
+        return {}
+    last = [r for r in train if r.get("epoch") == train[-1].get("epoch")]
+    return {key: statistics.mean(r[key] for r in last) for key in LOGGED if all(key in r for r in last)}
+
+
 def train(table: dict, work_dir: Path, seed: int) -> dict:
+    """One ``actioncore run`` of ``table`` with ``seed`` in ``work_dir``: its JSON result,
+    ``seconds`` (wall time) and :func:`last_epoch_means`."""
     table = json.loads(json.dumps(table))
     table.setdefault("runtime", {}).update(seed=seed, work_dir=str(work_dir))
     work_dir.mkdir(parents=True, exist_ok=True)
     path = work_dir / "experiment_in.toml"
     path.write_text(tomli_w.dumps(table))
+    start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "actioncore", "run", str(path), "--json"],
                             capture_output=True, text=True)
+    seconds = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"training {path} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout)
+    return {**json.loads(result.stdout), "seconds": round(seconds, 1),
+            **last_epoch_means(work_dir / "log.jsonl")}
+
+
+def table_rows(results: dict[str, dict[int, dict]], seeds: list[int]) -> list[str]:
+    """The printed table: one row per seed and the mean."""
+    def cells(a: dict, b: dict) -> str:
+        extra = "  ".join(f"{b[k]:>6.3f}" if k in b else f"{'-':>6}" for k in LOGGED)
+        return (f"{a['top1']:>8.4f} {b['top1']:>8.4f} {b['top1'] - a['top1']:>+8.4f} "
+                f"{a['seconds']:>7.0f} {b['seconds']:>7.0f}  {extra}")
+
+    rows = [f"{'seed':>5} {'(a) sup':>8} {'(b) semi':>8} {'b - a':>8} {'s (a)':>7} {'s (b)':>7}  "
+            f"{'mask':>6}  {'pl_acc':>6}"]
+    rows += [f"{seed:>5} " + cells(results["supervised"][seed], results["semi"][seed]) for seed in seeds]
+    mean = {name: {key: statistics.mean(r[key] for r in runs.values()) for key in ("top1", "seconds", *LOGGED)
+                   if all(key in r for r in runs.values())} for name, runs in results.items()}
+    rows.append(f"{'mean':>5} " + cells(mean["supervised"], mean["semi"]))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,13 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         results["semi"][seed] = train(semi, out / f"b_seed{seed}", seed)
         if not args.json:
             print(f"seed {seed}: test top-1 supervised {results['supervised'][seed]['top1']:.4f}  "
-                  f"semi {results['semi'][seed]['top1']:.4f}", flush=True)
+                  f"semi {results['semi'][seed]['top1']:.4f}", file=sys.stderr, flush=True)
     summary = {name: statistics.mean(r["top1"] for r in runs.values()) for name, runs in results.items()}
     if args.json:
-        print(json.dumps({"runs": results, "mean_top1": summary, "work_dirs": str(out)}, indent=1))
+        print(json.dumps({"runs": results, "mean_top1": summary,
+                          "margin": summary["semi"] - summary["supervised"], "work_dirs": str(out)}, indent=1))
     else:
-        print(f"mean test top-1 over seeds {args.seeds}: supervised (a) {summary['supervised']:.4f}, "
-              f"semi (b) {summary['semi']:.4f} (work dirs in {out})")
+        print(f"{args.experiment}: test top-1, (a) labeled clips only, (b) semi-supervised (work dirs in {out})")
+        print("\n".join(table_rows(results, args.seeds)))
     return 0
 
 

@@ -14,7 +14,7 @@ from actioncore.testing import count_parameters
 pytestmark = pytest.mark.actioncore_plugins("actioncore_semi.hooks", "actioncore_recognition.hooks",
                                             "actioncore_lists.hooks", "actioncore_toy3d.hooks",
                                             "actioncore_resnet3d.hooks", "actioncore_cls_heads.hooks",
-                                            "actioncore_augment.hooks")
+                                            "actioncore_tsm.hooks", "actioncore_tsn.hooks", "actioncore_augment.hooks")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_semi/examples"
 
