@@ -12,6 +12,11 @@ from .pipeline import Pipeline
 from .sample import VideoSample
 
 
+PROBE = "probe"
+"""``sample.meta[PROBE]`` is True for the blank sample :func:`probe` runs through a pipeline: steps
+that read side files (person boxes, scores) give empty values instead, so ``info`` needs no data."""
+
+
 class BlankReader(VideoReader):
     """A stand-in video of mid-grey frames (Kinetics-like 340x256, 300 frames by default)."""
 
@@ -37,7 +42,7 @@ def probe(pipeline: Pipeline, *, seed: int = 0, **reader: int) -> VideoSample:
     """The sample ``pipeline`` makes from a blank video."""
     blank = BlankReader(**reader)
     sample = VideoSample(source=blank.path, label=0, index=0, num_frames=blank.num_frames, fps=blank.fps,
-                         reader=blank, rng=np.random.default_rng(seed))
+                         reader=blank, rng=np.random.default_rng(seed), meta={PROBE: True})
     sample = pipeline(sample)
     sample.reader = None
     return sample

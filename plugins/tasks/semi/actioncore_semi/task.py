@@ -53,7 +53,7 @@ class SemiRecognitionTask(RecognitionTask):
                  temperature: float = 0.4, unlabeled_weight: float = 1.0, unlabeled_ratio: int = 1,
                  actor_cutmix: float = 0.5, actor_cutmix_mask: MaskView = "strong",
                  labeled_strong: bool = False, distill_weight: float = 0.0, distill_scores: str | None = None,
-                 pseudo_label_accuracy: bool = True, metrics: list[Metric] | None = None,
+                 distill_classes: int = 1000, pseudo_label_accuracy: bool = True, metrics: list[Metric] | None = None,
                  classes: str | None = None):
         super().__init__(metrics=metrics, classes=classes)
         threshold = DEFAULT_THRESHOLD[method] if threshold is None else threshold
@@ -77,6 +77,8 @@ class SemiRecognitionTask(RecognitionTask):
         self.labeled_strong = labeled_strong or method == "supervised_aug"
         self.distill_weight = distill_weight
         self.distill_scores = distill_scores
+        _check(distill_classes >= 1, "distill_classes", f"must be at least 1, got {distill_classes}")
+        self.distill_classes = distill_classes
         self.pseudo_label_accuracy = pseudo_label_accuracy
 
     def adapter(self, experiment: Experiment) -> SemiAdapter:
@@ -129,7 +131,7 @@ class SemiAdapter(RecognitionAdapter):
     def build_model(self, experiment: Experiment) -> nn.Module:
         model = super().build_model(experiment)
         if self.task.distill_weight > 0:
-            model = DistillRecognizer.from_experiment(model, experiment, self.distill_classes())
+            model = DistillRecognizer.from_experiment(model, experiment, self.task.distill_classes)
         return model
 
     def image_scores(self) -> Any:
@@ -137,11 +139,12 @@ class SemiAdapter(RecognitionAdapter):
         from actioncore.sdk.data import ImageScores  # only kd runs need the reader
 
         if self.scores is None:
-            self.scores = ImageScores(self.task.distill_scores)
+            scores = ImageScores(self.task.distill_scores)
+            if scores.num_classes != self.task.distill_classes:
+                raise ConfigError(f"task.distill_classes = {self.task.distill_classes}, but {self.task.distill_scores} "
+                                  f"holds {scores.num_classes} class probabilities per frame")
+            self.scores = scores
         return self.scores
-
-    def distill_classes(self) -> int:
-        return self.image_scores().num_classes
 
     def train_loader(self, build: Any) -> SemiLoader:
         data = self.experiment.data

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.actioncore_plugins("actioncore_semi.hooks", "actioncore
                                             "actioncore_cls_heads.hooks", "actioncore_augment.hooks")
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run([sys.executable, "-m", "actioncore", *args], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
     return result
 
 
@@ -214,7 +215,12 @@ def write_scores(root: Path, out: Path, *, classes: int = 10) -> Path:
 def test_distillation_loss_falls_and_the_checkpoint_holds_the_distill_head(tiny_data, tmp_path, semi_experiment,
                                                                           test_pipeline):
     scores = write_scores(tiny_data, tmp_path / "scores.npz")
-    exp = semi_experiment(tmp_path, epochs=3, task=f'threshold = 0.2\ndistill_weight = 1.0\ndistill_scores = "{scores}"',
+    task = f'threshold = 0.2\ndistill_weight = 1.0\ndistill_scores = "{scores}"\ndistill_classes = 10'
+    wrong = semi_experiment(tmp_path / "wrong", epochs=1, task=task.replace("distill_classes = 10", ""))
+    refused = cli("run", str(wrong), check=False)
+    assert refused.returncode == 2 and "task.distill_classes = 1000, but" in refused.stderr
+    assert "holds 10 class probabilities per frame" in refused.stderr
+    exp = semi_experiment(tmp_path, epochs=3, task=task,
                           extra=f"""
         [data.test]
         type = "video_list"

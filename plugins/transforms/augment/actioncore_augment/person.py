@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from actioncore.sdk import ConfigError, DataError
-from actioncore.sdk.data import VideoSample
+from actioncore.sdk.data import PROBE, VideoSample
 
 from .boxes import PersonBoxes, read_person_boxes
 from .frames import clip_frames
@@ -65,6 +65,9 @@ class PersonBoxesStep:
         if reader is not None and (height, width) != (reader.height, reader.width):
             raise ConfigError("person_boxes must come right after decode, before any step that resamples the "
                               f"frames (they are {width}x{height}, the video {reader.width}x{reader.height})")
+        if sample.meta.get(PROBE):  # info / bench model: shapes only, no box file needed
+            sample.boxes = [np.zeros((0, 4), np.float32) for _ in range(sample.frame_indices.size)]
+            return sample
         boxes = load_cached(self.file)
         key = boxes.key_for(sample.source)
         indices = sample.frame_indices.reshape(-1) + sample.meta.get("frame_offset", 0)

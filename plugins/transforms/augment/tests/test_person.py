@@ -171,3 +171,19 @@ def test_rand_augment_before_person_mask_is_refused_after_a_rotation(actioncore_
 def test_a_batch_step_in_a_sample_pipeline_is_a_config_error(actioncore_host):
     with pytest.raises(ConfigError, match=r"pipeline step 1 \(MixupStep\(alpha=0.2\)\) is a batch step"):
         Pipeline(steps({"type": "decode"}, {"type": "mixup", "alpha": 0.2}))
+
+
+
+def test_info_probes_a_box_pipeline_without_the_box_file(tmp_path):
+    # info and bench model run the pipeline on a blank video: no person-box file is needed for shapes
+    from actioncore.sdk.data import probe
+
+    pipeline = Pipeline(steps(
+        {"type": "sample_frames", "clip_len": 4, "frame_interval": 2},
+        {"type": "decode"},
+        {"type": "person_boxes", "file": str(tmp_path / "not_there.json")},
+        {"type": "resize", "scale": [32, 32], "keep_ratio": False},
+        {"type": "person_mask"},
+    ))
+    sample = probe(pipeline)
+    assert tuple(sample.person_mask.shape) == (4, 32, 32) and bool((sample.person_mask == 1).all())
