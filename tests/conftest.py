@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from actioncore.builtin.synth import synthesize
+from actioncore.testing import tiny_recognizer_toml
 
 TASK_PLUGIN = '''
 import json
@@ -201,20 +202,7 @@ def write_experiment(root: Path, folder: Path, *, epochs: int = 2, extra: str = 
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "exp.toml"
-    path.write_text(textwrap.dedent(f"""
-        [task]
-        type = "recognition"
-        [model]
-        type = "recognizer3d"
-        [model.backbone]
-        type = "toy3d"
-        width = 4
-        depth = 2
-        [model.head]
-        type = "linear_head"
-        in_channels = 8
-        num_classes = 12
-        dropout = 0.3
+    path.write_text('[task]\ntype = "recognition"\n' + tiny_recognizer_toml() + textwrap.dedent(f"""
         [data]
         batch_size = 8
         workers = {workers}

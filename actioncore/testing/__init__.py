@@ -8,8 +8,8 @@ process-wide host, so ``actioncore.build`` and ``load_config`` see exactly that 
 """
 from .contract import assert_component_contract
 from .manifest import assert_manifest_matches
-from .training import fixed_batch_losses
+from .training import fixed_batch_losses, tiny_recognizer_toml
 from .weights import count_parameters, randomise_norms
 
 __all__ = ["assert_component_contract", "assert_manifest_matches", "count_parameters", "fixed_batch_losses",
-           "randomise_norms"]
+           "randomise_norms", "tiny_recognizer_toml"]

@@ -24,3 +24,11 @@ def fixed_batch_losses(model: nn.Module, inputs: torch.Tensor, labels: torch.Ten
         optimizer.step()
         losses.append(loss.item())
     return losses
+
+
+def tiny_recognizer_toml(*, dropout: float | None = 0.3) -> str:
+    """The ``[model]`` tables of the tiny 3D recognizer the kernel's and plugins' training tests
+    share (toy3d, width 4, depth 2, a linear head for the embedded set's 12 classes), as TOML."""
+    head_dropout = "" if dropout is None else f"dropout = {dropout}\n"
+    return ('[model]\ntype = "recognizer3d"\n[model.backbone]\ntype = "toy3d"\nwidth = 4\ndepth = 2\n'
+            f'[model.head]\ntype = "linear_head"\nin_channels = 8\nnum_classes = 12\n{head_dropout}')

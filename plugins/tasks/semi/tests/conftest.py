@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from actioncore.sdk.data import synthesize
+from actioncore.testing import tiny_recognizer_toml
 
 
 def split_labeled(list_file: Path, out: Path, *, fraction: float, seed: int) -> tuple[Path, Path]:
@@ -59,19 +60,7 @@ def pipeline(*, test: bool = False, size: int = 16, layout: str = "NCTHW", clip_
 
 STRONG = '[{type = "color_jitter", brightness = 0.5, contrast = 0.5, saturation = 0.5, hue = 0.0}]'
 
-TOY3D = """
-    [model]
-    type = "recognizer3d"
-    [model.backbone]
-    type = "toy3d"
-    width = 4
-    depth = 2
-    [model.head]
-    type = "linear_head"
-    in_channels = 8
-    num_classes = 12
-    dropout = 0.3
-"""
+TOY3D = tiny_recognizer_toml()
 
 
 def write_semi(root: Path, folder: Path, *, task: str = "threshold = 0.2", model: str = TOY3D, epochs: int = 2,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from actioncore.cli import main
+from actioncore.testing import tiny_recognizer_toml
 
 from actioncore_augment.boxes import read_person_boxes
 
@@ -33,20 +34,8 @@ def experiment(root: Path, folder: Path, *, task: str = "", extra: str = "", aft
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "exp.toml"
-    path.write_text(textwrap.dedent(f"""
-        [task]
-        type = "recognition"
-        {task}
-        [model]
-        type = "recognizer3d"
-        [model.backbone]
-        type = "toy3d"
-        width = 4
-        depth = 2
-        [model.head]
-        type = "linear_head"
-        in_channels = 8
-        num_classes = 12
+    path.write_text('[task]\ntype = "recognition"\n' + textwrap.dedent(task).strip() + "\n"
+                    + tiny_recognizer_toml(dropout=None) + textwrap.dedent(f"""
         [data]
         batch_size = 8
         workers = 0
