@@ -34,6 +34,8 @@ TASKS = ("recognition", "skeleton", "localization", "detection")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PREFIX = re.compile(r"^[0-9a-f]{6,63}$")
+_LOOPBACK = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/")
+"""Plain HTTP is allowed only to this machine: test servers and a user's local mirror."""
 
 
 @attrs.frozen(kw_only=True)
@@ -115,8 +117,8 @@ def entry_problems(entry: WeightsEntry) -> list[str]:
     problems = []
     if not _NAME.match(entry.name):
         problems.append("name must be letters, digits and _.+- (no spaces)")
-    if not entry.url.startswith("https://"):
-        problems.append(f"url must be https://, got {entry.url!r}")
+    if not (entry.url.startswith("https://") or _LOOPBACK.match(entry.url)):
+        problems.append(f"url must be https:// (http:// only on the loopback), got {entry.url!r}")
     if entry.sha256 and not _SHA256.match(entry.sha256):
         problems.append(f"sha256 must be 64 lower-case hex digits, got {entry.sha256!r}")
     if entry.hash_prefix and not _PREFIX.match(entry.hash_prefix):
