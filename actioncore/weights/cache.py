@@ -8,7 +8,10 @@ not in the cache is an error naming the URL and the path to put it at.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -48,5 +51,19 @@ def converted_file(entry: WeightsEntry) -> Path:
     return weights_home() / "converted" / f"{entry.name}.pth"
 
 
-__all__ = ["HOME_VARIABLE", "OFFLINE_VARIABLE", "cached_file", "converted_file", "file_name", "offline",
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for writing ``path`` (on ``PATH.lock``, waiting while another process
+    holds it), so that two processes (ranks of one run, two commands) never write one file at once;
+    whoever gets the lock second finds the file written. The lock goes with the process if it dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+__all__ = ["HOME_VARIABLE", "OFFLINE_VARIABLE", "cached_file", "converted_file", "file_lock", "file_name", "offline",
            "weights_home"]
