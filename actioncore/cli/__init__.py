@@ -171,16 +171,44 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="convert_mmaction2")
 
-    weights = sub.add_parser("weights", help="the model zoo: known pretrained checkpoints")
+    weights = sub.add_parser("weights", help="the model zoo: known pretrained checkpoints, download, import")
     weights_sub = weights.add_subparsers(dest="weights_command", metavar="COMMAND", required=True)
     p = weights_sub.add_parser("list", help="name, architecture, dataset, top-1, size, cached")
     p.add_argument("--task", help="only this task family (recognition, skeleton, localization, detection)")
     _add_json(p)
     p.set_defaults(handler="weights_list")
-    p = weights_sub.add_parser("show", help="everything a zoo entry says")
+    p = weights_sub.add_parser("show", help="everything a zoo entry says, whether it is cached and where")
     p.add_argument("name", metavar="NAME")
     _add_json(p)
     p.set_defaults(handler="weights_show")
+    p = weights_sub.add_parser(
+        "download", help="fetch an entry's file into the cache (ACTIONCORE_HOME): verified, resumable; "
+        "prints its path", description="Download a zoo entry's checkpoint into the cache (ACTIONCORE_HOME, "
+        "default ~/.cache/actioncore) with a progress bar on stderr. A broken-off download resumes where it "
+        "stopped when run again; the file is checked against the entry's sha256 (or hash prefix) and size "
+        "before it takes its place, and deleted on a mismatch. Two processes never download one file twice. "
+        "With ACTIONCORE_OFFLINE=1 nothing is downloaded: a missing file is an error naming the URL and "
+        "where to put the file.")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_json(p)
+    p.set_defaults(handler="weights_download")
+    p = weights_sub.add_parser(
+        "import", help="make your own checkpoint (ours or MMAction2's) a zoo entry you can name",
+        description="Convert FILE for the model EXP builds (MMAction2's layout is recognised by its keys), "
+        "check that it loads, keep it in the cache and record the entry NAME in ACTIONCORE_HOME/imported.toml; "
+        "then NAME works wherever a zoo name does ('weights list' shows it as 'imported').")
+    p.add_argument("file", metavar="FILE", help="the checkpoint (.pth)")
+    p.add_argument("--name", required=True, help="the name to give it (letters, digits and _.+-)")
+    p.add_argument("--config", required=True, metavar="EXP", help="the experiment whose model the weights fit")
+    _add_overrides(p)
+    p.add_argument("--classes", metavar="LIST", help="the shipped class list of its outputs (kinetics400, ...)")
+    p.add_argument("--dataset", help="the data set it was trained on (default: the class list's name)")
+    p.add_argument("--format", default="auto", help="auto (default: by the file's keys), actioncore, "
+                   "mmaction2-1.x, mmaction2-0.x or torchvision")
+    p.add_argument("--replace", action="store_true", help="import over an entry imported earlier under NAME")
+    _add_json(p)
+    p.set_defaults(handler="weights_import")
 
     plugin = sub.add_parser("plugin", help="tools for plugin authors")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="COMMAND", required=True)

@@ -81,10 +81,12 @@ def weights_list(args: argparse.Namespace) -> int:
 
 
 def weights_show(args: argparse.Namespace) -> int:
-    from ..weights.catalog import find_weights
+    from ..weights.cache import cached_file, converted_file
+    from ..weights.catalog import find_weights, is_cached
 
     entry, distribution = find_weights(args.name)
-    document = {**entry.to_dict(), "distribution": distribution, "cached": "no"}
+    document = {**entry.to_dict(), "distribution": distribution, "cached": "yes" if is_cached(entry) else "no",
+                "file": str(cached_file(entry)), "converted": str(converted_file(entry))}
     if args.json:
         _print_json(document)
         return 0
@@ -94,6 +96,35 @@ def weights_show(args: argparse.Namespace) -> int:
         elif isinstance(value, list):
             value = " ".join(map(str, value))
         print(f"{key + ':':<17}{'' if value is None else value}")
+    return 0
+
+
+def weights_download(args: argparse.Namespace) -> int:
+    from ..weights.catalog import find_weights
+    from ..weights.download import fetch
+
+    entry, _ = find_weights(args.name)
+    path = fetch(entry, progress=not (args.quiet or args.json))
+    if args.json:
+        _print_json({"name": entry.name, "path": str(path), "url": entry.url, "size": path.stat().st_size})
+    else:
+        print(path)
+    return 0
+
+
+def weights_import(args: argparse.Namespace) -> int:
+    from ..weights.cache import converted_file
+    from ..weights.importing import import_checkpoint
+
+    entry = import_checkpoint(args.file, name=args.name, experiment=args.config, overrides=args.overrides,
+                              classes=args.classes or "", dataset=args.dataset or "", source_format=args.format,
+                              replace=args.replace)
+    report = {"name": entry.name, "converted": str(converted_file(entry)), "source_format": entry.source_format,
+              "experiment": entry.experiment, "sha256": entry.sha256, "parameters": entry.num_params}
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"imported {args.file} ({entry.source_format}) as weights '{entry.name}': {report['converted']}")
     return 0
 
 
@@ -333,24 +364,14 @@ def bench_model(args: argparse.Namespace) -> int:
 
 
 def convert_mmaction2(args: argparse.Namespace) -> int:
-    from ..config.build import instantiate
-    from ..config import dump_experiment, load_config
     from ..weights.files import load_into, mmaction2_weights
+    from ..weights.importing import experiment_model, save_converted
     from ..weights.mmaction2 import convert_state
-    from ..engine.checkpoint import save_checkpoint
-    from ..errors import ConfigError
-    from ..plugin.host import current_host
 
-    experiment = load_config(args.config, args.overrides)
-    if experiment.model is None:
-        raise ConfigError(f"{args.config}: the experiment has no [model] to convert the weights for")
-    host = current_host()
-    model = instantiate(experiment.model, host.registry, "model")
+    experiment, model = experiment_model(args.config, args.overrides)
     state = convert_state(model, mmaction2_weights(args.source))
     load_into(model, state, args.source)
-    path = save_checkpoint(args.target, {
-        "plugins": host.distributions(), "experiment": dump_experiment(experiment, host.registry),
-        "converted_from": str(args.source), "model": model.state_dict()})
+    path = save_converted(args.target, model=model, experiment=experiment, source=args.source)
     report = {"checkpoint": str(path), "tensors": len(state),
               "parameters": sum(p.numel() for p in model.parameters())}
     if args.json:
@@ -375,4 +396,4 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+__all__ = ["weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]

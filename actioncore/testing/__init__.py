@@ -5,11 +5,15 @@ not auto-discover and registers exactly the plugin modules under test, named by 
 ``actioncore_plugins`` ini option, an ``@pytest.mark.actioncore_plugins("pkg.hooks")`` marker,
 or an overridden ``actioncore_plugin_modules`` fixture. While the test runs it is the
 process-wide host, so ``actioncore.build`` and ``load_config`` see exactly that plugin.
+
+``weights_server`` is a fixture giving a :class:`FileServer`: a loopback HTTP server for zoo
+entries' downloads (``Range`` requests, request counts, dropped connections, wrong bytes).
 """
 from .contract import assert_component_contract
+from .fileserver import FileServer
 from .manifest import assert_manifest_matches
 from .training import fixed_batch_losses, tiny_recognizer_toml
 from .weights import count_parameters, randomise_norms
 
-__all__ = ["assert_component_contract", "assert_manifest_matches", "count_parameters", "fixed_batch_losses",
+__all__ = ["FileServer", "assert_component_contract", "assert_manifest_matches", "count_parameters", "fixed_batch_losses",
            "randomise_norms", "tiny_recognizer_toml"]

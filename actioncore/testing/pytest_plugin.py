@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ..plugin.host import PluginHost, use_host
+
+if TYPE_CHECKING:
+    from .fileserver import FileServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,3 +51,16 @@ def torch_one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def weights_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FileServer]:
+    """A :class:`~actioncore.testing.fileserver.FileServer` on the loopback serving a fresh empty
+    folder (``weights_server.root``: put checkpoints there), stopped after the test. Register a zoo
+    entry with ``url=weights_server.url("file.pth")`` to test downloads without the internet; the
+    server counts requests, records their ``Range`` headers and can drop connections
+    (``drop_after``) or serve wrong bytes (``serve_wrong_bytes``)."""
+    from .fileserver import FileServer
+
+    with FileServer(tmp_path_factory.mktemp("weights_server")) as server:
+        yield server

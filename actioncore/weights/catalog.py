@@ -14,14 +14,19 @@ from typing import Any
 from ..errors import ConfigError
 from ..plugin.host import current_host
 from ..plugin.manifests import provider_of
+from .cache import cached_file, converted_file
+from .imported import DISTRIBUTION, imported_weights
 from .zoo import WeightsEntry
 
 KIND = "weights"
 
 
 def registered_weights(*, task: str | None = None) -> list[tuple[WeightsEntry, str]]:
-    """``(entry, distribution)`` for every registered checkpoint, by name; only ``task``'s if given."""
-    found = [(c.factory, c.distribution) for c in current_host().registry.items(KIND)]
+    """``(entry, distribution)`` for every registered checkpoint, by name, then the user's imported
+    ones (distribution ``imported``; a plugin's entry of the same name hides one); only ``task``'s if given."""
+    registry = current_host().registry
+    found = [(c.factory, c.distribution) for c in registry.items(KIND)]
+    found += [(e, DISTRIBUTION) for name, e in imported_weights().items() if (KIND, name) not in registry]
     return [(e, d) for e, d in found if task is None or e.task == task]
 
 
@@ -35,7 +40,10 @@ def find_weights(name: str) -> tuple[WeightsEntry, str]:
     if (KIND, name) in registry:
         component = registry.get(KIND, name)
         return component.factory, component.distribution
-    known = registry.names(KIND)
+    imported = imported_weights()
+    if name in imported:
+        return imported[name], DISTRIBUTION
+    known = registry.names(KIND) + sorted(imported)
     close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
     # 'tsn_r50_k400' finds tsn_...-r50_..._kinetics400-rgb: every word of the name, k400 spelled out
     tokens = [re.sub(r"^k(\d{3})$", r"kinetics\1", t) for t in re.split(r"[_\-\s]+", name.lower()) if t]
@@ -57,7 +65,13 @@ def summary(entry: WeightsEntry, distribution: str) -> dict[str, Any]:
     """One row of ``actioncore weights list``: what a user picks a checkpoint by."""
     return {"name": entry.name, "architecture": entry.architecture, "task": entry.task,
             "dataset": entry.dataset, "top1": entry.metrics.get("top1"), "size": entry.file_size,
-            "cached": "no", "distribution": distribution}
+            "cached": "yes" if is_cached(entry) else "no", "distribution": distribution}
+
+
+def is_cached(entry: WeightsEntry) -> bool:
+    """Whether the entry's source file or its conversion to our layout is in the cache (using it
+    needs no download)."""
+    return cached_file(entry).is_file() or converted_file(entry).is_file()
 
 
 def human_size(size: int | None) -> str:
@@ -71,4 +85,4 @@ def human_size(size: int | None) -> str:
     return f"{size:.1f} GB"
 
 
-__all__ = ["find_weights", "human_size", "registered_weights", "summary"]
+__all__ = ["find_weights", "human_size", "is_cached", "registered_weights", "summary"]

@@ -20,6 +20,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -34,6 +35,7 @@ TASKS = ("recognition", "skeleton", "localization", "detection")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PREFIX = re.compile(r"^[0-9a-f]{6,63}$")
+_FILE_PATH = re.compile(r"^file:///[^?#]+$")
 _LOOPBACK = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/")
 """Plain HTTP is allowed only to this machine: test servers and a user's local mirror."""
 
@@ -115,9 +117,12 @@ class WeightsEntry:
 def entry_problems(entry: WeightsEntry) -> list[str]:
     """What is wrong with an entry (empty when nothing): its name, URL, hash and kind fields."""
     problems = []
+    imported = isinstance(entry, ImportedWeightsEntry)
     if not _NAME.match(entry.name):
         problems.append("name must be letters, digits and _.+- (no spaces)")
-    if not (entry.url.startswith("https://") or _LOOPBACK.match(entry.url)):
+    if imported:
+        problems += _imported_problems(entry)
+    elif not (entry.url.startswith("https://") or _LOOPBACK.match(entry.url)):
         problems.append(f"url must be https:// (http:// only on the loopback), got {entry.url!r}")
     if entry.sha256 and not _SHA256.match(entry.sha256):
         problems.append(f"sha256 must be 64 lower-case hex digits, got {entry.sha256!r}")
@@ -131,20 +136,55 @@ def entry_problems(entry: WeightsEntry) -> list[str]:
         problems.append(f"source_format must be one of {', '.join(SOURCE_FORMATS)}, got {entry.source_format!r}")
     if entry.task not in TASKS:
         problems.append(f"task must be one of {', '.join(TASKS)}, got {entry.task!r}")
-    if entry.experiment and not entry.package:
+    if entry.experiment and not entry.package and not imported:
         problems.append("an experiment path needs the package it is relative to")
     if not entry.experiment and not entry.fits:
         problems.append("no experiment: 'fits' must say why")
     return problems
 
 
-def entry_from_table(table: Mapping[str, Any], *, package: str, source: str) -> WeightsEntry:
-    """An entry from one ``[[weights]]`` table; errors name ``source`` and the entry."""
+@attrs.frozen(kw_only=True)
+class ImportedWeightsEntry(WeightsEntry):
+    """A user's own checkpoint made a zoo entry by ``actioncore weights import`` (kept in the user
+    catalog, :mod:`actioncore.weights.imported`, never registered by a plugin).
+
+    Its ``url`` is the ``file://`` URL of the file that was imported and ``sha256`` that file's
+    whole hash, so the entry stays verifiable like any other; ``experiment`` is an absolute path
+    (``package`` empty); its weights in our layout are already in the cache's ``converted/``.
+    """
+
+
+def _imported_problems(entry: WeightsEntry) -> list[str]:
+    """An imported entry's own rules: a local absolute source, its full hash, an absolute experiment."""
+    problems = []
+    if not (entry.url.startswith("file:///") and _FILE_PATH.match(entry.url)):
+        problems.append(f"an imported entry's url must be file:/// and an absolute path, got {entry.url!r}")
+    if not entry.sha256:
+        problems.append("an imported entry needs the whole file's sha256")
+    if entry.package or not entry.experiment.startswith("/"):
+        problems.append(f"an imported entry's experiment must be an absolute path (no package), "
+                        f"got {entry.experiment!r}")
+    return problems
+
+
+def experiment_file(entry: WeightsEntry) -> Any:
+    """The experiment file ``entry`` fits (a ``Traversable``: a path for installed packages and
+    imported entries); None when it has none."""
+    if not entry.experiment:
+        return None
+    if isinstance(entry, ImportedWeightsEntry):
+        return Path(entry.experiment)
+    return resources.files(entry.package).joinpath(entry.experiment)
+
+
+def entry_from_table(table: Mapping[str, Any], *, package: str, source: str,
+                     kind: type[WeightsEntry] = WeightsEntry) -> WeightsEntry:
+    """An entry (of ``kind``) from one ``[[weights]]`` table; errors name ``source`` and the entry."""
     table = dict(table)
     label = f"{source}: weights '{table.get('name', '?')}'"
     try:
         preprocessing = Preprocessing(**table.pop("preprocessing", {}))
-        return WeightsEntry(package=package, preprocessing=preprocessing, **table)
+        return kind(package=package, preprocessing=preprocessing, **table)
     except TypeError as exc:
         raise ConfigError(f"{label}: {exc}") from None
     except ConfigError as exc:
@@ -174,10 +214,15 @@ def weights_from_package(package: str, resource: str = "weights.toml") -> dict[s
 def registration_problems(provided: Mapping[str, Any]) -> list[str]:
     """Why a plugin's ``actioncore_weights`` result is unusable: values that are not entries,
     or keys that are not the entry's own name."""
-    return [f"{key!r}" + ("" if isinstance(value, WeightsEntry) else f" is a {type(value).__name__}")
-            for key, value in provided.items()
-            if not isinstance(value, WeightsEntry) or value.name != key]
+    def problem(key: Any, value: Any) -> str | None:
+        if not isinstance(value, WeightsEntry):
+            return f"{key!r} is a {type(value).__name__}"
+        if isinstance(value, ImportedWeightsEntry):
+            return f"{key!r} is an imported entry (only the user catalog holds those)"
+        return None if value.name == key else f"{key!r}"
+
+    return [p for key, value in provided.items() if (p := problem(key, value)) is not None]
 
 
-__all__ = ["Preprocessing", "SOURCE_FORMATS", "TASKS", "WeightsEntry", "entry_from_table", "entry_problems",
-           "registration_problems", "weights_from_package"]
+__all__ = ["ImportedWeightsEntry", "Preprocessing", "SOURCE_FORMATS", "TASKS", "WeightsEntry", "entry_from_table",
+           "entry_problems", "experiment_file", "registration_problems", "weights_from_package"]
