@@ -64,6 +64,16 @@ class SiteDir:
         return env
 
 
+@pytest.fixture(autouse=True)
+def weights_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty weights cache (ACTIONCORE_HOME), online: no test reads or
+    writes the user's cache, and ``weights list`` shows nothing cached unless the test puts it there."""
+    home = tmp_path_factory.mktemp("actioncore_home")
+    monkeypatch.setenv("ACTIONCORE_HOME", str(home))
+    monkeypatch.delenv("ACTIONCORE_OFFLINE", raising=False)
+    return home
+
+
 @pytest.fixture
 def site_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SiteDir:
     site = SiteDir(tmp_path / "site")

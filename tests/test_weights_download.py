@@ -21,13 +21,6 @@ from actioncore.weights.zoo import WeightsEntry
 FILE = "toy_20240101-0123abcd.pth"
 
 
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ACTIONCORE_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("ACTIONCORE_OFFLINE", raising=False)
-    return tmp_path / "home"
-
-
 def checkpoint_bytes(seed: int = 0) -> bytes:
     """A real torch.save file of random weights (about 130 kB, several of the server's chunks)."""
     torch.manual_seed(seed)
@@ -174,7 +167,7 @@ print(fetch(entry, progress=False))
 """
 
 
-def test_two_processes_download_one_file_once(weights_server, home):
+def test_two_processes_download_one_file_once(weights_server):
     data = checkpoint_bytes()
     entry = serve(weights_server, data)
     weights_server.delay_s = 0.1  # 9 chunks: the download lasts about a second, both processes meet

@@ -99,8 +99,8 @@ def import_checkpoint(source: str | os.PathLike, *, name: str, experiment: str |
     state = convert_source(model, weights_in(raw, source), source_format=fmt)
     load_into(model, state, source)
     task = resolved.task.type if resolved.task is not None else ""
-    head = getattr(model, "head", None)
-    num_classes = getattr(head, "num_classes", None)
+    head = resolved.model.params.get("head")
+    num_classes = getattr(head, "params", {}).get("num_classes", getattr(getattr(model, "head", None), "num_classes", None))
     if classes:
         expected = len(class_names(classes)) + (1 if task == "detection" else 0)  # AVA heads: + background
         if num_classes is not None and expected != num_classes:
