@@ -101,6 +101,32 @@ def test_a_download_that_keeps_breaking_says_what_arrived_and_resumes_when_run_a
     assert weights_server.ranges(FILE) == [None, "bytes=50000-"]
 
 
+def test_a_server_that_ignores_the_range_sends_the_whole_file_again(weights_server, monkeypatch):
+    data = checkpoint_bytes()
+    entry = serve(weights_server, data)
+    monkeypatch.setattr(download, "RESUMES", 0)
+    weights_server.drop_after(FILE, 30_000)
+    with pytest.raises(CheckpointError):
+        fetch(entry, progress=False)
+    weights_server.honour_ranges = False
+    assert fetch(entry, progress=False).read_bytes() == data
+    assert weights_server.ranges(FILE) == [None, "bytes=30000-"]
+    assert [r.status for r in weights_server.requests] == [200, 200]
+
+
+def test_a_silent_server_times_out_like_a_dropped_connection(weights_server, monkeypatch):
+    data = checkpoint_bytes()
+    entry = serve(weights_server, data)
+    monkeypatch.setattr(download, "TIMEOUT_S", 0.3)
+    monkeypatch.setattr(download, "RESUMES", 0)
+    weights_server.delay_s = 2.0  # one chunk, then silence
+    with pytest.raises(CheckpointError, match="broke off .*timed out.* after 16,384 bytes"):
+        fetch(entry, progress=False)
+    weights_server.delay_s = 0.0
+    assert fetch(entry, progress=False).read_bytes() == data
+    assert weights_server.ranges(FILE) == [None, "bytes=16384-"]
+
+
 def test_a_hash_mismatch_deletes_the_file_and_names_both_hashes(weights_server):
     data = checkpoint_bytes()
     entry = serve(weights_server, data)
@@ -163,18 +189,22 @@ from actioncore.weights.zoo import WeightsEntry
 
 entry = WeightsEntry(name="toy", architecture="Linear", task="recognition", dataset="ucf101", url=sys.argv[1],
                      sha256=sys.argv[2], source_format="actioncore", fits="a test file")
-print(fetch(entry, progress=False))
+from actioncore.weights.cache import cached_file
+
+before = "absent" if not cached_file(entry).exists() else "present"
+print(before, fetch(entry, progress=False))
 """
 
 
 def test_two_processes_download_one_file_once(weights_server):
     data = checkpoint_bytes()
     entry = serve(weights_server, data)
-    weights_server.delay_s = 0.1  # 9 chunks: the download lasts about a second, both processes meet
+    weights_server.delay_s = 0.2  # 9 chunks: the download lasts about 2 s, both processes meet
     processes = [subprocess.Popen([sys.executable, "-c", RACE, entry.url, entry.sha256], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
-    assert {out.strip() for out, _ in outputs} == {str(cached_file(entry))}
+    # both found no file when they began, yet the server sent it once: one waited for the other's
+    assert sorted(out.strip() for out, _ in outputs) == [f"absent {cached_file(entry)}"] * 2
     assert weights_server.ranges(FILE) == [None]
     assert cached_file(entry).read_bytes() == data

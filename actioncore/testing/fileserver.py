@@ -55,11 +55,14 @@ class FileServer:
         self.root = Path(root)
         self.chunk = chunk
         self.delay_s = 0.0
-        """Seconds to wait between chunks (makes a download last, for tests of concurrent clients)."""
+        """Seconds to wait after each chunk (makes a download last, for tests of concurrent clients
+        and of timeouts)."""
+        self.honour_ranges = True
+        """False: answer ``Range`` requests with the whole file (200), as some servers do."""
         self._requests: list[Request] = []
         self._faults: dict[str, _Fault] = {}
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="actioncore-fileserver", daemon=True)
@@ -126,6 +129,16 @@ class FileServer:
             self._requests.append(request)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """No traceback on stderr when a client hangs up mid-answer (what timeout tests make it do)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -139,7 +152,7 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
             data = path.read_bytes()
             start, end = 0, len(data)
             status = HTTPStatus.OK
-            if header is not None:
+            if header is not None and server.honour_ranges:
                 match = _RANGE.match(header.strip())
                 if match is None or int(match[1]) >= len(data):
                     return self._answer(name, header, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,

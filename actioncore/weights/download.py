@@ -125,7 +125,7 @@ def _stream(response: Any, out: BinaryIO, digest: Any, bar: Any) -> int:
     """Copy the body into ``out`` (flushed as it goes, so a kill keeps what arrived); bytes copied."""
     received = 0
     try:
-        while chunk := response.read(CHUNK):
+        while chunk := response.read1(CHUNK):  # what has arrived (read() would wait for a whole CHUNK)
             out.write(chunk)
             digest.update(chunk)
             bar.update(len(chunk))
