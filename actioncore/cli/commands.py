@@ -140,7 +140,7 @@ def test(args: argparse.Namespace) -> int:
     from .. import api
 
     experiment = _load(args)
-    metrics = api.evaluate(experiment, args.checkpoint, out=args.out)
+    metrics = api.evaluate(experiment, args.checkpoint, out=args.out, weights=args.weights)
     if args.json:
         _print_json(metrics)
     else:
@@ -155,7 +155,21 @@ def test(args: argparse.Namespace) -> int:
 def infer(args: argparse.Namespace) -> int:
     from .. import api
 
-    results = api.infer(_load(args), args.checkpoint, args.inputs, topk=args.topk)
+    inputs = list(args.inputs)
+    experiment = None
+    if args.checkpoint is not None or inputs[0].endswith(".toml"):
+        args.experiment = inputs.pop(0)
+        experiment = _load(args)
+    elif args.overrides:  # the weights' own experiment, changed
+        from ..weights.catalog import find_weights
+        from ..weights.resolve import entry_experiment
+
+        experiment = entry_experiment(find_weights(args.weights)[0], overrides=args.overrides)
+    if not inputs:
+        from ..errors import ConfigError
+
+        raise ConfigError("infer: no INPUT given (video files or frame folders)")
+    results = api.infer(experiment, args.checkpoint, inputs, topk=args.topk, weights=args.weights)
     if args.json:
         _print_json(results)
         return 0
@@ -333,30 +347,15 @@ def bench_model(args: argparse.Namespace) -> int:
 
 
 def convert_mmaction2(args: argparse.Namespace) -> int:
-    from ..config.build import instantiate
-    from ..config import dump_experiment, load_config
-    from ..weights.files import load_into, mmaction2_weights
-    from ..weights.mmaction2 import convert_state
-    from ..engine.checkpoint import save_checkpoint
-    from ..errors import ConfigError
-    from ..plugin.host import current_host
+    from ..config import load_config
+    from ..weights.convert import convert_checkpoint
 
-    experiment = load_config(args.config, args.overrides)
-    if experiment.model is None:
-        raise ConfigError(f"{args.config}: the experiment has no [model] to convert the weights for")
-    host = current_host()
-    model = instantiate(experiment.model, host.registry, "model")
-    state = convert_state(model, mmaction2_weights(args.source))
-    load_into(model, state, args.source)
-    path = save_checkpoint(args.target, {
-        "plugins": host.distributions(), "experiment": dump_experiment(experiment, host.registry),
-        "converted_from": str(args.source), "model": model.state_dict()})
-    report = {"checkpoint": str(path), "tensors": len(state),
-              "parameters": sum(p.numel() for p in model.parameters())}
+    report = convert_checkpoint(load_config(args.config, args.overrides), args.source, args.target,
+                                source_format="mmaction2-1.x", where=args.config)
     if args.json:
         _print_json(report)
     else:
-        print(f"wrote {path}: {report['tensors']} tensors, {report['parameters']:,} parameters")
+        print(f"wrote {report['checkpoint']}: {report['tensors']} tensors, {report['parameters']:,} parameters")
     return 0
 
 

@@ -19,6 +19,11 @@ MMAction2's and bare state dicts), hands the tensors to the module's filter and 
 strictly: every tensor of the module must be there with its shape (``num_batches_tracked`` may
 be absent, as in old torchvision files), nothing else may be. A problem is a
 :class:`CheckpointError` that names the file, what does not fit, and the module.
+
+``pretrained`` may also be a zoo weights name (``pretrained = "tsn_..._kinetics400-rgb"``): a value
+that is not an existing file but a registered name reads the name's converted checkpoint
+(:func:`~actioncore.weights.resolve.weights_path`), whose ``backbone.*`` tensors the default
+filter takes.
 """
 from __future__ import annotations
 
@@ -64,7 +69,9 @@ def load_pretrained(model: nn.Module) -> nn.Module:
             continue
         path = os.fspath(module.pretrained)
         if path not in files:
-            files[path] = read_weights(path)
+            from .resolve import weights_path  # a zoo name: its converted checkpoint
+
+            files[path] = read_weights(weights_path(path, key=f"{name or type(module).__name__}.pretrained"))
         try:
             state = module.filter_pretrained(dict(files[path]))
             problems = fit_problems(module.state_dict(), state, optional=("num_batches_tracked",))
