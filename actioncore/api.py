@@ -40,7 +40,7 @@ def build_model(model_config: Experiment | ComponentSpec | Mapping[str, Any]) ->
     """Build the model of an experiment, a model spec, or a ``[model]`` table given as a dict.
 
     Modules that name a ``pretrained`` file (or zoo name) get its weights once the whole model is
-    built (:func:`actioncore.weights.pretrained.load_pretrained`); then ``init`` (a checkpoint or
+    built (:func:`actioncore.weights.pretrained.load_pretrained_files`); then ``init`` (a checkpoint or
     zoo name) loads the whole model, its head left at initialisation for another class count
     (:func:`actioncore.weights.init.init_model`). A file that is missing or does not fit raises
     :class:`~actioncore.errors.CheckpointError` naming it.
@@ -68,9 +68,9 @@ def _with_pretrained(built: Any) -> Any:
         return built
     from torch import nn
 
-    from .weights.pretrained import load_pretrained
+    from .weights.pretrained import load_pretrained_files
 
-    return load_pretrained(built) if isinstance(built, nn.Module) else built
+    return load_pretrained_files(built) if isinstance(built, nn.Module) else built
 
 
 def components(kind: str | None = None) -> list[Component]:

@@ -2,7 +2,7 @@
 
 A module whose constructor takes a weights file (the ``pretrained`` key of an experiment's
 backbone table, with ``pretrained2d`` and the like where a model has them) only records it.
-:func:`load_pretrained` loads it afterwards; :func:`actioncore.build_model` and
+:func:`load_pretrained_files` loads it afterwards; :func:`actioncore.build_model` and
 :func:`actioncore.build` run it on what they build, so every task, ``infer`` and ``bench`` get
 models with their weights, while constructing a module class directly (in tests) does no I/O.
 
@@ -12,7 +12,7 @@ A model plugin opts a module class in by deriving from :class:`PretrainedMixin` 
 as timm's ``checkpoint_filter_fn``: renaming another toolbox's keys, inflating 2D kernels, leaving
 some tensors at their initialisation. The mappings live with the models they belong to.
 
-:func:`load_pretrained` walks the model's modules, inner ones first (so that a whole SlowFast
+:func:`load_pretrained_files` walks the model's modules, inner ones first (so that a whole SlowFast
 checkpoint given to the backbone overrides the 2D ImageNet weights its pathways inflate), reads
 each file once (:func:`~actioncore.weights.files.read_weights`: ``weights_only``, our checkpoints,
 MMAction2's and bare state dicts), hands the tensors to the module's filter and loads the result
@@ -36,7 +36,7 @@ from torch import nn
 from .files import backbone_weights, fit_problems, read_weights
 from ..errors import CheckpointError
 
-__all__ = ["PretrainedMixin", "load_pretrained"]
+__all__ = ["PretrainedMixin", "load_pretrained_files"]
 
 _loaded: weakref.WeakSet[nn.Module] = weakref.WeakSet()
 """Modules whose file is loaded: a module built with its weights and then passed to another build
@@ -60,7 +60,7 @@ class PretrainedMixin(nn.Module):
         return backbone_weights(state)
 
 
-def load_pretrained(model: nn.Module) -> nn.Module:
+def load_pretrained_files(model: nn.Module) -> nn.Module:
     """Load the ``pretrained`` file of every :class:`PretrainedMixin` module in ``model`` (inner
     modules first, each file read once, each module once); returns ``model``."""
     files: dict[str, dict[str, torch.Tensor]] = {}
