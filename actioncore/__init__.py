@@ -21,6 +21,7 @@ _API = {
     "run": "actioncore.api",
     "evaluate": "actioncore.api",
     "infer": "actioncore.api",
+    "load_pretrained": "actioncore.api",
     "Experiment": "actioncore.config.experiment",
 }
 

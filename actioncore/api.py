@@ -1,7 +1,8 @@
 """The Python API: what ``import actioncore`` offers besides ``hookimpl``."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +10,14 @@ from .config.build import instantiate
 from .config import load_config as _load_config
 from .config.structure import ComponentSpec, component_spec
 from .config.experiment import Experiment
-from .errors import ConfigError, PluginError
+from .errors import CheckpointError, ConfigError, PluginError
 from .plugin.host import current_host
 from .plugin.registry import Component
 from .runlog import run_log
+from .types import Model, component_marker
 
-__all__ = ["build", "build_model", "components", "evaluate", "infer", "load_config", "plugins", "run"]
+__all__ = ["build", "build_model", "components", "evaluate", "infer", "load_config", "load_pretrained", "plugins",
+           "run"]
 
 
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Experiment:
@@ -36,9 +39,11 @@ def build(kind: str, type: str, /, **params: Any) -> Any:
 def build_model(model_config: Experiment | ComponentSpec | Mapping[str, Any]) -> Any:
     """Build the model of an experiment, a model spec, or a ``[model]`` table given as a dict.
 
-    Modules that name a ``pretrained`` file get its weights once the whole model is built
-    (:func:`actioncore.weights.pretrained.load_pretrained`); a file that is missing or does not fit
-    raises :class:`~actioncore.errors.CheckpointError` naming it.
+    Modules that name a ``pretrained`` file (or zoo name) get its weights once the whole model is
+    built (:func:`actioncore.weights.pretrained.load_pretrained_files`); then ``init`` (a checkpoint or
+    zoo name) loads the whole model, its head left at initialisation for another class count
+    (:func:`actioncore.weights.init.init_model`). A file that is missing or does not fit raises
+    :class:`~actioncore.errors.CheckpointError` naming it.
     """
     host = current_host()
     if isinstance(model_config, Experiment):
@@ -46,8 +51,13 @@ def build_model(model_config: Experiment | ComponentSpec | Mapping[str, Any]) ->
             raise ConfigError("the experiment has no [model] section")
         model_config = model_config.model
     spec = model_config if isinstance(model_config, ComponentSpec) else component_spec(
-        host.registry, dict(model_config), "model", "model")
-    return _with_pretrained(instantiate(spec, host.registry, "model"))
+        host.registry, dict(model_config), "model", "model", extra=dict(component_marker(Model).extra))
+    model = _with_pretrained(instantiate(spec, host.registry, "model"))
+    if spec.extra.get("init"):
+        from .weights.init import init_model
+
+        init_model(model, spec.extra["init"])
+    return model
 
 
 def _with_pretrained(built: Any) -> Any:
@@ -58,9 +68,9 @@ def _with_pretrained(built: Any) -> Any:
         return built
     from torch import nn
 
-    from .weights.pretrained import load_pretrained
+    from .weights.pretrained import load_pretrained_files
 
-    return load_pretrained(built) if isinstance(built, nn.Module) else built
+    return load_pretrained_files(built) if isinstance(built, nn.Module) else built
 
 
 def components(kind: str | None = None) -> list[Component]:
@@ -111,21 +121,83 @@ def run(experiment: Experiment | str | Path, *, resume: bool = False,
                               "(its run() takes no allow_changes)") from None
 
 
-def evaluate(experiment: Experiment | str | Path, checkpoint: str | Path, *,
-             split: str = "test", out: str | Path | None = None) -> dict[str, float]:
-    """Evaluate a checkpoint on a split; returns a flat ``{metric: number}`` map.
+def evaluate(experiment: Experiment | str | Path, checkpoint: str | Path | None = None, *,
+             split: str = "test", out: str | Path | None = None, weights: str | None = None) -> dict[str, float]:
+    """Evaluate a checkpoint, or the zoo weights called ``weights``, on a split; returns a flat
+    ``{metric: number}`` map.
 
     ``out`` also writes the per-sample predictions there as JSON.
     """
     experiment = _experiment(experiment)
     task = _task(experiment, "evaluate")
-    if out is None:
-        return task.evaluate(experiment, checkpoint, split=split)
-    return task.evaluate(experiment, checkpoint, split=split, out=out)
+    options = {} if out is None else {"out": out}
+    with _named(weights):
+        return task.evaluate(experiment, _checkpoint(checkpoint, weights), split=split, **options)
 
 
-def infer(experiment: Experiment | str | Path, checkpoint: str | Path,
-          inputs: Sequence[str | Path], *, topk: int = 5) -> list[dict[str, Any]]:
-    """Predict for video files or frame folders; one ``{input, predictions}`` dict per input."""
+def infer(experiment: Experiment | str | Path | None, checkpoint: str | Path | None,
+          inputs: Sequence[str | Path], *, topk: int = 5, weights: str | None = None) -> list[dict[str, Any]]:
+    """Predict for video files or frame folders; one ``{input, predictions}`` dict per input.
+
+    With ``weights`` (a zoo name) instead of ``checkpoint``, the experiment may be None (the
+    entry's own is used) and predictions are named from the entry's class list.
+    """
+    entry = None
+    if weights is not None:
+        from .weights.catalog import find_weights
+        from .weights.resolve import entry_experiment
+
+        entry, _ = find_weights(weights)
+        experiment = entry_experiment(entry) if experiment is None else experiment
+    if experiment is None:
+        raise ConfigError("infer needs an experiment, or zoo weights that name one")
     experiment = _experiment(experiment)
-    return _task(experiment, "infer").infer(experiment, checkpoint, list(inputs), topk=topk)
+    task = _task(experiment, "infer")
+    with _named(weights):
+        results = task.infer(experiment, _checkpoint(checkpoint, weights), list(inputs), topk=topk)
+    if entry is not None and entry.classes:
+        from .classes import class_names
+
+        _name_predictions(results, class_names(entry.classes))
+    return results
+
+
+def load_pretrained(name: str, *, progress: bool = True) -> Any:
+    """The zoo weights called ``name`` as a ready model: ``.model`` (eval mode), ``.transforms``
+    (a video path to the model's input), ``.classes``, ``.entry`` (see
+    :class:`actioncore.weights.named.Pretrained`). Fetched and converted on first use."""
+    from .weights.named import load_named
+
+    return load_named(name, progress=progress)
+
+
+def _checkpoint(checkpoint: str | Path | None, weights: str | None) -> str | Path:
+    """The checkpoint to load: the file given, or the converted file of the zoo name."""
+    if (checkpoint is None) == (weights is None):
+        raise ConfigError("give a checkpoint file or a weights name (one of them)")
+    if weights is None:
+        return checkpoint
+    from .weights.resolve import named_weights
+
+    return named_weights(weights)
+
+
+@contextlib.contextmanager
+def _named(weights: str | None) -> Iterator[None]:
+    """Errors of a checkpoint that came from a zoo name say so (the converted file's path alone
+    would not tell a user which of their arguments does not fit)."""
+    try:
+        yield
+    except CheckpointError as exc:
+        if weights is None:
+            raise
+        raise CheckpointError(f"weights '{weights}': {exc}") from None
+
+
+def _name_predictions(results: list[dict[str, Any]], names: list[str]) -> None:
+    """Name each prediction's integer label from ``names`` (a zoo entry's class list)."""
+    for result in results:
+        for prediction in result.get("predictions", []):
+            label = prediction.get("label") if isinstance(prediction, dict) else None
+            if isinstance(label, int) and 0 <= label < len(names):
+                prediction["name"] = names[label]

@@ -29,7 +29,9 @@ class ComponentOf:
 Backbone = Annotated[Any, ComponentOf("backbone")]
 Neck = Annotated[Any, ComponentOf("neck")]
 Head = Annotated[Any, ComponentOf("head")]
-Model = Annotated[Any, ComponentOf("model")]
+Model = Annotated[Any, ComponentOf("model", extra=(("init", str),))]
+"""A model table; ``init`` (a checkpoint or a zoo weights name) loads the whole built model from it,
+its head left at initialisation for another class count (:mod:`actioncore.weights.init`)."""
 Dataset = Annotated[Any, ComponentOf("dataset")]
 Transform = Annotated[Any, ComponentOf("transform")]
 Decoder = Annotated[Any, ComponentOf("decoder")]

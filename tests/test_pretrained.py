@@ -10,7 +10,7 @@ from torch import nn
 import actioncore
 from actioncore.errors import CheckpointError
 from actioncore.plugin.host import PluginHost, use_host
-from actioncore.sdk.weights import PretrainedMixin, load_pretrained
+from actioncore.sdk.weights import PretrainedMixin, load_pretrained_files
 
 
 class Stem(PretrainedMixin):
@@ -78,10 +78,10 @@ def test_each_file_is_read_once_and_each_module_loaded_once(tmp_path, monkeypatc
     monkeypatch.setattr(pretrained, "read_weights", lambda path: reads.append(path) or real(path))
     stem = stem_file(tmp_path)
     net = nn.ModuleList([Stem(pretrained=stem), Stem(pretrained=stem)])
-    assert load_pretrained(net) is net and len(reads) == 1
+    assert load_pretrained_files(net) is net and len(reads) == 1
     with torch.no_grad():
         net[0].conv.weight.zero_()
-    load_pretrained(nn.Sequential(net))  # built again into a bigger model: keeps what it has
+    load_pretrained_files(nn.Sequential(net))  # built again into a bigger model: keeps what it has
     assert len(reads) == 1 and not net[0].conv.weight.any()
 
 
@@ -95,12 +95,12 @@ def test_a_file_that_does_not_fit_names_the_file_and_the_module(tmp_path, net_ho
     listing = tmp_path / "list.pth"
     torch.save([torch.zeros(1)], listing)
     with pytest.raises(CheckpointError, match=r"list\.pth: not a state dict"):
-        load_pretrained(Stem(pretrained=str(listing)))
+        load_pretrained_files(Stem(pretrained=str(listing)))
     extra = tmp_path / "extra.pth"
     torch.save({**torch.load(stem_file(tmp_path)), "2.weight": torch.zeros(1)}, extra)
     with pytest.raises(CheckpointError, match=r"extra\.pth: does not fit Stem: 0 missing .*, 1 unexpected "
                                               r"\(e\.g\. \['2\.weight'\]\)"):
-        load_pretrained(Stem(pretrained=str(extra)))
+        load_pretrained_files(Stem(pretrained=str(extra)))
 
 
 def test_build_model_loads_the_files_of_a_whole_model(tmp_path, net_host):

@@ -61,16 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("test", help="evaluate a checkpoint; metrics as a flat name -> number map")
     p.add_argument("experiment")
-    p.add_argument("--checkpoint", required=True)
+    _add_weights(p)
     p.add_argument("--out", help="write per-sample predictions to this JSON file")
     _add_overrides(p)
     _add_json(p)
     p.set_defaults(handler="test")
 
-    p = sub.add_parser("infer", help="top-k predictions with class names for videos or frame folders")
-    p.add_argument("experiment")
-    p.add_argument("--checkpoint", required=True)
+    p = sub.add_parser("infer", help="top-k predictions with class names for videos or frame folders",
+                       usage="actioncore infer [EXPERIMENT.toml] (--checkpoint C | --weights NAME) INPUT...",
+                       description="With --checkpoint the experiment comes first; with --weights it may be "
+                                   "left out (the weights' own experiment and class list are used): a first "
+                                   "argument ending in .toml is the experiment, the rest are inputs.")
+    _add_weights(p)
     p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.set_defaults(more_inputs=True)
     p.add_argument("--topk", type=int, default=5)
     _add_overrides(p)
     _add_json(p)
@@ -221,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_weights(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--checkpoint", help="a checkpoint file")
+    which.add_argument("--weights", metavar="NAME", help="known pretrained weights by name (actioncore weights "
+                       "list), fetched and converted on first use into the cache (ACTIONCORE_HOME)")
+
+
 def _add_list_format(p: argparse.ArgumentParser, *, offsets: bool = True) -> None:
     p.add_argument("--format", choices=("auto", "video", "rawframes"), default="auto",
                    help="list format (default auto: video when the first path has a video file suffix)")
@@ -240,7 +251,11 @@ def _add_convert_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "more_inputs", False) and not any(e.startswith("-") for e in extra):
+        args.inputs += extra  # infer EXP --checkpoint C INPUT...: the inputs after the option
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         handler = getattr(importlib.import_module(_COMMANDS), args.handler)
         return int(handler(args) or 0)

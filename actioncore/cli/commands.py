@@ -171,7 +171,7 @@ def test(args: argparse.Namespace) -> int:
     from .. import api
 
     experiment = _load(args)
-    metrics = api.evaluate(experiment, args.checkpoint, out=args.out)
+    metrics = api.evaluate(experiment, args.checkpoint, out=args.out, weights=args.weights)
     if args.json:
         _print_json(metrics)
     else:
@@ -186,7 +186,21 @@ def test(args: argparse.Namespace) -> int:
 def infer(args: argparse.Namespace) -> int:
     from .. import api
 
-    results = api.infer(_load(args), args.checkpoint, args.inputs, topk=args.topk)
+    inputs = list(args.inputs)
+    experiment = None
+    if args.checkpoint is not None or inputs[0].endswith(".toml"):
+        args.experiment = inputs.pop(0)
+        experiment = _load(args)
+    elif args.overrides:  # the weights' own experiment, changed
+        from ..weights.catalog import find_weights
+        from ..weights.resolve import entry_experiment
+
+        experiment = entry_experiment(find_weights(args.weights)[0], overrides=args.overrides)
+    if not inputs:
+        from ..errors import ConfigError
+
+        raise ConfigError("infer: no INPUT given (video files or frame folders)")
+    results = api.infer(experiment, args.checkpoint, inputs, topk=args.topk, weights=args.weights)
     if args.json:
         _print_json(results)
         return 0
@@ -364,20 +378,15 @@ def bench_model(args: argparse.Namespace) -> int:
 
 
 def convert_mmaction2(args: argparse.Namespace) -> int:
-    from ..weights.files import load_into, mmaction2_weights
-    from ..weights.importing import experiment_model, save_converted
-    from ..weights.mmaction2 import convert_state
+    from ..config import load_config
+    from ..weights.convert import convert_checkpoint
 
-    experiment, model = experiment_model(args.config, args.overrides)
-    state = convert_state(model, mmaction2_weights(args.source))
-    load_into(model, state, args.source)
-    path = save_converted(args.target, model=model, experiment=experiment, source=args.source)
-    report = {"checkpoint": str(path), "tensors": len(state),
-              "parameters": sum(p.numel() for p in model.parameters())}
+    report = convert_checkpoint(load_config(args.config, args.overrides), args.source, args.target,
+                                source_format="mmaction2-1.x", where=args.config)
     if args.json:
         _print_json(report)
     else:
-        print(f"wrote {path}: {report['tensors']} tensors, {report['parameters']:,} parameters")
+        print(f"wrote {report['checkpoint']}: {report['tensors']} tensors, {report['parameters']:,} parameters")
     return 0
 
 

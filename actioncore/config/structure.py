@@ -314,15 +314,16 @@ def format_path(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def component_spec(registry: ComponentRegistry, table: Any, kind: str, where: str = "") -> Any:
+def component_spec(registry: ComponentRegistry, table: Any, kind: str, where: str = "", *,
+                   extra: dict[str, Any] | None = None) -> Any:
     """:func:`structure_component_table` with its problems as one :class:`ConfigError`.
 
-    ``where`` prefixes every key path (``model.backbone``).
+    ``where`` prefixes every key path (``model.backbone``); ``extra`` as there.
     """
     from ..errors import ConfigError
 
     try:
-        return structure_component_table(make_converter(registry), registry, table, kind)
+        return structure_component_table(make_converter(registry), registry, table, kind, extra=extra)
     except (ConfigError, PluginError):
         raise
     except Exception as exc:

@@ -1,5 +1,5 @@
 """A user's own checkpoint as a zoo entry (``actioncore weights import``), and the conversion to
-our checkpoint layout it shares with ``actioncore convert mmaction2``.
+our checkpoint layout (:mod:`actioncore.weights.convert`).
 
 The file (ours, or MMAction2's: told apart by its keys unless ``source_format`` says) is converted
 for the model the experiment builds, must load into it strictly, and is saved as one of our
@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from torch import nn
 
 from ..errors import CheckpointError, ConfigError
+from ..config import load_config
 from .cache import converted_file, file_lock
+from .convert import bare_model, save_converted
 from .download import file_sha256
 from .files import load_into, load_weights_file, weights_in
 from .imported import imported_weights, record_import
@@ -24,32 +25,6 @@ from .sources import convert_source
 from .zoo import SOURCE_FORMATS, TASKS, ImportedWeightsEntry
 
 _MMACTION2_KEYS = ("cls_head.", "data_preprocessor.", "module.cls_head.")
-
-
-def experiment_model(experiment_file: str | os.PathLike, overrides: Sequence[str] = ()) -> tuple[Any, nn.Module]:
-    """The experiment and its model, built without loading any ``pretrained`` file (the weights to
-    put in come next)."""
-    from ..config import load_config
-    from ..config.build import instantiate
-    from ..plugin.host import current_host
-
-    experiment = load_config(experiment_file, list(overrides))
-    if experiment.model is None:
-        raise ConfigError(f"{experiment_file}: the experiment has no [model] to put the weights into")
-    return experiment, instantiate(experiment.model, current_host().registry, "model")
-
-
-def save_converted(target: str | os.PathLike, *, model: nn.Module, experiment: Any, source: str | os.PathLike) -> Path:
-    """``model``'s weights as one of our checkpoints (with the resolved experiment and the file
-    they came from), written atomically."""
-    from ..config import dump_experiment
-    from ..engine.checkpoint import save_checkpoint
-    from ..plugin.host import current_host
-
-    host = current_host()
-    return save_checkpoint(target, {
-        "plugins": host.distributions(), "experiment": dump_experiment(experiment, host.registry),
-        "converted_from": str(source), "model": model.state_dict()})
 
 
 def detect_format(raw: Any, path: str | os.PathLike) -> str:
@@ -95,7 +70,8 @@ def import_checkpoint(source: str | os.PathLike, *, name: str, experiment: str |
     source, experiment = Path(source).resolve(), Path(experiment).resolve()
     raw = load_weights_file(source)
     fmt = detect_format(raw, source) if source_format == "auto" else source_format
-    resolved, model = experiment_model(experiment, overrides)
+    resolved = load_config(experiment, list(overrides))
+    model = bare_model(resolved, where=str(experiment))
     state = convert_source(model, weights_in(raw, source), source_format=fmt)
     load_into(model, state, source)
     task = resolved.task.type if resolved.task is not None else ""
@@ -119,4 +95,4 @@ def import_checkpoint(source: str | os.PathLike, *, name: str, experiment: str |
     return entry
 
 
-__all__ = ["detect_format", "experiment_model", "import_checkpoint", "save_converted"]
+__all__ = ["detect_format", "import_checkpoint"]

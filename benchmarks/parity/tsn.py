@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from actioncore.sdk.weights import load_pretrained
+from actioncore.sdk.weights import load_pretrained_files
 from actioncore_cls_heads import TSNHead
 from actioncore_tsn import ResNet, convert_mmaction2
 
@@ -97,7 +97,7 @@ def torchvision_load_differences(tmp: Path) -> list[str]:
     torch.save(reference.state_dict(), path)
     theirs = TheirResNet(depth=50, pretrained=str(path))
     theirs.init_weights()
-    ours = load_pretrained(ResNet(depth=50, pretrained=str(path)))  # what build_model does after construction
+    ours = load_pretrained_files(ResNet(depth=50, pretrained=str(path)))  # what build_model does after construction
     their_state, our_state = theirs.state_dict(), ours.state_dict()
     if set(their_state) != set(our_state):
         return sorted(set(their_state) ^ set(our_state))

@@ -6,7 +6,7 @@ import torchvision
 from torch import nn
 
 from actioncore.sdk import CheckpointError
-from actioncore.sdk.weights import load_pretrained
+from actioncore.sdk.weights import load_pretrained_files
 from actioncore.testing import randomise_norms
 from actioncore.sdk.layers import NormCfg
 from actioncore_resnet3d import ResNet3d
@@ -34,7 +34,7 @@ def test_inflated_network_reproduces_2d_features_on_a_still_clip(resnet18_2d):
     net, path = resnet18_2d
     # temporal kernels of 3 in the stem and in both convolutions of stage 1's two blocks: the
     # temporal zero padding reaches 5 frames in from each end, not frames 7 and 8 of 16
-    model = load_pretrained(ResNet3d(depth=18, conv1_kernel=(3, 7, 7), with_pool2=False, inflate=(1, 0, 0, 0),
+    model = load_pretrained_files(ResNet3d(depth=18, conv1_kernel=(3, 7, 7), with_pool2=False, inflate=(1, 0, 0, 0),
                                      norm_cfg=NormCfg(eps=1e-5), pretrained=str(path), pretrained2d=True)).eval()
     assert model.conv1.conv.weight.shape[2] == 3
     frame = torch.randn(1, 3, 64, 64)
@@ -51,11 +51,11 @@ def test_inflated_network_reproduces_2d_features_on_a_still_clip(resnet18_2d):
 def test_wrong_depth_or_file_is_an_error_naming_it(resnet18_2d, tmp_path):
     _, path = resnet18_2d
     with pytest.raises(CheckpointError, match=r"resnet18_imagenet\.pth: cannot inflate into ResNet3d: layer1\.2\.conv1\.conv: no 2D kernel"):
-        load_pretrained(ResNet3d(depth=34, pretrained=str(path), pretrained2d=True))
+        load_pretrained_files(ResNet3d(depth=34, pretrained=str(path), pretrained2d=True))
     with pytest.raises(CheckpointError, match="resnet18_imagenet.pth.*another depth"):
-        load_pretrained(ResNet3d(depth=18, stage_blocks=(2, 2, 2, 1), pretrained=str(path), pretrained2d=True))
+        load_pretrained_files(ResNet3d(depth=18, stage_blocks=(2, 2, 2, 1), pretrained=str(path), pretrained2d=True))
     with pytest.raises(CheckpointError, match="missing.pth: checkpoint not found"):
-        load_pretrained(ResNet3d(depth=18, pretrained=str(tmp_path / "missing.pth"), pretrained2d=True))
+        load_pretrained_files(ResNet3d(depth=18, pretrained=str(tmp_path / "missing.pth"), pretrained2d=True))
     with pytest.raises(ValueError, match="pretrained2d = true needs pretrained"):
         ResNet3d(depth=18, pretrained2d=True)
 

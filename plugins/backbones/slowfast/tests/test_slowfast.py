@@ -6,7 +6,7 @@ from torch import nn
 
 import actioncore
 from actioncore import load_config
-from actioncore.sdk.weights import convert_state, load_into, load_pretrained
+from actioncore.sdk.weights import convert_state, load_into, load_pretrained_files
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_slowfast import ResNet3dSlowFast
 from actioncore_slowfast.slowfast import FastPathway, SlowPathway
@@ -170,7 +170,7 @@ def test_pretrained_backbone_checkpoint_loads(tmp_path):
     source = tiny_backbone()
     path = tmp_path / "slowfast.pth"
     torch.save({"state_dict": {"backbone." + k: v for k, v in source.state_dict().items()}}, path)
-    net = load_pretrained(ResNet3dSlowFast(
+    net = load_pretrained_files(ResNet3dSlowFast(
         slow_pathway=SlowPathway(depth=18, base_channels=16, stage_blocks=(1, 1, 1, 1)),
         fast_pathway=FastPathway(depth=18, base_channels=2, stage_blocks=(1, 1, 1, 1)),
         pretrained=str(path)))
@@ -185,7 +185,7 @@ def test_slow_pathway_inflates_imagenet_resnet_with_zeros_for_lateral_channels(t
     resnet18 = torchvision.models.resnet18(weights=None)
     path = tmp_path / "resnet18.pth"
     torch.save(resnet18.state_dict(), path)
-    net = load_pretrained(ResNet3dSlowFast(slow_pathway=SlowPathway(depth=18, pretrained=str(path)),
+    net = load_pretrained_files(ResNet3dSlowFast(slow_pathway=SlowPathway(depth=18, pretrained=str(path)),
                                            fast_pathway=FastPathway(depth=18)))
     slow = net.slow_path
     # stage 3 is inflated (3x3x3 first conv of each basic block): 2D kernel / 3 at every time step

@@ -6,7 +6,7 @@ from torch import nn
 
 import actioncore
 from actioncore import load_config
-from actioncore.sdk.weights import convert_state, load_into, load_pretrained
+from actioncore.sdk.weights import convert_state, load_into, load_pretrained_files
 from actioncore.testing import assert_component_contract, count_parameters, fixed_batch_losses
 from actioncore_timesformer import TimeSformer
 from actioncore_timesformer.timesformer import DividedSpatialAttention, DividedTemporalAttention
@@ -194,7 +194,7 @@ def test_pretrained_vit_is_renamed_for_divided_attention(tmp_path):
     state = {k: v + 0.5 for k, v in vit.state_dict().items()}
     path = tmp_path / "vit.pth"
     torch.save({"state_dict": state}, path)
-    net = load_pretrained(TimeSformer(num_frames=2, pretrained=str(path), **TINY))
+    net = load_pretrained_files(TimeSformer(num_frames=2, pretrained=str(path), **TINY))
     own = net.state_dict()
     layer = "transformer_layers.layers.1"
     for i in (0, 1):
@@ -214,7 +214,7 @@ def test_pretrained_accepts_a_space_only_run_checkpoint_and_divided_state_dicts(
     state["head.fc_cls.weight"] = torch.zeros(5, 32)
     path = tmp_path / "latest.pth"
     torch.save({"format": "actioncore-checkpoint", "format_version": 1, "model": state}, path)
-    net = load_pretrained(TimeSformer(num_frames=2, pretrained=str(path), **TINY))
+    net = load_pretrained_files(TimeSformer(num_frames=2, pretrained=str(path), **TINY))
     layer = "transformer_layers.layers.0"
     own = net.state_dict()
     for i in (0, 1):
@@ -224,5 +224,5 @@ def test_pretrained_accepts_a_space_only_run_checkpoint_and_divided_state_dicts(
     # a divided state dict keeps its spatial attention (no ViT renaming on top)
     divided = {k: torch.randn_like(v) for k, v in net.state_dict().items()}
     torch.save(divided, tmp_path / "divided.pth")
-    again = load_pretrained(TimeSformer(num_frames=2, pretrained=str(tmp_path / "divided.pth"), **TINY)).state_dict()
+    again = load_pretrained_files(TimeSformer(num_frames=2, pretrained=str(tmp_path / "divided.pth"), **TINY)).state_dict()
     assert all(torch.equal(again[k], v) for k, v in divided.items())

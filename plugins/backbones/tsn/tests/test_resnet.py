@@ -6,7 +6,7 @@ import torchvision
 from torch import nn
 
 from actioncore.sdk import CheckpointError
-from actioncore.sdk.weights import load_pretrained
+from actioncore.sdk.weights import load_pretrained_files
 from actioncore.testing import assert_component_contract, count_parameters
 from actioncore_tsn.resnet import ResNet
 from actioncore_tsn.weights import torchvision_key
@@ -171,7 +171,7 @@ def test_with_cp_gives_the_same_outputs_and_gradients():
 def test_torchvision_weights_load_from_a_local_file(resnet18_file, caplog):
     path, reference = resnet18_file
     with caplog.at_level(logging.INFO, logger="actioncore.tsn"):
-        net = load_pretrained(ResNet(depth=18, pretrained=path)).eval()
+        net = load_pretrained_files(ResNet(depth=18, pretrained=path)).eval()
     assert torch.equal(net.conv1.conv.weight, reference.conv1.weight)
     assert torch.equal(net.layer3[0].downsample.bn.running_var, reference.layer3[0].downsample[1].running_var)
     assert "fc.weight" in caplog.text
@@ -185,7 +185,7 @@ def test_pretrained_in_our_own_naming_loads_too(tmp_path):
     source = ResNet(depth=18)
     path = tmp_path / "backbone.pth"
     torch.save({"state_dict": {f"backbone.{k}": v for k, v in source.state_dict().items()}}, path)
-    net = load_pretrained(ResNet(depth=18, pretrained=str(path)))
+    net = load_pretrained_files(ResNet(depth=18, pretrained=str(path)))
     for key, value in source.state_dict().items():
         assert torch.equal(net.state_dict()[key], value), key
 
@@ -195,19 +195,19 @@ def test_unreadable_or_unfitting_pretrained_files_name_the_file(tmp_path, resnet
     corrupt = tmp_path / "corrupt.pth"
     corrupt.write_bytes(b"not a checkpoint at all")
     with pytest.raises(CheckpointError, match="corrupt.pth"):
-        load_pretrained(ResNet(depth=18, pretrained=str(corrupt)))
+        load_pretrained_files(ResNet(depth=18, pretrained=str(corrupt)))
     with pytest.raises(CheckpointError, match="missing.pth.*not found"):
-        load_pretrained(ResNet(depth=18, pretrained=str(tmp_path / "missing.pth")))
+        load_pretrained_files(ResNet(depth=18, pretrained=str(tmp_path / "missing.pth")))
     listing = tmp_path / "list.pth"
     torch.save([torch.zeros(1)], listing)
     with pytest.raises(CheckpointError, match="list.pth.*not a state dict"):
-        load_pretrained(ResNet(depth=18, pretrained=str(listing)))
+        load_pretrained_files(ResNet(depth=18, pretrained=str(listing)))
     with pytest.raises(CheckpointError, match=r"resnet18.pth.*shape mismatch for conv1\.conv\.weight"):
-        load_pretrained(ResNet(depth=18, in_channels=2, pretrained=path))
+        load_pretrained_files(ResNet(depth=18, in_channels=2, pretrained=path))
     with pytest.raises(CheckpointError, match=r"resnet18.pth.*tensors are missing: layer1\.2\."):
-        load_pretrained(ResNet(depth=34, num_stages=3, out_indices=(2,), strides=(1, 2, 2),
+        load_pretrained_files(ResNet(depth=34, num_stages=3, out_indices=(2,), strides=(1, 2, 2),
                                dilations=(1, 1, 1), pretrained=path))
     deeper = tmp_path / "resnet34.pth"
     torch.save(ResNet(depth=34).state_dict(), deeper)
     with pytest.raises(CheckpointError, match="resnet34.pth.*blocks the model does not have"):
-        load_pretrained(ResNet(depth=18, pretrained=str(deeper)))
+        load_pretrained_files(ResNet(depth=18, pretrained=str(deeper)))
