@@ -149,6 +149,9 @@ def test_weights_list_json_and_task_filter(capsys):
     assert {r["cached"] for r in rows} == {"no"}
     tsn = next(r for r in rows if r["name"] == "tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb")
     assert tsn["top1"] == 0.7283 and tsn["dataset"] == "kinetics400" and tsn["architecture"] == "TSN"
+    assert tsn["experiment"] == "actioncore_tsn/examples/tsn_r50_1x1x3_100e_kinetics400_rgb.toml"
+    assert tsn["overrides"] == []
+    assert all(r["experiment"] for r in rows)  # every entry of the zoo has an experiment
     assert main(["weights", "list", "--task", "localization", "--json"]) == 0
     names = sorted(r["name"] for r in json.loads(capsys.readouterr().out))
     assert names == ["bmn_2xb8-400x100-9e_activitynet-feature", "bsn_400x100_1xb16_20e_activitynet_feature_pem",
@@ -160,8 +163,10 @@ def test_weights_list_json_and_task_filter(capsys):
 def test_weights_list_table(capsys):
     assert main(["weights", "list", "--task", "localization"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "architecture", "dataset", "top1", "size", "cached"]
+    assert lines[0].split() == ["name", "architecture", "dataset", "top1", "size", "cached", "experiment"]
     assert lines[-1] == "3 checkpoint(s)"
+    bmn = next(line for line in lines if line.startswith("bmn_"))
+    assert bmn.endswith("  bmn_400x100_2x8_9e_activitynet_feature.toml")
 
 
 def test_weights_show(capsys):

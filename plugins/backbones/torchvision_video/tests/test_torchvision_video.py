@@ -24,7 +24,7 @@ pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_lists.hooks")
 
 PACKAGE = "actioncore_torchvision_video"
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / PACKAGE / "examples").glob("*.toml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / PACKAGE / "examples").glob("*_tiny_embedded.toml"))
 ENTRIES = entries(PACKAGE)
 _CLASSIFIER = {"fc": "r3d_18 mc3_18 r2plus1d_18", "classifier.1": "s3d", "head.1": "mvit_v1_b mvit_v2_s",
                "head": "swin3d_t swin3d_s swin3d_b"}
@@ -35,7 +35,8 @@ def _classifier_of(arch: str) -> str:
 
 
 def _full_size(arch: str):
-    """The model of ``arch``'s first zoo entry: its family's example with the entry's overrides."""
+    """The model of ``arch``'s first zoo entry: its family's full-size example with the entry's
+    overrides (none for the architecture the example builds)."""
     entry = ENTRIES[f"tv_{arch}_kinetics400_v1"]
     path = resources.files(PACKAGE).joinpath(entry.experiment)
     with torch.device("meta"):
@@ -98,6 +99,23 @@ def test_zoo_entries_are_torchvisions_weights():
     for entry in ENTRIES.values():
         assert entry.source_format == "torchvision" and entry.url.endswith(f"-{entry.hash_prefix}.pth")
         assert resources.files(PACKAGE).joinpath(entry.experiment).is_file()
+        assert entry.experiment.endswith("_kinetics400.toml")  # full-size examples, not the tiny ones
+    assert r3d.experiment == "examples/tv_video_resnet_kinetics400.toml"
+    assert r3d.overrides == ('model.backbone.type="tv_r3d_18"',)
+    assert ENTRIES["tv_r2plus1d_18_kinetics400_v1"].overrides == ()
+    assert ENTRIES["tv_swin3d_b_kinetics400_v1"].overrides == ('model.backbone.type="tv_swin3d_b"',
+                                                               "model.head.in_channels=1024")
+
+
+def test_full_size_examples_test_as_torchvision_measured(actioncore_host):
+    """Each family's Kinetics-400 example tests with torchvision's evaluation protocol: the crop,
+    frames per clip and clips per video its weights docs give."""
+    expected = {"video_resnet": (112, 16, 5), "s3d": (224, 128, 1), "mvit": (224, 16, 5), "swin3d": (224, 32, 12)}
+    for family, (crop, clip_len, clips) in expected.items():
+        path = resources.files(PACKAGE).joinpath(f"examples/tv_{family}_kinetics400.toml")
+        pipeline = {step.type: step.params for step in load_config(str(path)).data.test.params["pipeline"]}
+        assert (pipeline["sample_frames"]["clip_len"], pipeline["sample_frames"]["num_clips"]) == (clip_len, clips)
+        assert pipeline["center_crop"]["crop_size"] == crop, family
 
 
 FAMILY_ARCH = {"tv_mvit_tiny_embedded": "mvit_v2_s", "tv_s3d_tiny_embedded": "s3d",
