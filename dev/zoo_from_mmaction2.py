@@ -7,8 +7,9 @@ script turns those records into zoo entries (``actioncore.sdk.weights.WeightsEnt
 - the URL and the hash prefix its file name carries (``_20220906-cd10898e.pth``),
 - the example experiment the checkpoint fits: the example whose header cites the checkpoint's
   config, else the plugin's example for the same MMAction2 model family when the two models
-  differ only in keys our experiments spell the same way (depth, num_classes, num_segments,
-  attention_type, in_channels: written as ``overrides``), else none, with the differing keys,
+  differ only in keys our experiments spell the same way (any key of the backbone, head, RoI
+  extractor or shared head: written as ``overrides``, a table the example lacks set whole) and
+  the result has MMAction2's exact parameter count, else none, with the reason,
 - the preprocessing of the config's test pipeline (mean/std, resize, crop, frames), the class
   list, the reported metrics (as fractions) and the data set they were measured on.
 
@@ -19,6 +20,9 @@ files (``--check`` fails when a committed file differs).
 MMAction2 is imported only here (never by the package or its tests)::
 
     .venv/bin/python dev/zoo_from_mmaction2.py --mmaction2 /tmp/peers [--check]
+
+An override-made fit is verified by building it (on the meta device) against MMAction2's exact
+parameter count from ``tests/data/zoo_keys/index.json`` (``dev/zoo_keys_from_mmaction2.py``).
 """
 from __future__ import annotations
 
@@ -69,9 +73,11 @@ METRICS = {"Top 1 Accuracy": "top1", "Top 5 Accuracy": "top5", "mean Top 1 Accur
            "mAP": "mAP", "f-mAP": "frame_mAP", "AUC": "AUC", "AR@1": "AR@1", "AR@5": "AR@5", "AR@10": "AR@10",
            "AR@100": "AR@100"}
 MAPPED_PREFIXES = {"backbone.": "model.backbone.", "cls_head.": "model.head.",
-                   "roi_head.bbox_head.": "model.head.", "roi_head.bbox_roi_extractor.": "model.roi_extractor."}
-OVERRIDABLE = {"depth", "num_classes", "num_segments", "attention_type", "in_channels", "bottleneck_mode",
-               "stage_blocks", "is_shift", "spatial_type", "background_class"}
+                   "roi_head.bbox_head.": "model.head.", "roi_head.bbox_roi_extractor.": "model.roi_extractor.",
+                   "roi_head.shared_head.": "model.shared_head."}
+"""Where the parts of MMAction2's model config are in ours; below them our keys are MMAction2's,
+except for the few tables ``RENAMED`` lists."""
+RENAMED = {"model.shared_head.fbo_cfg": "model.shared_head.fbo", "model.shared_head.lfb_cfg": "model.shared_head.lfb"}
 IGNORED = re.compile(r"(^|\.)(pretrained|pretrained2d|init_cfg|init_std|dropout_ratio|norm_eval|frozen_stages|"
                      r"bn_frozen|average_clips|loss_cls|train_cfg|test_cfg|data_preprocessor|zero_init_residual|"
                      r"with_cp|partial_bn|loss_bbox|focal_alpha|focal_gamma|multilabel|topk)(\.|$)")
@@ -106,25 +112,77 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, str):
         return json.dumps(value)
     return repr(value)
 
 
+def lookup(table: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        table = table[part]
+    return table.to_dict() if hasattr(table, "to_dict") else table
+
+
+def our_key(key: str) -> str | None:
+    """Our experiment's key for an MMAction2 model key (``backbone.slow_pathway.depth`` ->
+    ``model.backbone.slow_pathway.depth``), or None for a part we do not map."""
+    prefix = next((p for p in MAPPED_PREFIXES if key.startswith(p)), None)
+    if prefix is None:
+        return None
+    ours = MAPPED_PREFIXES[prefix] + key[len(prefix):]
+    for theirs, renamed in RENAMED.items():
+        if ours == theirs or ours.startswith(theirs + "."):
+            ours = renamed + ours[len(theirs):]
+    return ours
+
+
 def model_diff(base: dict[str, Any], other: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(overrides, unmappable keys) turning the base config's model into the other's."""
+    """(overrides, unmappable keys) turning the base config's model into the other's.
+
+    Each key whose value differs becomes ``--set`` override of the same key in our experiment; a
+    table the base does not have at all (``non_local_cfg``) is set whole. Keys only the base has
+    cannot be removed by an override, and parts we do not map cannot be set: those are returned
+    as unmappable. Whether our components take every overridden key is checked by building the
+    result (:func:`verify`)."""
     a, b = flatten(base), flatten(other)
-    overrides, unmapped = [], []
+    overrides: dict[str, str] = {}
+    unmapped = []
     for key in sorted(set(a) | set(b)):
         if a.get(key) == b.get(key) or IGNORED.search(key):
             continue
-        prefix = next((p for p in MAPPED_PREFIXES if key.startswith(p)), None)
-        leaf = key.rsplit(".", 1)[-1]
-        if prefix and leaf in OVERRIDABLE and "." not in key[len(prefix):] and key in b and key in a:
-            overrides.append(f"{MAPPED_PREFIXES[prefix]}{leaf}={toml_value(b[key])}")
-        else:
+        ours = our_key(key)
+        if ours is None or key not in b:
             unmapped.append(key)
-    return overrides, unmapped
+            continue
+        prefix = next(p for p in MAPPED_PREFIXES if key.startswith(p))
+        table = key.split(".")[:len(prefix.split(".")) - 1] + [key[len(prefix):].split(".")[0]]
+        table = ".".join(table)
+        if table != key and not any(k.startswith(table + ".") for k in a):  # a new table: set it whole
+            ours, value = our_key(table), lookup(other, table)
+        else:
+            value = b[key]
+        overrides[ours] = f"{ours}={toml_value(value)}"
+    return list(overrides.values()), unmapped
+
+
+def verify(example: Path, overrides: list[str], num_params: int | None) -> str:
+    """Why the example with ``overrides`` is not the checkpoint's network ("" when it is): it must
+    build (every key one our components take) with MMAction2's exact parameter count, as
+    ``dev/zoo_keys_from_mmaction2.py`` recorded it (the layout itself is tests/test_zoo_fits.py's)."""
+    import actioncore
+    import torch
+
+    try:
+        with torch.device("meta"):
+            model = actioncore.build_model(actioncore.load_config(str(example), overrides))
+    except Exception as exc:  # noqa: BLE001 - the reason goes into the entry's 'fits'
+        return f"the overrides do not build: {str(exc).splitlines()[0]}"
+    count = sum(p.numel() for p in model.parameters())
+    if num_params is not None and count != num_params:
+        return f"with the overrides it has {count:,} parameters, MMAction2's model {num_params:,}"
+    return ""
 
 
 def preprocessing(cfg: Any) -> dict[str, Any]:
@@ -166,7 +224,7 @@ def dataset_of(name: str) -> tuple[str, str]:
 
 
 def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str, list[Path]],
-                Config: Any) -> tuple[list[dict[str, Any]], list[str]]:
+                Config: Any, counts: dict[str, int]) -> tuple[list[dict[str, Any]], list[str]]:
     import yaml
 
     family = folder.split("/")[1]
@@ -214,10 +272,14 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
                     ((*model_diff(base_cfg.model, cfg.model), example) for example, base_cfg in bases),
                     key=lambda found: (len(found[1]), len(found[0]), found[2].name))
                 base_path = base_example.relative_to(base_example.parents[1]).as_posix()
+                problem = "" if unmapped else verify(base_example, overrides, counts.get(f"configs/{config}"))
                 if unmapped:
                     entry["experiment"] = ""
                     entry["fits"] = (f"no example yet: the model differs from {base_path} in "
                                      + ", ".join(unmapped[:6]) + (" ..." if len(unmapped) > 6 else ""))
+                elif problem:
+                    entry["experiment"] = ""
+                    entry["fits"] = f"no example yet: {base_path} {problem}"
                 else:
                     entry["experiment"] = base_path
                     if overrides:
@@ -252,6 +314,15 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
     return entries, skipped
 
 
+def parameter_counts() -> dict[str, int]:
+    """MMAction2's exact parameter count per config (``configs/...``), as
+    ``dev/zoo_keys_from_mmaction2.py`` recorded it; empty before that script has run."""
+    index = REPO / "tests" / "data" / "zoo_keys" / "index.json"
+    if not index.is_file():
+        return {}
+    return {config: found["num_params"] for config, found in json.loads(index.read_text()).items()}
+
+
 def render(entries: list[dict[str, Any]], skipped: list[str], version: str) -> str:
     text = HEADER.format(version=version)
     if skipped:
@@ -282,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     cited = examples_citing()
     per_plugin: dict[str, tuple[list[dict[str, Any]], list[str]]] = defaultdict(lambda: ([], []))
     for folder in sorted(PLUGINS):
-        entries, skipped = entries_for(configs_root / folder / "metafile.yml", folder, configs_root, cited, Config)
+        entries, skipped = entries_for(configs_root / folder / "metafile.yml", folder, configs_root, cited, Config,
+                                       parameter_counts())
         per_plugin[PLUGINS[folder]][0].extend(entries)
         per_plugin[PLUGINS[folder]][1].extend(skipped)
     stale = []

@@ -149,6 +149,9 @@ def test_weights_list_json_and_task_filter(capsys):
     assert {r["cached"] for r in rows} == {"no"}
     tsn = next(r for r in rows if r["name"] == "tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb")
     assert tsn["top1"] == 0.7283 and tsn["dataset"] == "kinetics400" and tsn["architecture"] == "TSN"
+    assert tsn["experiment"] == "actioncore_tsn/examples/tsn_r50_1x1x3_100e_kinetics400_rgb.toml"
+    assert tsn["overrides"] == []
+    assert all(r["experiment"] for r in rows)  # every entry of the zoo has an experiment
     assert main(["weights", "list", "--task", "localization", "--json"]) == 0
     names = sorted(r["name"] for r in json.loads(capsys.readouterr().out))
     assert names == ["bmn_2xb8-400x100-9e_activitynet-feature", "bsn_400x100_1xb16_20e_activitynet_feature_pem",
@@ -160,8 +163,10 @@ def test_weights_list_json_and_task_filter(capsys):
 def test_weights_list_table(capsys):
     assert main(["weights", "list", "--task", "localization"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "architecture", "dataset", "top1", "size", "cached"]
+    assert lines[0].split() == ["name", "architecture", "dataset", "top1", "size", "cached", "experiment"]
     assert lines[-1] == "3 checkpoint(s)"
+    bmn = next(line for line in lines if line.startswith("bmn_"))
+    assert bmn.endswith("  bmn_400x100_2x8_9e_activitynet_feature.toml")
 
 
 def test_weights_show(capsys):
@@ -185,31 +190,3 @@ def test_components_lists_the_weights_kind(capsys):
     table = json.loads(capsys.readouterr().out)
     assert any(row["name"] == "bmn_2xb8-400x100-9e_activitynet-feature" and row["distribution"] == "actioncore-bmn"
                for row in table["weights"])
-
-
-# MMAction2 1.2.0's recognition/csn/metafile.yml gives this irCSN the 33.02M of ipCSN; its config is
-# irCSN-152's (bottleneck_mode "ir"), which the other irCSN-152 records report as 29.70M.
-METAFILE_SLIPS = {"ircsn_sports1m-pretrained-r152-bnfrozen_32x2x1-58e_kinetics400-rgb"}
-
-
-def test_mmaction2_entries_build_to_their_reported_size():
-    """Each MMAction2 entry's experiment (with its overrides) builds, with the parameter count the
-    metafile reports, which is rounded to 3-4 digits and sometimes leaves out the head (3%)."""
-    import torch
-
-    from actioncore.testing import count_parameters
-
-    built: dict[tuple, int] = {}
-    checked = 0
-    for entry, _ in _registered():
-        if entry.source_format != "mmaction2-1.x" or not entry.experiment:
-            continue
-        key = (entry.package, entry.experiment, entry.overrides)
-        if key not in built:
-            path = resources.files(entry.package).joinpath(entry.experiment)
-            with torch.device("meta"):
-                built[key] = count_parameters(actioncore.build_model(actioncore.load_config(str(path), entry.overrides)))
-        if entry.num_params is not None and entry.name not in METAFILE_SLIPS:
-            assert abs(built[key] - entry.num_params) <= 0.03 * entry.num_params, (entry.name, built[key])
-            checked += 1
-    assert checked >= 60 and len(built) >= 20

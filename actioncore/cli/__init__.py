@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     weights = sub.add_parser("weights", help="the model zoo: known pretrained checkpoints, download, import")
     weights_sub = weights.add_subparsers(dest="weights_command", metavar="COMMAND", required=True)
-    p = weights_sub.add_parser("list", help="name, architecture, dataset, top-1, size, cached")
+    p = weights_sub.add_parser("list", help="name, architecture, dataset, top-1, size, cached, experiment")
     p.add_argument("--task", help="only this task family (recognition, skeleton, localization, detection)")
     _add_json(p)
     p.set_defaults(handler="weights_list")

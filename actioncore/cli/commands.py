@@ -60,7 +60,7 @@ def components(args: argparse.Namespace) -> int:
 
 def weights_list(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
-    from ..weights.catalog import human_size, registered_weights, summary
+    from ..weights.catalog import experiment_label, human_size, registered_weights, summary
     from ..weights.zoo import TASKS
 
     if args.task is not None and args.task not in TASKS:
@@ -69,9 +69,10 @@ def weights_list(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(rows)
         return 0
-    header = ("name", "architecture", "dataset", "top1", "size", "cached")
+    header = ("name", "architecture", "dataset", "top1", "size", "cached", "experiment")
     table = [header] + [(r["name"], r["architecture"], r["dataset"],
-                         "-" if r["top1"] is None else f"{100 * r['top1']:.2f}", human_size(r["size"]), r["cached"])
+                         "-" if r["top1"] is None else f"{100 * r['top1']:.2f}", human_size(r["size"]), r["cached"],
+                         experiment_label(r))
                         for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:

@@ -62,16 +62,29 @@ def find_weights(name: str) -> tuple[WeightsEntry, str]:
 
 
 def summary(entry: WeightsEntry, distribution: str) -> dict[str, Any]:
-    """One row of ``actioncore weights list``: what a user picks a checkpoint by."""
+    """One row of ``actioncore weights list``: what a user picks a checkpoint by, and the
+    experiment that builds its model (``package/examples/x.toml`` and the overrides; ``None``
+    when no experiment fits, which ``fits`` explains in ``weights show``)."""
     return {"name": entry.name, "architecture": entry.architecture, "task": entry.task,
             "dataset": entry.dataset, "top1": entry.metrics.get("top1"), "size": entry.file_size,
-            "cached": "yes" if is_cached(entry) else "no", "distribution": distribution}
+            "cached": "yes" if is_cached(entry) else "no", "distribution": distribution,
+            "experiment": (f"{entry.package}/{entry.experiment}" if entry.package else entry.experiment) or None,
+            "overrides": list(entry.overrides)}
 
 
 def is_cached(entry: WeightsEntry) -> bool:
     """Whether the entry's source file or its conversion to our layout is in the cache (using it
     needs no download)."""
     return cached_file(entry).is_file() or converted_file(entry).is_file()
+
+
+def experiment_label(row: dict[str, Any]) -> str:
+    """The experiment column of the ``weights list`` table: the example's file name, ``+N``
+    for N overrides, ``-`` for none."""
+    if row["experiment"] is None:
+        return "-"
+    name = row["experiment"].rsplit("/", 1)[-1]
+    return f"{name} +{len(row['overrides'])}" if row["overrides"] else name
 
 
 def human_size(size: int | None) -> str:
@@ -85,4 +98,4 @@ def human_size(size: int | None) -> str:
     return f"{size:.1f} GB"
 
 
-__all__ = ["find_weights", "human_size", "is_cached", "registered_weights", "summary"]
+__all__ = ["experiment_label", "find_weights", "human_size", "is_cached", "registered_weights", "summary"]

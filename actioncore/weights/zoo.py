@@ -99,7 +99,7 @@ class WeightsEntry:
     """The source toolbox's config or recipe the checkpoint was trained with."""
     num_params: int | None = None
     """The parameter count as the source reports it (torchvision's exactly; MMAction2's metafiles
-    round to 3-4 digits and have a few slips: tests/test_weights_zoo.py lists them)."""
+    round to 3-4 digits and have a few slips: tests/test_zoo_fits.py lists them)."""
     file_size: int | None = None
     """Bytes of the file, when known (checked on download)."""
     license: str = ""

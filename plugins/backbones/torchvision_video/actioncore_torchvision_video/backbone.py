@@ -19,10 +19,12 @@ What the backbone returns:
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 import torch
 import torchvision
+from actioncore.sdk import CheckpointError
 from torch import nn
 
 Architecture = Literal["r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s",
@@ -33,6 +35,9 @@ FEATURES: dict[str, int] = {"r3d_18": 512, "mc3_18": 512, "r2plus1d_18": 512, "s
 """Channels of each backbone's output: the ``in_channels`` of its head."""
 _CLASSIFIER = {"r3d_18": "fc", "mc3_18": "fc", "r2plus1d_18": "fc", "s3d": "classifier", "mvit_v1_b": "head",
                "mvit_v2_s": "head", "swin3d_t": "head", "swin3d_s": "head", "swin3d_b": "head"}
+_LAST_LAYER = {"r3d_18": "fc", "mc3_18": "fc", "r2plus1d_18": "fc", "s3d": "classifier.1", "mvit_v1_b": "head.1",
+               "mvit_v2_s": "head.1", "swin3d_t": "head", "swin3d_s": "head", "swin3d_b": "head"}
+"""The layer of torchvision's classifier that holds its parameters (after a Dropout where there is one)."""
 
 
 class TorchvisionVideo(nn.Module):
@@ -55,6 +60,31 @@ class TorchvisionVideo(nn.Module):
         else:
             setattr(self.net, _CLASSIFIER[arch], nn.Identity())
         self.out_channels = FEATURES[arch]
+
+    def from_torchvision(self, state: Mapping[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
+        """A state dict of torchvision's whole ``arch`` model (as its weights enums' files hold it)
+        split into this backbone's and its classifier head's: ``{"backbone": {"net.<key>": ...},
+        "head": {"fc_cls.weight": ..., "fc_cls.bias": ...}}`` (the ``i3d`` head's ``fc_cls`` is
+        torchvision's last layer; S3D's 1x1x1 convolution is flattened to a linear weight).
+        The kernel's ``convert_source(..., source_format="torchvision")`` calls this. Tensors are
+        shared, not copied.
+
+        :raises CheckpointError: when the classifier is missing or a key is not one of this
+            architecture's (another torchvision model's file, a truncated file).
+        """
+        classifier, last = _CLASSIFIER[self.arch] + ".", _LAST_LAYER[self.arch] + "."
+        head = {f"fc_cls.{k[len(last):]}": v for k, v in state.items() if k.startswith(last)}
+        if set(head) != {"fc_cls.weight", "fc_cls.bias"}:
+            raise CheckpointError(f"not a torchvision {self.arch} state dict: its classifier '{last}weight' and "
+                                  f"'{last}bias' are missing")
+        if head["fc_cls.weight"].dim() == 5:  # S3D's Conv3d(1024, classes, 1x1x1)
+            head["fc_cls.weight"] = head["fc_cls.weight"].flatten(1)
+        backbone = {f"net.{k}": v for k, v in state.items() if not k.startswith(classifier)}
+        unknown = sorted(set(backbone) - set(self.state_dict()))
+        if unknown:
+            raise CheckpointError(f"not a torchvision {self.arch} state dict: {len(unknown)} keys of no "
+                                  f"{self.arch} layer, e.g. {[k[4:] for k in unknown[:5]]}")
+        return {"backbone": backbone, "head": head}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.arch == "s3d":

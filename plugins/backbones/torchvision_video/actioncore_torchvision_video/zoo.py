@@ -18,21 +18,26 @@ from torchvision.models import get_model_weights
 from .backbone import ARCHITECTURES, FEATURES
 
 _HASH = re.compile(r"-([0-9a-f]{8,})\.pth$")
-_FAMILY_EXAMPLE = {"r3d_18": "video_resnet", "mc3_18": "video_resnet", "r2plus1d_18": "video_resnet", "s3d": "s3d",
-                   "mvit_v1_b": "mvit", "mvit_v2_s": "mvit", "swin3d_t": "swin3d", "swin3d_s": "swin3d",
-                   "swin3d_b": "swin3d"}
+_FAMILY = {"r3d_18": "video_resnet", "mc3_18": "video_resnet", "r2plus1d_18": "video_resnet", "s3d": "s3d",
+           "mvit_v1_b": "mvit", "mvit_v2_s": "mvit", "swin3d_t": "swin3d", "swin3d_s": "swin3d", "swin3d_b": "swin3d"}
+_FAMILY_ARCH = {"video_resnet": "r2plus1d_18", "s3d": "s3d", "mvit": "mvit_v2_s", "swin3d": "swin3d_t"}
+"""The architecture each family's full-size example builds; the others are overrides of it."""
 LICENSE = "BSD-3-Clause (torchvision); the training data's own terms apply"
 
 
 def example_of(arch: str) -> str:
-    """The package-relative tiny example experiment of ``arch``'s family."""
-    return f"examples/tv_{_FAMILY_EXAMPLE[arch]}_tiny_embedded.toml"
+    """The package-relative full-size Kinetics-400 example of ``arch``'s family (torchvision's
+    test protocol for its weights)."""
+    return f"examples/tv_{_FAMILY[arch]}_kinetics400.toml"
 
 
-def full_size_overrides(arch: str) -> tuple[str, ...]:
-    """Overrides turning the family's tiny example into ``arch`` with the weights' 400 classes."""
-    return (f'model.backbone.type="tv_{arch}"', f"model.head.in_channels={FEATURES[arch]}",
-            "model.head.num_classes=400")
+def arch_overrides(arch: str) -> tuple[str, ...]:
+    """Overrides turning the family's example into ``arch`` (none for the example's own)."""
+    base = _FAMILY_ARCH[_FAMILY[arch]]
+    if arch == base:
+        return ()
+    overrides = (f'model.backbone.type="tv_{arch}"',)
+    return overrides + ((f"model.head.in_channels={FEATURES[arch]}",) if FEATURES[arch] != FEATURES[base] else ())
 
 
 def entries(package: str) -> dict[str, WeightsEntry]:
@@ -51,9 +56,10 @@ def entries(package: str) -> dict[str, WeightsEntry]:
             found[name] = WeightsEntry(
                 name=name, architecture=arch, task="recognition", dataset="kinetics400", url=weights.url,
                 hash_prefix=_HASH.search(weights.url).group(1), source_format="torchvision", package=package,
-                experiment=example_of(arch), overrides=full_size_overrides(arch),
-                fits=(f"the family's tiny example with tv_{arch} and 400 classes (the overrides); "
-                      "infer with the preprocessing here, not the tiny example's pipeline"),
+                experiment=example_of(arch), overrides=arch_overrides(arch),
+                fits=(f"torchvision's {arch} with its 400-class classifier" + (" (the overrides)" if arch_overrides(arch)
+                                                                              else "") +
+                      "; the example's test pipeline is torchvision's evaluation protocol for these weights"),
                 classes="kinetics400", num_classes=len(kinetics),
                 preprocessing=Preprocessing(
                     mean=tuple(round(m * 255, 4) for m in transforms.mean),

@@ -1,5 +1,6 @@
 """torchvision's video models as backbones: torchvision's parameter count and state-dict layout,
-their zoo entries from torchvision's weights enums, and the tiny examples."""
+their zoo entries from torchvision's weights enums, the tiny examples, and torchvision's
+checkpoints converted (``from_torchvision``) into our recognizer."""
 from __future__ import annotations
 
 from importlib import resources
@@ -12,7 +13,8 @@ from torchvision.models import get_model_weights
 
 import actioncore
 from actioncore import load_config
-from actioncore.sdk.weights import class_names
+from actioncore.sdk import CheckpointError
+from actioncore.sdk.weights import class_names, convert_source
 from actioncore.testing import assert_component_contract, count_parameters
 from actioncore_torchvision_video import ARCHITECTURES, FEATURES, TorchvisionVideo
 from actioncore_torchvision_video.zoo import entries
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_lists.hooks")
 
 PACKAGE = "actioncore_torchvision_video"
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / PACKAGE / "examples").glob("*.toml"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / PACKAGE / "examples").glob("*_tiny_embedded.toml"))
 ENTRIES = entries(PACKAGE)
 _CLASSIFIER = {"fc": "r3d_18 mc3_18 r2plus1d_18", "classifier.1": "s3d", "head.1": "mvit_v1_b mvit_v2_s",
                "head": "swin3d_t swin3d_s swin3d_b"}
@@ -33,7 +35,8 @@ def _classifier_of(arch: str) -> str:
 
 
 def _full_size(arch: str):
-    """The model of ``arch``'s first zoo entry: its family's example with the entry's overrides."""
+    """The model of ``arch``'s first zoo entry: its family's full-size example with the entry's
+    overrides (none for the architecture the example builds)."""
     entry = ENTRIES[f"tv_{arch}_kinetics400_v1"]
     path = resources.files(PACKAGE).joinpath(entry.experiment)
     with torch.device("meta"):
@@ -96,6 +99,23 @@ def test_zoo_entries_are_torchvisions_weights():
     for entry in ENTRIES.values():
         assert entry.source_format == "torchvision" and entry.url.endswith(f"-{entry.hash_prefix}.pth")
         assert resources.files(PACKAGE).joinpath(entry.experiment).is_file()
+        assert entry.experiment.endswith("_kinetics400.toml")  # full-size examples, not the tiny ones
+    assert r3d.experiment == "examples/tv_video_resnet_kinetics400.toml"
+    assert r3d.overrides == ('model.backbone.type="tv_r3d_18"',)
+    assert ENTRIES["tv_r2plus1d_18_kinetics400_v1"].overrides == ()
+    assert ENTRIES["tv_swin3d_b_kinetics400_v1"].overrides == ('model.backbone.type="tv_swin3d_b"',
+                                                               "model.head.in_channels=1024")
+
+
+def test_full_size_examples_test_as_torchvision_measured(actioncore_host):
+    """Each family's Kinetics-400 example tests with torchvision's evaluation protocol: the crop,
+    frames per clip and clips per video its weights docs give."""
+    expected = {"video_resnet": (112, 16, 5), "s3d": (224, 128, 1), "mvit": (224, 16, 5), "swin3d": (224, 32, 12)}
+    for family, (crop, clip_len, clips) in expected.items():
+        path = resources.files(PACKAGE).joinpath(f"examples/tv_{family}_kinetics400.toml")
+        pipeline = {step.type: step.params for step in load_config(str(path)).data.test.params["pipeline"]}
+        assert (pipeline["sample_frames"]["clip_len"], pipeline["sample_frames"]["num_clips"]) == (clip_len, clips)
+        assert pipeline["center_crop"]["crop_size"] == crop, family
 
 
 FAMILY_ARCH = {"tv_mvit_tiny_embedded": "mvit_v2_s", "tv_s3d_tiny_embedded": "s3d",
@@ -111,3 +131,47 @@ def test_tiny_examples_are_torchvisions_network_with_12_classes(path, actioncore
     channels = FEATURES[arch]
     full = next(iter(get_model_weights(arch))).meta["num_params"]
     assert count_parameters(model) == full - (channels + 1) * 400 + (channels + 1) * 12
+
+
+def _tiny_r3d(actioncore_host):
+    """The tiny example as r3d_18 with 12 classes, giving logits (``average_clips = "score"``)."""
+    path = resources.files(PACKAGE).joinpath("examples/tv_video_resnet_tiny_embedded.toml")
+    return actioncore.build_model(load_config(str(path), ['model.backbone.type="tv_r3d_18"',
+                                                          'model.average_clips="score"'])).eval()
+
+
+def test_a_torchvision_checkpoint_converts_to_the_same_logits(actioncore_host):
+    """torchvision's r3d_18 (its own builder, random weights) through convert_source('torchvision')
+    loads strictly into our recognizer, which then gives torchvision's logits."""
+    torch.manual_seed(0)
+    reference = torchvision.models.get_model("r3d_18", weights=None, num_classes=12).eval()
+    with torch.no_grad():  # BatchNorm statistics other than 0/1, so that a swapped tensor shows
+        for module in reference.modules():
+            if isinstance(module, torch.nn.BatchNorm3d):
+                module.running_mean.uniform_(-0.1, 0.1)
+                module.running_var.uniform_(0.5, 1.5)
+    ours = _tiny_r3d(actioncore_host)
+    converted = convert_source(ours, reference.state_dict(), source_format="torchvision")
+    ours.load_state_dict(converted, strict=True)
+    x = torch.randn(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), reference(x))
+
+
+def test_s3d_classifier_is_flattened_into_the_head():
+    with torch.device("meta"):
+        state = torchvision.models.get_model("s3d", weights=None).state_dict()
+        parts = TorchvisionVideo(arch="s3d").from_torchvision(state)
+    assert parts["head"]["fc_cls.weight"].shape == (400, 1024) and parts["head"]["fc_cls.bias"].shape == (400,)
+    assert set(parts["backbone"]) == {f"net.{k}" for k in state if not k.startswith("classifier.")}
+
+
+def test_a_checkpoint_of_another_architecture_is_refused():
+    with torch.device("meta"):
+        s3d = torchvision.models.get_model("s3d", weights=None).state_dict()
+        swin = torchvision.models.get_model("swin3d_t", weights=None).state_dict()
+        backbone = TorchvisionVideo(arch="swin3d_t")
+    with pytest.raises(CheckpointError, match="not a torchvision swin3d_t state dict: its classifier 'head.weight'"):
+        backbone.from_torchvision(s3d)
+    with pytest.raises(CheckpointError, match=r"keys of no swin3d_t layer, e.g. \['extra'\]"):
+        backbone.from_torchvision({**swin, "extra": torch.zeros(1)})
