@@ -7,6 +7,7 @@ import logging
 import textwrap
 import types
 
+import attrs
 import pytest
 import torch
 
@@ -16,6 +17,7 @@ from actioncore.errors import CheckpointError, ConfigError
 from actioncore.plugin.host import PluginHost, use_host
 from actioncore.sdk.weights import PretrainedMixin, WeightsEntry, class_names
 from actioncore.weights import cache, resolve
+from actioncore.weights.download import file_sha256
 from actioncore.weights.resolve import named_weights
 from actioncore_toy3d import Toy3D
 
@@ -95,12 +97,11 @@ def zoo(tmp_path, monkeypatch, tiny_data):
     monkeypatch.syspath_prepend(str(tmp_path / "pkgs"))
     monkeypatch.setenv("ACTIONCORE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ACTIONCORE_OFFLINE", "1")
-    hooks = types.ModuleType("names_zoo_hooks")
-    hooks.actioncore_weights = actioncore.hookimpl(lambda: {e.name: e for e in ENTRIES})
-    hooks.actioncore_backbones = actioncore.hookimpl(lambda: {"pretrained_toy3d": PretrainedToy3D})
+    backbones = types.ModuleType("names_zoo_backbones")
+    backbones.actioncore_backbones = actioncore.hookimpl(lambda: {"pretrained_toy3d": PretrainedToy3D})
     with use_host(PluginHost()) as host:
-        assert host.register(hooks, distribution="names-zoo", version="1.0") is not None, host.registry.failures
-        sources = {}
+        assert host.register(backbones, distribution="names-zoo", version="1.0") is not None, host.registry.failures
+        sources, hashes = {}, {}
         for e in ENTRIES[:3]:
             torch.manual_seed(len(e.name))
             width = 8 if e.name == "toy_wide" else 4
@@ -119,6 +120,14 @@ def zoo(tmp_path, monkeypatch, tiny_data):
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.save(saved, path)
             sources[e.name] = state
+            hashes[e.name] = file_sha256(path)
+        # the entries carry the hand-placed files' own hashes: a cached file is verified on first use
+        verified = {e.name: attrs.evolve(e, hash_prefix="", sha256=hashes[e.name]) if e.name in hashes else e
+                    for e in ENTRIES}
+        weights = types.ModuleType("names_zoo_weights")
+        weights.actioncore_weights = actioncore.hookimpl(lambda: verified)
+        assert host.register(weights, distribution="names-zoo-weights", version="1.0") is not None, \
+            host.registry.failures
         yield types.SimpleNamespace(sources=sources, package=package, data=tiny_data, host=host)
 
 
