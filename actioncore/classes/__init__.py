@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 from importlib import resources
+from pathlib import Path
 
 from ..errors import ConfigError
 
@@ -44,6 +46,16 @@ def class_names(name: str) -> list[str]:
     return [split[1] if (split := _split(line)) else line for line in _lines(name)]
 
 
+def class_list_file(name: str) -> Path:
+    """The file of a shipped list (one name per line, or ``ID: name``), for an experiment's
+    ``task.classes``.
+
+    :raises ConfigError: for an unknown list, as :func:`class_names`.
+    """
+    _lines(name)
+    return Path(os.fspath(resources.files(__package__).joinpath(f"{name}.txt")))
+
+
 def class_ids(name: str) -> list[int]:
     """The ids of a list whose lines are ``ID: name`` (AVA), else ``0 .. N-1``."""
     lines = _lines(name)
@@ -51,4 +63,4 @@ def class_ids(name: str) -> list[int]:
     return [s[0] for s in splits] if all(splits) else list(range(len(lines)))
 
 
-__all__ = ["available", "class_ids", "class_names"]
+__all__ = ["available", "class_ids", "class_list_file", "class_names"]

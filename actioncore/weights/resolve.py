@@ -10,12 +10,14 @@ atomically, so two processes (the ranks of one run) convert once and never see h
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from ..classes import class_list_file
 from ..config import Experiment, load_config
 from ..errors import ConfigError
 from ..plugin.host import current_host
@@ -40,7 +42,13 @@ def entry_experiment(entry: WeightsEntry, *, overrides: Sequence[str] = ()) -> E
         raise ConfigError(f"weights '{entry.name}' name no experiment that builds their model, so they cannot be "
                           f"used by name: {entry.fits}")
     with resources.as_file(experiment_file(entry)) as path:
-        return load_config(path, [*entry.overrides, *overrides])
+        experiment = load_config(path, [*entry.overrides, *overrides])
+        if entry.classes and experiment.task is not None and "classes" in experiment.task.params:
+            # the example's class file lies in a data folder the user may not have; the entry's
+            # class list ships with the package and is the one the weights were trained on
+            names = class_list_file(entry.classes)
+            experiment = load_config(path, [*entry.overrides, f"task.classes={json.dumps(str(names))}", *overrides])
+        return experiment
 
 
 def converted_weights(entry: WeightsEntry, *, progress: bool = True) -> Path:
