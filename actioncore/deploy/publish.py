@@ -47,7 +47,7 @@ def publish_checkpoint(source: str | os.PathLike[str], out: str | os.PathLike[st
     target = published_name(out, sha256)
     with atomic_path(target, what="the published checkpoint") as tmp:
         tmp.write_bytes(data)
-    dropped = sorted(k for k in state if k not in published and k != "state_dict"
+    dropped = sorted(k for k in state if k not in published and k not in PROVENANCE and k != "state_dict"
                      and not isinstance(state[k], torch.Tensor))  # a bare state dict drops nothing
     return {"path": str(target), "sha256": sha256, "size_bytes": len(data), "source": str(source),
             "source_size_bytes": source.stat().st_size, "tensors": len(weights), "dropped": dropped}
