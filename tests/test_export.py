@@ -191,3 +191,39 @@ def test_outputs_that_differ_fail_and_leave_no_file(tiny, tmp_path, capsys, monk
     assert "torchscript output 'scores' at batch 1 differs from the eager model's by up to 0.001" in err
     assert out.read_bytes() == b"the previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
+
+
+def test_a_model_the_exporter_cannot_take_with_a_dynamic_batch_says_which_operator(tmp_path, capsys):
+    """TANet's TAM convolves each sample's channels with their own kernels as one grouped convolution
+    of batch x channels groups; ONNX's Conv needs a constant group count, so only a fixed batch
+    exports (tested by the example sweep; here the refusal, which must name the operator)."""
+    tanet = PLUGINS / "tsm/actioncore_tsm/examples/tanet_r50_dense_1x1x8_100e_kinetics400_rgb.toml"
+    overrides = ["model.backbone.num_stages=2", "model.backbone.out_indices=[1]", "model.backbone.strides=[1, 2]",
+                 "model.backbone.dilations=[1, 1]", "model.head.in_channels=512", "model.backbone.num_segments=4",
+                 "model.head.num_segments=4"]
+    checkpoint = tmp_path / "tanet.pth"
+    torch.save(actioncore.build_model(actioncore.load_config(tanet, overrides)).state_dict(), checkpoint)
+    out = tmp_path / "tanet.onnx"
+    assert main(["export", str(tanet), "--checkpoint", str(checkpoint), "--format", "onnx", "--out", str(out),
+                 "--input-shape", "1,4,3,16,16", "--dynamic-batch", *sets(overrides)]) == 2
+    err = capsys.readouterr().err
+    assert "torch's dynamo ONNX exporter cannot export Recognizer2D" in err
+    assert "Error constructing node for operator '::Conv'" in err and "Unsupported attribute type" in err
+    assert err.rstrip().endswith("the model may need a fixed one: export without --dynamic-batch")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tanet.pth"]
+
+
+def test_random_draws_of_a_forward_are_fixed_for_export_and_restored_after():
+    from actioncore.deploy.export import fixed_draws
+
+    np.random.seed(5)
+    torch.manual_seed(5)
+    expected = np.random.rand(), torch.rand(1)
+    np.random.seed(5)
+    torch.manual_seed(5)
+    draws = []
+    for _ in range(2):
+        with fixed_draws():
+            draws.append((np.random.choice(10, 3, replace=False).tolist(), torch.rand(1).item()))
+    assert draws[0] == draws[1]
+    assert (np.random.rand(), torch.rand(1)) == expected

@@ -8,13 +8,15 @@ deployment feeds the model and reads its outputs.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..api import _task
@@ -73,9 +75,24 @@ def _random(shape: Sequence[int], batch: int, seed: int) -> torch.Tensor:
     return torch.randn((batch, *shape[1:]), generator=generator)
 
 
+@contextlib.contextmanager
+def fixed_draws() -> Iterator[None]:
+    """NumPy's and torch's global generators seeded alike for one forward, then restored. A model
+    that draws random numbers in evaluation (TRN samples relation tuples at every call, as MMAction2
+    does) is exported with the draws of this seed, and the eager reference makes the same draws."""
+    state = np.random.get_state()
+    try:
+        with torch.random.fork_rng(devices=[]):
+            np.random.seed(SEED)
+            torch.manual_seed(SEED)
+            yield
+    finally:
+        np.random.set_state(state)
+
+
 def _eager(example: ExportExample, x: torch.Tensor) -> list:
     try:
-        with torch.no_grad():
+        with torch.no_grad(), fixed_draws():
             outputs = flat_outputs(example.module(x))
     except (RuntimeError, ValueError) as exc:
         raise ExportError(f"the model does not run on an input of shape {list(x.shape)} "
@@ -144,10 +161,17 @@ def export_experiment(experiment: Experiment, checkpoint: str | Path, *, format:
     batches = CHECK_BATCHES if dynamic_batch else (shape[0],)
     with atomic_path(out, what=f"the {format} model") as tmp:
         start = time.perf_counter()
-        facts = fmt.write(example.module, traced, tmp, input_name=example.input_name,
-                          output_names=list(example.outputs), dynamic_batch=dynamic_batch, opset=opset)
-        seconds = time.perf_counter() - start
-        check = verify(fmt, tmp, example, shape, batches, tolerance=tolerance)
+        try:
+            with fixed_draws():
+                facts = fmt.write(example.module, traced, tmp, input_name=example.input_name,
+                                  output_names=list(example.outputs), dynamic_batch=dynamic_batch, opset=opset)
+            seconds = time.perf_counter() - start
+            check = verify(fmt, tmp, example, shape, batches, tolerance=tolerance)
+        except ExportError as exc:
+            if dynamic_batch:  # a size the model computes from the batch that the format needs fixed
+                raise ExportError(f"{exc}. With --dynamic-batch the batch size is symbolic; the model may "
+                                  "need a fixed one: export without --dynamic-batch") from exc
+            raise
     report = {"format": format, "path": str(out), "size_bytes": out.stat().st_size, "sha256": _sha256(out),
               "export_seconds": round(seconds, 3), **facts,
               "input": {"name": example.input_name, "dtype": "float32",

@@ -8,6 +8,7 @@ Both need only CPU. The ONNX packages are the kernel's ``export`` extra.
 from __future__ import annotations
 
 import importlib
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,9 +62,15 @@ class Format(Protocol):
 
 
 def _reason(exc: BaseException) -> str:
-    """The exporter's own explanation, without its tracebacks and log lines: the lines that name
-    the failing operator or construct."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    """The exporter's own explanation, without its tracebacks, log lines and advice to file a
+    bug: the dynamo exporter's "Exception summary" (each chained error, which names the failing
+    ONNX operator and the value it could not take), else the message's first lines."""
+    text = str(exc)
+    if "Exception summary" in text:
+        chain = [line.strip() for line in text.split("Exception summary", 1)[1].splitlines()
+                 if line.strip().startswith("<class")]
+        return " <- ".join(re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>:", r"\1:", line)[:300] for line in chain[:3])
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith(("File ", "Traceback", "[torch.onnx]"))]
     text = " ".join(lines[:6])
     return f"{type(exc).__name__}: {text[:1200]}" if text else type(exc).__name__
