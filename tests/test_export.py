@@ -198,8 +198,8 @@ def test_a_model_the_exporter_cannot_take_with_a_dynamic_batch_says_which_operat
     of batch x channels groups; ONNX's Conv needs a constant group count, so only a fixed batch
     exports (tested by the example sweep; here the refusal, which must name the operator)."""
     tanet = PLUGINS / "tsm/actioncore_tsm/examples/tanet_r50_dense_1x1x8_100e_kinetics400_rgb.toml"
-    overrides = ["model.backbone.num_stages=2", "model.backbone.out_indices=[1]", "model.backbone.strides=[1, 2]",
-                 "model.backbone.dilations=[1, 1]", "model.head.in_channels=512", "model.backbone.num_segments=4",
+    overrides = ["model.backbone.num_stages=1", "model.backbone.out_indices=[0]", "model.backbone.strides=[1]",
+                 "model.backbone.dilations=[1]", "model.head.in_channels=256", "model.backbone.num_segments=4",
                  "model.head.num_segments=4"]
     checkpoint = tmp_path / "tanet.pth"
     torch.save(actioncore.build_model(actioncore.load_config(tanet, overrides)).state_dict(), checkpoint)
