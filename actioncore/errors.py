@@ -51,3 +51,9 @@ class StorageError(ActionCoreError):
     Not the user's configuration but the system's state, so the command line exits with status 1;
     the message names the path and the reason in one line, and the run log records it.
     """
+
+
+class ExportError(ActionCoreError):
+    """A model cannot be exported to a deployment format (an operator the exporter does not
+    convert), or the exported file's outputs differ from the eager model's; the message names the
+    experiment, the format and the reason."""

@@ -175,6 +175,30 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="convert_mmaction2")
 
+    p = sub.add_parser("export", help="a trained model as an ONNX or TorchScript file, checked against the eager "
+                       "model, with a JSON sidecar (input shape, mean/std, classes)")
+    p.add_argument("experiment")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--format", required=True, help="onnx (torch's dynamo exporter, checked with onnxruntime; "
+                   "needs actioncore[export]) or torchscript (torch.jit.trace)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the model file; FILE.json describes it")
+    p.add_argument("--dynamic-batch", action="store_true",
+                   help="any batch size (checked at batch 1 and 3); default: the batch of the input shape")
+    p.add_argument("--opset", type=int, help="ONNX opset version (default: the exporter's)")
+    p.add_argument("--input-shape", metavar="N,...",
+                   help="the input shape, batch first, e.g. 1,8,3,224,224 (default: the test pipeline's, batch 1)")
+    p.add_argument("--tolerance", type=float, default=1e-4,
+                   help="largest absolute difference from the eager model's outputs allowed (default 1e-4)")
+    _add_overrides(p)
+    _add_json(p)
+    p.set_defaults(handler="export")
+
+    p = sub.add_parser("publish", help="a weights-only copy of a checkpoint, named OUT-<sha256 prefix>.pth")
+    p.add_argument("checkpoint", metavar="C")
+    p.add_argument("out", metavar="OUT", help="file name to write; '-<first 8 hex digits of its sha256>.pth' is appended")
+    _add_json(p)
+    p.set_defaults(handler="publish")
+
     weights = sub.add_parser("weights", help="the model zoo: known pretrained checkpoints, download, import")
     weights_sub = weights.add_subparsers(dest="weights_command", metavar="COMMAND", required=True)
     p = weights_sub.add_parser("list", help="name, architecture, dataset, top-1, size, cached, experiment")

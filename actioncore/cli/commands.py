@@ -391,6 +391,41 @@ def convert_mmaction2(args: argparse.Namespace) -> int:
     return 0
 
 
+def export(args: argparse.Namespace) -> int:
+    from ..deploy.export import export_experiment, parse_shape
+
+    shape = parse_shape(args.input_shape) if args.input_shape else None
+    report = export_experiment(_load(args), args.checkpoint, format=args.format, out=args.out,
+                               dynamic_batch=args.dynamic_batch, opset=args.opset, input_shape=shape,
+                               tolerance=args.tolerance, experiment_file=args.experiment)
+    if args.json:
+        _print_json(report)
+        return 0
+    check = report["verification"]
+    print(f"wrote {report['path']} ({report['format']}, {report['size_bytes'] / 2**20:.2f} MiB, "
+          f"exported in {report['export_seconds']:.1f} s)")
+    print(f"  input {report['input']['name']} {report['input']['shape']}"
+          + (f"  {report['input']['layout']}" if report['input']['layout'] else ""))
+    print(f"  outputs {', '.join(o['name'] + ' ' + str(o['shape']) for o in report['outputs'])}")
+    print(f"  checked with {check['runtime']} at batch {', '.join(map(str, check['batch_sizes']))}: "
+          f"max abs difference {check['max_abs_diff']:.3g} (tolerance {check['tolerance']:g})")
+    print(f"  described in {report['sidecar']}")
+    return 0
+
+
+def publish(args: argparse.Namespace) -> int:
+    from ..deploy.publish import publish_checkpoint
+
+    report = publish_checkpoint(args.checkpoint, args.out)
+    if args.json:
+        _print_json(report)
+        return 0
+    print(f"wrote {report['path']} ({report['size_bytes'] / 2**20:.2f} MiB; "
+          f"{args.checkpoint}: {report['source_size_bytes'] / 2**20:.2f} MiB)")
+    print(f"sha256 {report['sha256']}")
+    return 0
+
+
 def plugin_new(args: argparse.Namespace) -> int:
     from ..plugin.scaffold import scaffold
 
@@ -406,4 +441,4 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+__all__ = ["export", "publish", "weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]

@@ -12,7 +12,7 @@ import os
 import random
 import shutil
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,23 +43,38 @@ def restore_rng(state: Mapping[str, Any]) -> None:
 def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path:
     """Write ``state`` to ``path`` atomically: a reader sees the old file or the whole new one."""
     path = Path(path)
+    # torch.save reports a failed write as a RuntimeError from its C++ zip writer
+    with atomic_path(path, what="the checkpoint", kept="; the previous checkpoints are intact",
+                     write_errors=(OSError, RuntimeError)) as tmp:
+        with open(tmp, "wb") as f:
+            torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **state}, f)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, what: str = "the file", kept: str = "",
+                write_errors: tuple[type[BaseException], ...] = (OSError,)) -> Iterator[Path]:
+    """A temporary name beside ``path`` to write to; renamed to ``path`` when the block ends
+    without an error, removed when it raises, so ``path`` is either the old file or the whole new
+    one (a kill leaves only a ``.NAME.PID.tmp`` file, see :func:`remove_partial`).
+
+    A refused write (``write_errors``: full disk, no permission) becomes a :class:`StorageError`
+    naming ``path``, ``what`` was written and the reason, followed by ``kept``.
+    """
+    path = Path(path)
     tmp = path.with_name(f"{PARTIAL_PREFIX}{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **state}, f)
-            f.flush()
+        yield tmp
+        with open(tmp, "rb+") as f:  # writers that take a path (torch.jit.save, onnx) do not sync
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:
-        # torch.save reports a failed write as a RuntimeError from its C++ zip writer
-        raise StorageError(f"{path}: cannot write the checkpoint: {write_failure(exc, path.parent)}; "
-                           "the previous checkpoints are intact") from exc
+    except write_errors as exc:
+        raise StorageError(f"{path}: cannot write {what}: {write_failure(exc, path.parent)}{kept}") from exc
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
-    return path
 
 
 PARTIAL_PREFIX = "."

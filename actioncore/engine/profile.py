@@ -23,6 +23,15 @@ def example_batch(experiment: Experiment, registry: ComponentRegistry, *, split:
     return collate([probe(pipeline, seed=i) for i in range(batch_size)])
 
 
+def inference_split(experiment: Experiment) -> str:
+    """The split whose pipeline makes what ``test`` and ``infer`` feed the model: test, else val,
+    else train."""
+    for split in ("test", "val", "train"):
+        if getattr(experiment.data, split, None) is not None:
+            return split
+    return first_split(experiment, "test")  # raises, naming the missing tables
+
+
 def first_split(experiment: Experiment, preferred: str) -> str:
     for split in (preferred, "train", "val", "test"):
         if getattr(experiment.data, split, None) is not None:

@@ -61,6 +61,11 @@ class TaskAdapter(Protocol):
     def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> Any:
         """The model's input for a batch, on ``device`` (for ``info`` and ``bench model``)."""
 
+    # Optional: ``export_example(self, model: nn.Module) -> actioncore.sdk.engine.ExportExample``,
+    # the model's inference forward as ``test`` / ``infer`` run it (the module to export, the
+    # test pipeline's input shape at batch 1, output names, preprocessing): what ``actioncore
+    # export`` writes. A task without it cannot be exported.
+    #
     # Optional: ``train_loader(self, build: SplitLoaderFactory) -> TrainLoader``. A task that
     # trains on more than ``[data.train]`` (``[data.unlabeled]``, strong views) supplies its
     # own training batches; the trainer still does DDP, AMP, accumulation, clipping,

@@ -37,6 +37,7 @@ _NAMES = {
     "DataError": "actioncore.errors",
     "CheckpointError": "actioncore.errors",
     "TrainingError": "actioncore.errors",
+    "ExportError": "actioncore.errors",
     # markers of factory parameters that take another component
     "Backbone": "actioncore.types",
     "Neck": "actioncore.types",
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
     from ..builtin.models import Sequential
     from ..config.experiment import Experiment
     from ..engine.task import Task
-    from ..errors import (ActionCoreError, CheckpointError, ConfigError, DataError, PluginError,
+    from ..errors import (ActionCoreError, CheckpointError, ConfigError, DataError, ExportError, PluginError,
                           TrainingError)
     from ..hookspecs import Factory
     from ..lifecycle import RunState

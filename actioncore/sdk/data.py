@@ -42,7 +42,7 @@ from ..plugin.host import current_host
 
 __all__ = ["PICKLE_SUFFIXES", "PROBE", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "ImageScores", "ImageScoresWriter",
            "Pipeline", "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split",
-           "check_seed", "check_splits", "collate", "load_trusted_npy", "load_trusted_pickle", "normalize_on_device",
+           "check_seed", "check_splits", "collate", "example_batch", "load_trusted_npy", "load_trusted_pickle", "normalize_on_device",
            "num_classes_of", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "find_key", "key_tails",
            "unique_keys", "write_jpegs",
            "write_mp4", "RandomResizedCrop", "Resize"]
@@ -51,6 +51,16 @@ __all__ = ["PICKLE_SUFFIXES", "PROBE", "SYNTH_MARKER", "AnnotationSet", "BadSamp
 def split_pipeline(experiment: Experiment, split: str) -> Pipeline:
     """The built pipeline of ``data.<split>``."""
     return _probe.split_pipeline(experiment, split, current_host().registry)
+
+
+def example_batch(experiment: Experiment, *, split: str | None = None, batch_size: int = 1) -> dict[str, Any]:
+    """A collated batch shaped like the real ones of ``data.<split>``, made from blank frames (a
+    probe: no annotation or video file is read). ``split`` defaults to the one inference runs on:
+    test, else val, else train. For shapes (``info``, ``export``), not for values."""
+    from ..engine.profile import example_batch as _example_batch, inference_split
+
+    return _example_batch(experiment, current_host().registry, split=split or inference_split(experiment),
+                          batch_size=batch_size)
 
 
 def build_decoder(experiment: Experiment, default: str) -> Any:

@@ -4,8 +4,9 @@ A task plugin subclasses :class:`TrainerTask` and returns a :class:`TaskAdapter`
 becomes a loss and how outputs become metrics); the trainer does the rest: DDP, AMP, gradient
 accumulation, schedules, checkpoints, exact resume, lifecycle hooks.
 """
+from ..deploy.example import ExportExample
 from ..engine.task import Task, TrainerTask
 from ..engine.trainer import TaskAdapter, Trainer, load_weights
 from ..lifecycle import RunState
 
-__all__ = ["RunState", "Task", "TaskAdapter", "Trainer", "TrainerTask", "load_weights"]
+__all__ = ["ExportExample", "RunState", "Task", "TaskAdapter", "Trainer", "TrainerTask", "load_weights"]

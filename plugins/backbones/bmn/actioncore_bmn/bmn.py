@@ -40,6 +40,13 @@ def _grouped_conv(channels_in: int, channels_out: int, groups: int) -> list[nn.M
 class BMN(nn.Module):
     """The Boundary-Matching Network; the ``localization`` task trains and evaluates it."""
 
+    input_layout = "[batch, feat_dim, temporal_dim]: per-video features rescaled to temporal_dim steps"
+    export_outputs = {
+        "confidence_map": "[batch, 2, D, S] boundary-matching confidences of the proposal of duration d + 1 from "
+                          "step s (channel 0: IoU regression, 1: classification)",
+        "start": "[batch, temporal_dim] start probabilities", "end": "[batch, temporal_dim] end probabilities"}
+    """What ``actioncore export`` names the outputs of ``forward`` (in order) and its input."""
+
     def __init__(self, *, temporal_dim: int = 100, boundary_ratio: float = 0.5, num_samples: int = 32,
                  num_samples_per_bin: int = 3, feat_dim: int = 400, soft_nms_alpha: float = 0.4,
                  soft_nms_low_threshold: float = 0.5, soft_nms_high_threshold: float = 0.9,

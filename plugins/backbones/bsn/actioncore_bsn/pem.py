@@ -39,6 +39,10 @@ class PEM(nn.Module):
     sets the seconds a normalised proposal spans) are used by that post-processing.
     """
 
+    input_layout = "[batch, top_k, pem_feat_dim]: the boundary-sensitive features of a video's PGM proposals"
+    export_outputs = {"confidences": "[batch, top_k] proposal confidences in (0, 1)"}
+    """What ``actioncore export`` names the output of ``forward`` and its input."""
+
     def __init__(self, *, pem_feat_dim: int = 32, pem_hidden_dim: int = 256, pem_u_ratio_m: float = 1.0,
                  pem_u_ratio_l: float = 2.0, pem_high_temporal_iou_threshold: float = 0.6,
                  pem_low_temporal_iou_threshold: float = 0.2, soft_nms_alpha: float = 0.75,

@@ -33,6 +33,10 @@ class TEM(nn.Module):
     for the PGM step (``bsn_pgm``).
     """
 
+    input_layout = "[batch, tem_feat_dim, temporal_dim]: per-video features rescaled to temporal_dim steps"
+    export_outputs = {"probabilities": "[batch, 3, temporal_dim] action, start and end probabilities"}
+    """What ``actioncore export`` names the output of ``forward`` and its input."""
+
     def __init__(self, *, temporal_dim: int = 100, boundary_ratio: float = 0.1, tem_feat_dim: int = 400,
                  tem_hidden_dim: int = 512, tem_match_threshold: float = 0.5, loss_weight: float = 2.0,
                  output_dim: int = 3, conv1_ratio: float = 1.0, conv2_ratio: float = 1.0,

@@ -46,7 +46,11 @@ def temporal_shift(x: torch.Tensor, num_segments: int, shift_div: int = 8) -> to
     if nt % num_segments:
         raise ValueError(f"temporal shift: {nt} frames are not a multiple of num_segments = {num_segments}")
     x = x.reshape(nt // num_segments, num_segments, c, h, w)
-    return _TemporalShiftFunction.apply(x, c // shift_div).reshape(nt, c, h, w)
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _TemporalShiftFunction.apply(x, c // shift_div).reshape(nt, c, h, w)
+    # no gradient wanted (inference, exports): the plain shift, which torch.jit.trace can record
+    # (it cannot record a custom autograd Function) and torch.export sees as ordinary slicing
+    return _shift(x, c // shift_div, first_from_future=True).reshape(nt, c, h, w)
 
 
 class TemporalShift(nn.Module):

@@ -114,6 +114,13 @@ def test_temporal_shift_moves_one_fold_each_way():
         [0.0, 21.0, 32, 33],    # the last frame has no next frame
     ])
     torch.testing.assert_close(out, expected)
+    # with a gradient wanted, the autograd Function shifts the same way and its backward is the adjoint
+    # (the opposite shift); without (inference, exports) the plain slicing runs, which trace can record
+    grad_x = x.reshape(frames, channels, 1, 1).clone().requires_grad_()
+    shifted = temporal_shift(grad_x, frames, shift_div=4)
+    torch.testing.assert_close(shifted.detach().reshape(frames, channels), expected)
+    shifted.backward(torch.ones_like(shifted))
+    assert grad_x.grad.reshape(frames, channels).tolist() == [[0, 1, 1, 1], [1, 1, 1, 1], [1, 0, 1, 1]]
     # blockres: the shift runs inside the residual branch, before the first convolution
     net = actioncore.build("backbone", "resnet_tsm", depth=18, num_segments=3, shift_div=4)
     assert type(net.layer1[0].conv1.conv).__name__ == "TemporalShift"

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from actioncore.sdk import ConfigError, Experiment, Metric, build_model, build_spec
-from actioncore.sdk.data import Pipeline, VideoSample
-from actioncore.sdk.engine import TrainerTask, load_weights
+from actioncore.sdk.data import Pipeline, VideoSample, example_batch
+from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights
 
 from .annotations import VideoAnnotation, read_activitynet
 from .features import LocalizationFeatureDecoder
@@ -104,6 +104,16 @@ class LocalizationAdapter:
     def train_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
         outputs = model(self.prepare_inputs(batch, device))
         return dict(_unwrap(model).loss(outputs, batch_labels(batch)))
+
+    def export_example(self, model: nn.Module) -> ExportExample:
+        """The network's forward on the test pipeline's features. Post-processing (candidate
+        proposals, soft-NMS: ``model.proposals``) stays NumPy code that a deployment runs on the
+        outputs. The model may describe its outputs and input (``export_outputs``: name ->
+        description, ``input_layout``); otherwise one output ``outputs``."""
+        inputs = self.prepare_inputs(example_batch(self.experiment), torch.device("cpu"))
+        return ExportExample(module=model, input_shape=inputs.shape, input_name="features",
+                             outputs=dict(getattr(model, "export_outputs", {"outputs": "the model's output"})),
+                             layout=getattr(model, "input_layout", None), preprocessing={"dtype": "float32"})
 
     def eval_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, np.ndarray]:
         model = _unwrap(model)

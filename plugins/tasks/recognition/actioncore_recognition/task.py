@@ -14,10 +14,10 @@ from torch import nn
 
 from actioncore.sdk import ConfigError, DataError, Experiment, Metric, Transform, build_model
 from actioncore.sdk.data import (
-    ClipDataset, ClipRecord, build_decoder, collate, normalize_on_device, num_classes_of,
+    ClipDataset, ClipRecord, build_decoder, collate, example_batch, normalize_on_device, num_classes_of,
     split_pipeline,
 )
-from actioncore.sdk.engine import TrainerTask, load_weights
+from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights
 
 from .blending import BatchBlending
 from .metrics import MeanClassAccuracy, TopKAccuracy, confusion_matrix, render_confusion_matrix
@@ -42,6 +42,14 @@ def read_class_names(path: str | None, num_classes: int | None) -> list[str] | N
     if num_classes is not None and len(names) != num_classes:
         raise DataError(f"task.classes {path}: {len(names)} class names for {num_classes} classes", path=path)
     return names
+
+
+LAYOUTS = {
+    "NCHW": "[batch, segments (clips x crops x frames), channels, height, width]",
+    "NCTHW": "[batch, views (clips x crops), channels, frames, height, width]",
+    "NMTVC": "[batch, clips, persons, frames, joints, features per joint]",
+}
+"""The recognizers' input layouts in words, by the pipeline's ``format_shape`` (``sample.meta["input_format"]``)."""
 
 
 @attrs.define
@@ -125,6 +133,29 @@ class RecognitionAdapter:
 
     def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> torch.Tensor:
         return prepare_inputs(batch, device)
+
+    def export_example(self, model: nn.Module) -> ExportExample:
+        """The recognizer as ``test`` runs it: the test pipeline's normalised batch (all views of a
+        clip) in, one row of class scores per sample out, views averaged as ``average_clips`` says."""
+        batch = example_batch(self.experiment)
+        normalize = batch.get("normalize")
+        preprocessing: dict[str, Any] = {"dtype": "float32"}
+        if normalize is not None:  # video frames; pose inputs are the pipeline's numbers as they are
+            preprocessing.update(channel_order="RGB", mean=list(normalize["mean"]), std=list(normalize["std"]),
+                                 note="(pixel value 0-255 - mean) / std, per channel")
+        if self.task.multi_label:
+            scores = "class logits (multi-label: a sigmoid gives each class's probability)"
+        elif getattr(model, "average_clips", None) == "prob":
+            scores = "class probabilities (softmax per view, averaged over the views)"
+        else:
+            scores = "class scores (logits, averaged over the views)"
+        try:
+            classes = self.class_names
+        except DataError:  # the class list of the training machine may not be here; the shape still is
+            classes = None
+        return ExportExample(module=model, input_shape=prepare_inputs(batch, torch.device("cpu")).shape,
+                             outputs={"scores": scores}, layout=LAYOUTS.get(batch.get("input_format")),
+                             preprocessing=preprocessing, classes=classes)
 
 
 class RecognitionTask(TrainerTask):
