@@ -48,7 +48,12 @@ def embedded_split(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_supervised_and_semi_variants_share_model_optimizer_and_schedule(actioncore_host):
+def test_supervised_and_semi_variants_share_model_optimizer_and_schedule(actioncore_host, tmp_path, monkeypatch):
+    # the variants scale (a)'s epochs by the lists' lengths: the embedded set's 480 train lines, 48 labeled
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data/synth/split10").mkdir(parents=True)
+    (tmp_path / "data/synth/train.txt").write_text("".join(f"v{i}.mp4 {i % 12}\n" for i in range(480)))
+    (tmp_path / "data/synth/split10/labeled.txt").write_text("".join(f"v{i}.mp4 {i % 12}\n" for i in range(48)))
     bench = benchmark()
     supervised, semi = bench.variants(EXAMPLE, [])
     assert semi["task"]["type"] == "semi_recognition" and "unlabeled" in semi["data"]
