@@ -199,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="publish")
 
+    _add_demo_parsers(sub)
+
     weights = sub.add_parser("weights", help="the model zoo: known pretrained checkpoints, download, import")
     weights_sub = weights.add_subparsers(dest="weights_command", metavar="COMMAND", required=True)
     p = weights_sub.add_parser("list", help="name, architecture, dataset, top-1, size, cached, experiment")
@@ -247,6 +249,45 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="plugin_new")
     return parser
+
+
+def _add_demo_parsers(sub) -> None:
+    """``demo`` and ``explain`` (handlers in :mod:`actioncore.cli.demo`)."""
+    p = sub.add_parser("demo", help="a video (file, stream or camera) with the model's top-k labels drawn, as "
+                       "mp4 or gif; --long: per-window labels and a timeline JSON",
+                       usage="actioncore demo [EXP.toml] (--checkpoint C | --weights NAME) INPUT --out OUT.mp4|.gif",
+                       description="Runs the experiment's model on INPUT with its test pipeline and draws what it "
+                                   "says: recognition the top-k labels, skeleton the pose and its label, detection "
+                                   "boxes. INPUT may be a live source FFmpeg opens (a URL, /dev/video0 with "
+                                   "--input-format v4l2, file:clip.mp4): it is read frame by frame and scored in "
+                                   "windows, as with --long.")
+    _add_weights(p)
+    p.add_argument("inputs", nargs="+", metavar="EXP INPUT")
+    p.set_defaults(more_inputs=True)
+    p.add_argument("--out", required=True, metavar="OUT", help="the video to write: .mp4 (H.264) or .gif")
+    p.add_argument("--topk", type=int, default=5, help="labels drawn per frame (default 5)")
+    p.add_argument("--long", action="store_true", help="score a sliding window; the timeline goes to OUT.json")
+    p.add_argument("--window", type=float, default=2.0, metavar="S", help="window length in seconds (default 2)")
+    p.add_argument("--stride", type=float, default=1.0, metavar="S", help="seconds between windows (default 1)")
+    p.add_argument("--max-seconds", type=float, metavar="S", help="stop reading INPUT after S seconds of video")
+    p.add_argument("--input-format", metavar="FMT", help="FFmpeg input format of INPUT (v4l2, mpegts, ...)")
+    _add_overrides(p)
+    _add_json(p)
+    p.set_defaults(handler="demo")
+
+    p = sub.add_parser("explain", help="Grad-CAM heat maps of a recognizer over a video's frames, as a gif",
+                       usage="actioncore explain [EXP.toml] (--checkpoint C | --weights NAME) VIDEO --out OUT.gif")
+    _add_weights(p)
+    p.add_argument("inputs", nargs="+", metavar="EXP VIDEO")
+    p.set_defaults(more_inputs=True)
+    p.add_argument("--out", required=True, metavar="OUT", help=".gif (or .mp4), one frame per segment / time step")
+    p.add_argument("--target-class", metavar="K|NAME", help="class to explain (default: the top prediction)")
+    p.add_argument("--layer", metavar="NAME", help="module to take activations from (default: the backbone's last "
+                   "stage, e.g. backbone.layer4; MMAction2's slashes work too)")
+    p.add_argument("--alpha", type=float, default=0.5, help="heat map opacity (default 0.5)")
+    _add_overrides(p)
+    _add_json(p)
+    p.set_defaults(handler="explain")
 
 
 def _add_weights(p: argparse.ArgumentParser) -> None:

@@ -15,6 +15,8 @@ internal and may change between releases; CI checks that no plugin imports one
 ``actioncore.sdk.weights``  reading checkpoints, renaming other toolboxes' weights, and
                             ``pretrained`` files (``PretrainedMixin``, loaded by ``build_model``)
 ``actioncore.sdk.engine``   the kernel's training loop for task plugins (``TrainerTask``)
+``actioncore.sdk.vis``      drawing (Pillow), video in/out (PyAV) and sliding windows for a
+                            task's ``demo``; ``ExplainExample`` for Grad-CAM (``explain``)
 ``actioncore.testing``      the pytest plugin and contract checks for a plugin's tests
 ==========================  ===============================================================
 

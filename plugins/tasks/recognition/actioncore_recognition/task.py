@@ -18,6 +18,7 @@ from actioncore.sdk.data import (
     split_pipeline,
 )
 from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights
+from actioncore.sdk.vis import DemoRequest, ExplainExample
 
 from .blending import BatchBlending
 from .metrics import MeanClassAccuracy, TopKAccuracy, confusion_matrix, render_confusion_matrix
@@ -157,6 +158,18 @@ class RecognitionAdapter:
                              outputs={"scores": scores}, layout=LAYOUTS.get(batch.get("input_format")),
                              preprocessing=preprocessing, classes=classes)
 
+    def demo(self, model: nn.Module, request: DemoRequest) -> dict[str, Any]:
+        """``actioncore demo``: the top-k labels drawn on the video (see :mod:`.demo`)."""
+        from .demo import run_demo
+
+        return run_demo(self, model, request)
+
+    def explain_example(self, model: nn.Module, video: str) -> ExplainExample:
+        """``actioncore explain``: the test pipeline's clip of ``video`` and its frames, for Grad-CAM."""
+        from .demo import explain_example
+
+        return explain_example(self, model, video)
+
 
 class RecognitionTask(TrainerTask):
     """Classify clips: cross-entropy (with label smoothing), soft-label CE or multi-label BCE.
@@ -201,26 +214,40 @@ class RecognitionTask(TrainerTask):
 
     def infer(self, experiment: Experiment, checkpoint: str | Path, inputs: Sequence[str], *,
               topk: int = 5) -> list[dict[str, Any]]:
-        split = "test" if experiment.data.test is not None else "val"
-        annotations = _Annotations([ClipRecord(str(p), None) for p in inputs],
-                                   split_pipeline(experiment, split))
-        decoder = build_decoder(experiment, "auto")
-        dataset = ClipDataset(annotations, decoder=decoder, seed=experiment.runtime.seed)
+        dataset = clip_dataset(experiment, [str(p) for p in inputs], build_decoder(experiment, "auto"))
         adapter = self.adapter(experiment)
         model = adapter.build_model(experiment)
         load_weights(model, checkpoint)
         model.eval()
         names = read_class_names(self.classes, num_classes_of(experiment))
-        results = []
-        with torch.no_grad():
-            for i, path in enumerate(inputs):
-                scores = model(prepare_inputs(collate([dataset[i]]), torch.device("cpu")))[0]
-                if self.multi_label:
-                    probs = scores.sigmoid()
-                else:
-                    probs = scores if getattr(model, "average_clips", None) == "prob" else scores.softmax(dim=0)
-                results.append({"input": str(path), "predictions": _top(probs.numpy(), topk, names)})
-        return results
+        return [{"input": str(path), "predictions": scored_predictions(model, dataset[i], multi_label=self.multi_label,
+                                                                       topk=topk, names=names)}
+                for i, path in enumerate(inputs)]
+
+
+def inference_split(experiment: Experiment) -> str:
+    """The split whose pipeline prepares clips for inference: test, else val."""
+    return "test" if experiment.data.test is not None else "val"
+
+
+def clip_dataset(experiment: Experiment, sources: Sequence[str], decoder: Any) -> ClipDataset:
+    """Unlabelled ``sources`` prepared by the inference split's pipeline, opened with ``decoder``."""
+    annotations = _Annotations([ClipRecord(source, None) for source in sources],
+                               split_pipeline(experiment, inference_split(experiment)))
+    return ClipDataset(annotations, decoder=decoder, seed=experiment.runtime.seed)
+
+
+def scored_predictions(model: nn.Module, sample: Any, *, multi_label: bool, topk: int,
+                       names: list[str] | None) -> list[dict[str, Any]]:
+    """The top ``topk`` classes of one prepared sample, on the CPU: sigmoid probabilities for
+    multi-label, else softmax (or the recognizer's own view-averaged probabilities)."""
+    with torch.no_grad():
+        scores = model(prepare_inputs(collate([sample]), torch.device("cpu")))[0]
+    if multi_label:
+        probs = scores.sigmoid()
+    else:
+        probs = scores if getattr(model, "average_clips", None) == "prob" else scores.softmax(dim=0)
+    return _top(probs.numpy(), topk, names)
 
 
 def _top(scores: np.ndarray, k: int, names: list[str] | None) -> list[dict[str, Any]]:
