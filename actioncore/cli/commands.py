@@ -441,4 +441,6 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["export", "publish", "weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+from .dataprep import data_frames, data_lists, data_resize, extract  # noqa: E402  (handlers in their own module)
+
+__all__ = ["data_frames", "data_lists", "data_resize", "extract", "export", "publish", "weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
