@@ -96,8 +96,8 @@ def extract_features(experiment: Experiment, checkpoint: str | os.PathLike[str],
             raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {value}")
     registry = current_host().registry
     split = split or ("test" if experiment.data.test is not None else "val")
-    pipeline = after_sampler(split_pipeline(experiment, split, registry), split)
     adapter = _adapter(experiment)
+    pipeline = after_sampler(split_pipeline(experiment, split, registry), split)
     model = adapter.build_model(experiment)
     load_weights(model, checkpoint)
     run_device = torch.device(device)
