@@ -93,3 +93,28 @@ def test_resize_changes_the_frame_rate(source, tmp_path):
     with av.open(str(tmp_path / "clip.mp4")) as video:
         assert video.streams.video[0].average_rate == 12.5
         assert sum(1 for _ in video.decode(video=0)) == 10
+
+
+def test_resize_keeps_audio_on_request(tmp_path):
+    source = tmp_path / "talk.mp4"
+    with av.open(str(source), "w") as out:
+        video = out.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
+        audio = out.add_stream("aac", rate=16000)
+        audio.layout = "mono"
+        for k in range(25):
+            out.mux(video.encode(av.VideoFrame.from_ndarray(np.full((32, 32, 3), 8 * k, np.uint8), format="rgb24")))
+        for k in range(16):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1000), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 16000, 1000 * k
+            out.mux(audio.encode(frame))
+        out.mux(video.encode(None))
+        out.mux(audio.encode(None))
+    kept = resize_videos(source, tmp_path / "kept", short_side=16, keep_audio=True, progress=False)
+    dropped = resize_videos(source, tmp_path / "dropped", short_side=16, progress=False)
+    assert kept.done["talk"]["audio"] is True and dropped.done["talk"]["audio"] is False
+    with av.open(str(tmp_path / "kept" / "talk.mp4")) as result:
+        assert [s.type for s in result.streams] == ["video", "audio"]
+        assert result.streams.audio[0].rate == 16000 and sum(1 for _ in result.decode(audio=0)) > 0
+    with av.open(str(tmp_path / "dropped" / "talk.mp4")) as result:
+        assert [s.type for s in result.streams] == ["video"]
