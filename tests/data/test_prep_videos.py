@@ -37,7 +37,7 @@ def load_folder(folder):
 
 def test_frames_are_pyavs_frames_and_broken_videos_are_named(source, tmp_path, capsys):
     out = tmp_path / "frames"
-    status = main(["data", "frames", str(source), "--out", str(out), "--json"])
+    status = main(["data", "frames", str(source), "--out", str(out), "--workers", "2", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert status == 1  # one broken video: non-zero at the end, the others extracted
     assert list(report["failed"]) == ["b/bad"] and "bad.mp4" in report["failed"]["b/bad"]

@@ -36,7 +36,10 @@ def build_sthv2(source: Path, *, prefix: str = "sthv2", video_ext: str | None = 
     raw = read_json(labels_file, "labels file")
     if not isinstance(raw, dict):
         raise DataError(f"{labels_file}: expected an object mapping templates to label ids", path=str(labels_file))
-    labels = {template: int(value) for template, value in raw.items()}
+    try:
+        labels = {template: int(value) for template, value in raw.items()}
+    except (TypeError, ValueError):
+        raise DataError(f"{labels_file}: label ids must be integers (\"0\", \"1\", ...)", path=str(labels_file)) from None
     lists = {}
     for subset, name in (("train", "train"), ("val", "validation")):
         path = source / f"{STHV2}-{name}.json"

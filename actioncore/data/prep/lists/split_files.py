@@ -56,7 +56,10 @@ def build_ucf101(source: Path, *, prefix: str = "ucf101", split: int | None = No
                     continue
                 video = fields[0]
                 label = lookup(classes, video.split("/")[0], f"{path}:{number}", "class (not in classInd.txt)")
-                if len(fields) > 1 and int(fields[1]) - 1 != label:
+                if len(fields) > 2 or (len(fields) == 2 and not fields[1].isdigit()):
+                    raise DataError(f"{path}:{number}: expected 'Class/video.avi [ID]', got {line.strip()!r}",
+                                    path=str(path), line=number)
+                if len(fields) == 2 and int(fields[1]) - 1 != label:
                     raise DataError(f"{path}:{number}: label {fields[1]} disagrees with classInd.txt's "
                                     f"{label + 1} for {video.split('/')[0]}", path=str(path), line=number)
                 entries.append(_entry(video, label))
