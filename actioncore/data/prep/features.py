@@ -111,6 +111,9 @@ def extract_features(experiment: Experiment, checkpoint: str | os.PathLike[str],
     info_rows = []
     for job in jobs:
         name = Path(job.name).name
+        if name in done:  # feature files are flat, named by the video as the annotation JSON names it
+            failed[str(job.source)] = f"another video is named {name!r} already: its features would be overwritten"
+            continue
         try:
             raw, meta = video_features(str(job.source), decoder=decoder, pipeline=pipeline, adapter=adapter,
                                        model=model, clip_len=clip_len, stride=stride,
