@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_convert_arguments(p)
     p.set_defaults(format="pose")
 
+    from .dataprep import add_parsers as add_dataprep_parsers  # data frames / resize / lists, extract
+
+    add_dataprep_parsers(sub, data_sub)
+
     bench = sub.add_parser("bench", help="throughput in clips/s")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="COMMAND", required=True)
     p = bench_sub.add_parser("data", help="clips/s of the train pipeline, one process and N workers")

@@ -447,3 +447,8 @@ __all__ = ["export", "publish", "weights_download", "weights_import", "weights_l
 from .demo import demo, explain  # noqa: E402
 
 __all__ += ["demo", "explain"]
+
+# actioncore data frames / resize / lists, extract: handlers in their own module
+from .dataprep import data_frames, data_lists, data_resize, extract  # noqa: E402
+
+__all__ += ["data_frames", "data_lists", "data_resize", "extract"]

@@ -66,6 +66,11 @@ class TaskAdapter(Protocol):
     # test pipeline's input shape at batch 1, output names, preprocessing): what ``actioncore
     # export`` writes. A task without it cannot be exported.
     #
+    # Optional: ``clip_features(self, model, inputs, *, num_clips: int, views: int = 1) -> Tensor``,
+    # float ``[num_clips, C]`` features of one sample's clips (``prepare_inputs`` of a sample whose
+    # pipeline made ``num_clips`` clips in ``views`` crops): what ``actioncore extract`` writes for
+    # localization. A task without it cannot extract features.
+    #
     # Optional: ``train_loader(self, build: SplitLoaderFactory) -> TrainLoader``. A task that
     # trains on more than ``[data.train]`` (``[data.unlabeled]``, strong views) supplies its
     # own training batches; the trainer still does DDP, AMP, accumulation, clipping,

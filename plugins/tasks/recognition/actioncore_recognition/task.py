@@ -135,6 +135,21 @@ class RecognitionAdapter:
     def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> torch.Tensor:
         return prepare_inputs(batch, device)
 
+    def clip_features(self, model: nn.Module, inputs: torch.Tensor, *, num_clips: int, views: int = 1) -> torch.Tensor:
+        """float ``[num_clips, C]``: what ``actioncore extract`` writes for localization.
+
+        MMAction2's ``feature_extraction`` test mode: the recognizer's backbone (and neck) features,
+        averaged over space and time; here also over the frames of a 2D model's clip and over the
+        ``views`` (crops), so that each clip gives one row. ``inputs`` is one sample of
+        ``prepare_inputs``: ``[1, views * num_clips * clip_len, C, H, W]`` (2D) or
+        ``[1, views * num_clips, C, T, H, W]`` (3D), views first as ``format_shape`` stacks them.
+        A backbone with several pathways (SlowFast) gives their pooled features side by side.
+        """
+        features = model.features(inputs.flatten(0, 1))
+        parts = features if isinstance(features, (tuple, list)) else (features,)
+        pooled = torch.cat([p.flatten(2).mean(dim=2) if p.dim() > 2 else p for p in parts], dim=1)
+        return pooled.view(views, num_clips, -1, pooled.shape[1]).mean(dim=(0, 2))
+
     def export_example(self, model: nn.Module) -> ExportExample:
         """The recognizer as ``test`` runs it: the test pipeline's normalised batch (all views of a
         clip) in, one row of class scores per sample out, views averaged as ``average_clips`` says."""

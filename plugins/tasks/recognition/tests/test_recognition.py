@@ -136,3 +136,28 @@ def test_batch_steps_must_be_batch_steps():
     with pytest.raises(ConfigError, match="batch_step_probs"):
         RecognitionTask(batch_steps=[ScaleStep()], batch_step_probs=[0.7, 0.7])
     assert RecognitionTask().blending is None
+
+
+class Pathways(nn.Module):
+    """Two pathways (SlowFast-like): the input itself and twice it."""
+
+    def forward(self, x):
+        return x, 2 * x
+
+
+def test_clip_features_pool_space_time_frames_and_views(actioncore_host):
+    adapter = adapter_for(RecognitionTask())
+    model = assert_component_contract(actioncore_host, "model", "recognizer3d",
+                                      {"backbone": {"type": "toy3d", "width": 2, "depth": 1},
+                                       "head": {"type": "linear_head", "in_channels": 2, "num_classes": 3}})
+    model.backbone = nn.Identity()
+    # 3D: [1, views * clips, C, T, H, W], views first; clip c of view v is the constant 10 v + c
+    values = torch.tensor([0.0, 1.0, 2.0, 10.0, 11.0, 12.0])
+    inputs = values.view(1, 6, 1, 1, 1, 1).expand(1, 6, 2, 2, 3, 3)
+    features = adapter.clip_features(model, inputs, num_clips=3, views=2)
+    assert torch.allclose(features, torch.tensor([[5.0, 5.0], [6.0, 6.0], [7.0, 7.0]]))
+    # 2D: [1, views * clips * clip_len, C, H, W]: the frames of a clip are averaged too
+    frames = torch.arange(8.0).view(1, 8, 1, 1, 1).expand(1, 8, 1, 2, 2)
+    assert torch.allclose(adapter.clip_features(model, frames, num_clips=2), torch.tensor([[1.5], [5.5]]))
+    model.backbone = Pathways()  # several pathways side by side
+    assert torch.allclose(adapter.clip_features(model, frames, num_clips=2), torch.tensor([[1.5, 3.0], [5.5, 11.0]]))
