@@ -26,13 +26,13 @@ import numpy as np
 from PIL import Image
 from torch import nn
 
-from actioncore.sdk import ConfigError, DataError, component_spec
+from actioncore.sdk import ConfigError, DataError
 from actioncore.sdk.data import build_decoder
 from actioncore.sdk.vis import PALETTE, DemoRequest, draw_skeleton, labelled_frame, prediction_lines, video_writer
 from actioncore_pose import LAYOUTS, SEPARATOR, Layout, PoseStore, get_layout, write_store
 from actioncore_recognition import clip_dataset, scored_predictions
 
-from .task import record_references
+from .task import record_references, with_pose_decoder
 
 if TYPE_CHECKING:
     from actioncore_recognition import RecognitionAdapter
@@ -132,10 +132,7 @@ def run_demo(adapter: RecognitionAdapter, model: nn.Module, request: DemoRequest
         score = None if record.keypoint_score is None else record.keypoint_score[:, :frames]
         record = attrs.evolve(record, keypoint=record.keypoint[:, :frames], keypoint_score=score)
     drawable_joints(record.keypoint, record.keypoint_score, where=reference)  # before the model runs
-    experiment = adapter.experiment
-    if experiment.data.decoder is None:
-        spec = component_spec("pose_records", "decoder", "data.decoder")
-        experiment = attrs.evolve(experiment, data=attrs.evolve(experiment.data, decoder=spec))
+    experiment = with_pose_decoder(adapter.experiment)
     names = request.class_names or class_names(adapter)
     with tempfile.TemporaryDirectory(prefix="actioncore-pose-demo-") as tmp:
         source = reference

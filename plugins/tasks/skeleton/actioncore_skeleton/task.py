@@ -43,6 +43,14 @@ def record_references(inputs: Sequence[str]) -> list[str]:
     return references
 
 
+def with_pose_decoder(experiment: Experiment) -> Experiment:
+    """The experiment with the ``pose_records`` decoder where it names none (inputs are records)."""
+    if experiment.data.decoder is not None:
+        return experiment
+    spec = component_spec("pose_records", "decoder", "data.decoder")
+    return attrs.evolve(experiment, data=attrs.evolve(experiment.data, decoder=spec))
+
+
 class SkeletonAdapter(RecognitionAdapter):
     """The recognition adapter, with a demo that draws the pose record (not a video's frames)."""
 
@@ -74,7 +82,4 @@ class SkeletonTask(RecognitionTask):
     def infer(self, experiment: Experiment, checkpoint: str | Path, inputs: Sequence[str], *,
               topk: int = 5) -> list[dict[str, Any]]:
         """Top-k classes of pose records (see :func:`record_references`) with the test pipeline."""
-        if experiment.data.decoder is None:
-            spec = component_spec("pose_records", "decoder", "data.decoder")
-            experiment = attrs.evolve(experiment, data=attrs.evolve(experiment.data, decoder=spec))
-        return super().infer(experiment, checkpoint, record_references(inputs), topk=topk)
+        return super().infer(with_pose_decoder(experiment), checkpoint, record_references(inputs), topk=topk)
