@@ -19,6 +19,7 @@ from torch import nn
 
 from actioncore.sdk import ConfigError, Experiment, Metric, build_model
 from actioncore.sdk.engine import Trainer, TrainerTask
+from actioncore.sdk.vis import DemoRequest
 from actioncore_recognition import prepare_inputs
 
 from .annotations import ActionBoxes, LabelMap, read_action_csv, read_exclusions, write_action_csv
@@ -170,6 +171,12 @@ class DetectionAdapter:
     def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> torch.Tensor:
         return prepare_inputs(batch, device)
 
+    def demo(self, model: nn.Module, request: DemoRequest) -> dict[str, Any]:
+        """``actioncore demo``: boxes and their actions drawn on the video (see :mod:`.demo`)."""
+        from .demo import run_demo
+
+        return run_demo(self, model, request)
+
 
 class DetectionTask(TrainerTask):
     """Spatio-temporal action detection on given person proposals (AVA).
@@ -178,7 +185,8 @@ class DetectionTask(TrainerTask):
     (sampler) are MMAction2's AVA training settings. ``action_thr`` and ``decimals`` shape the
     result rows (and so the metric, as in MMAction2, which evaluates the CSV it writes).
     ``feature_bank``: a path; ``actioncore test`` then also stores every RoI's features there
-    (LFB's inference pass, see DESIGN.md). ``infer_*``: the ``actioncore infer`` demo.
+    (LFB's inference pass, see DESIGN.md). ``infer_*``: the ``actioncore infer`` demo
+    (``infer_proposals``, ``infer_score_thr`` and ``infer_draw_size`` serve ``actioncore demo`` too).
     """
 
     def __init__(self, *, metrics: list[Metric] | None = None, pos_iou_thr: float = 0.9, min_pos_iou: float = 0.9,

@@ -7,7 +7,8 @@ class accuracy, MMAction2's ``AccMetric``), since a skeleton model is a classifi
 
 - predictions (``actioncore test --out``) keep every class score, so the streams of a multi-stream
   model (2s-AGCN's joint and bone models) can be fused afterwards (:mod:`actioncore_skeleton.fuse`);
-- ``actioncore infer`` takes pose records, ``STORE/index.json#frame_dir``, or a whole store.
+- ``actioncore infer`` takes pose records, ``STORE/index.json#frame_dir``, or a whole store;
+- ``actioncore demo`` draws a record's skeletons with its top-k labels (:mod:`.demo`).
 """
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from typing import Any
 import attrs
 import numpy as np
 
+from torch import nn
+
 from actioncore.sdk import DataError, Experiment, component_spec
 from actioncore.sdk.data import num_classes_of
+from actioncore.sdk.vis import DemoRequest
 from actioncore_pose import SEPARATOR, PoseRecords
-from actioncore_recognition import RecognitionTask, read_class_names
+from actioncore_recognition import RecognitionAdapter, RecognitionTask, read_class_names
 
 
 def record_references(inputs: Sequence[str]) -> list[str]:
@@ -39,9 +43,30 @@ def record_references(inputs: Sequence[str]) -> list[str]:
     return references
 
 
+def with_pose_decoder(experiment: Experiment) -> Experiment:
+    """The experiment with the ``pose_records`` decoder where it names none (inputs are records)."""
+    if experiment.data.decoder is not None:
+        return experiment
+    spec = component_spec("pose_records", "decoder", "data.decoder")
+    return attrs.evolve(experiment, data=attrs.evolve(experiment.data, decoder=spec))
+
+
+class SkeletonAdapter(RecognitionAdapter):
+    """The recognition adapter, with a demo that draws the pose record (not a video's frames)."""
+
+    def demo(self, model: nn.Module, request: DemoRequest) -> dict[str, Any]:
+        """``actioncore demo``: the record's skeletons with the top-k labels (see :mod:`.demo`)."""
+        from .demo import run_demo
+
+        return run_demo(self, model, request)
+
+
 class SkeletonTask(RecognitionTask):
     """Classify pose sequences; the recognition task's options (``metrics``, ``label_smoothing``,
     ``multi_label``, ``loss_weight``, ``classes``) and behaviour, plus full-score predictions."""
+
+    def adapter(self, experiment: Experiment) -> SkeletonAdapter:
+        return SkeletonAdapter(self, experiment)
 
     def write_predictions(self, experiment: Experiment, split: str, outputs: dict[str, Any], out: Path) -> None:
         """The recognition predictions (top 5 per sample) plus each sample's full ``scores`` row."""
@@ -57,7 +82,4 @@ class SkeletonTask(RecognitionTask):
     def infer(self, experiment: Experiment, checkpoint: str | Path, inputs: Sequence[str], *,
               topk: int = 5) -> list[dict[str, Any]]:
         """Top-k classes of pose records (see :func:`record_references`) with the test pipeline."""
-        if experiment.data.decoder is None:
-            spec = component_spec("pose_records", "decoder", "data.decoder")
-            experiment = attrs.evolve(experiment, data=attrs.evolve(experiment.data, decoder=spec))
-        return super().infer(experiment, checkpoint, record_references(inputs), topk=topk)
+        return super().infer(with_pose_decoder(experiment), checkpoint, record_references(inputs), topk=topk)
