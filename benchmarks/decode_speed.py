@@ -169,7 +169,10 @@ def jpeg_benchmark(repeats: int) -> None:
     from PIL import Image
     from torchvision.io import ImageReadMode, decode_image, write_jpeg
 
-    import pims
+    try:
+        import pims  # only this comparison uses it: pip install pims
+    except ImportError:
+        pims = None
 
     with tempfile.TemporaryDirectory() as tmp:
         rng = np.random.default_rng(0)
@@ -180,7 +183,7 @@ def jpeg_benchmark(repeats: int) -> None:
             picture = torch.from_numpy(np.roll(base, 3 * index, axis=1)).permute(2, 0, 1)
             files.append(str(Path(tmp) / f"img_{index + 1:05d}.jpg"))
             write_jpeg(picture.contiguous(), files[-1], quality=90)
-        sequence = pims.ImageSequence(str(Path(tmp) / "*.jpg"))
+        sequence = pims.ImageSequence(str(Path(tmp) / "*.jpg")) if pims is not None else None
 
         def with_torchvision(i: int) -> np.ndarray:
             data = torch.from_numpy(np.fromfile(files[i], dtype=np.uint8))
@@ -194,7 +197,8 @@ def jpeg_benchmark(repeats: int) -> None:
             return np.asarray(sequence[i])
 
         print(f"\nJPEG {WIDTH}x{HEIGHT}, ms per frame:")
-        backends = (("torchvision", with_torchvision), ("PIL", with_pil), ("pims", with_pims))
+        backends = (("torchvision", with_torchvision), ("PIL", with_pil),
+                    *((("pims", with_pims),) if sequence is not None else ()))
         for name, decode in backends:
             decode(0)
             best = min(_per_frame(decode, len(files)) for _ in range(max(3, repeats // 10)))

@@ -5,7 +5,9 @@ import importlib
 import os
 import subprocess
 import sys
+import sysconfig
 import textwrap
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -228,3 +230,32 @@ def write_experiment(root: Path, folder: Path, *, epochs: int = 2, extra: str = 
     """).replace("[data]\n", f"[data]\n{textwrap.dedent(data).strip()}\n", 1)
         + split("train", False) + split("val", True) + (split("test", True) if test else "") + textwrap.dedent(extra))
     return path
+
+
+def third_party_venv(root: Path, *, keep: Callable[[str], bool] = lambda name: False,
+                     paths: Sequence[Path] = ()) -> Path:
+    """A venv without pip at ``root/venv`` (its python returned) that sees this environment's
+    installed packages through a view of its site-packages, less editable installs, ``.pth``
+    files and every actioncore distribution that ``keep`` (given the entry's name) does not
+    accept; ``paths`` come before the view on its ``sys.path``. Installing into it with
+    ``pip --python`` then reuses torch and the rest instead of downloading them."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    python = root / "venv/bin/python"
+    target = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 capture_output=True, text=True, check=True).stdout.strip())
+    view = root / "view"
+    view.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if entry.name.startswith("__editable__") or entry.suffix == ".pth":
+            continue
+        if entry.name.lower().startswith("actioncore") and not keep(entry.name):
+            continue
+        (view / entry.name).symlink_to(entry)
+    (target / "third_party_view.pth").write_text("".join(f"{p}\n" for p in (*paths, view)))
+    return python
+
+
+@pytest.fixture
+def make_venv() -> Callable[..., Path]:
+    """:func:`third_party_venv`."""
+    return third_party_venv

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 from importlib import metadata
 from pathlib import Path
 
@@ -29,22 +28,10 @@ IN_REPO = {m.distribution: m for m in (read_manifest(p.parent, shown_as=p.parent
                                        for p in REPO.glob("plugins/*/*/pyproject.toml")) if m is not None}
 
 
-def _kernel_only_venv(root: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
-    python = root / "venv/bin/python"
-    target = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                 capture_output=True, text=True, check=True).stdout.strip())
-    view = root / "view"
-    view.mkdir()
+def _kernel_only_venv(make_venv, root: Path) -> Path:
     kernel_info = f"actioncore-{metadata.version('actioncore')}.dist-info"
-    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
-        if entry.name.startswith("__editable__") or entry.suffix == ".pth":
-            continue  # editable installs, the kernel's included, come back through REPO below
-        if entry.name.lower().startswith("actioncore") and entry.name != kernel_info:
-            continue
-        (view / entry.name).symlink_to(entry)
-    (target / "kernel_view.pth").write_text(f"{REPO}\n{view}\n")
-    return python
+    # editable installs, the kernel's included, come back through REPO
+    return make_venv(root, keep=lambda name: name == kernel_info, paths=[REPO])
 
 
 def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -53,10 +40,10 @@ def _run(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("distribution", SINGLE)
-def test_installing_one_plugin_alone_shows_exactly_its_components(distribution, tmp_path):
+def test_installing_one_plugin_alone_shows_exactly_its_components(distribution, tmp_path, make_venv):
     folder, provided = IN_REPO[distribution].folder, IN_REPO[distribution].provides
     dependencies = SINGLE[distribution]
-    python = _kernel_only_venv(tmp_path)
+    python = _kernel_only_venv(make_venv, tmp_path)
     before = json.loads(_run(python, "-m", "actioncore", "components", "--json", cwd=tmp_path).stdout)
     assert {c["distribution"] for entries in before.values() for c in entries} == {"actioncore"}
     installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
@@ -83,13 +70,13 @@ def test_installing_one_plugin_alone_shows_exactly_its_components(distribution, 
            f"(from a checkout: pip install -e {folder})" in missing.stderr
 
 
-def test_a_plugin_copied_out_of_the_repository_passes_its_own_tests(tmp_path):
+def test_a_plugin_copied_out_of_the_repository_passes_its_own_tests(tmp_path, make_venv):
     # x3d's tests read its shipped examples, build through the recognition task and the shared heads
     import shutil
 
     copy = tmp_path / "x3d"
     shutil.copytree(REPO / "plugins/backbones/x3d", copy, ignore=shutil.ignore_patterns("*.egg-info", "build"))
-    python = _kernel_only_venv(tmp_path)
+    python = _kernel_only_venv(make_venv, tmp_path)
     dependencies = [str(REPO / IN_REPO[d].folder) for d in ("actioncore-cls-heads", "actioncore-lists",
                                                              "actioncore-recognition")]
     installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",

@@ -244,6 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(p)
     p.set_defaults(handler="weights_import")
 
+    p = sub.add_parser("examples", help="the example experiments installed plugins ship; copy them to run or edit",
+                       description="List every example experiment the installed plugin distributions ship in their "
+                       "packages (distribution, file, task, model); with --copy, copy them (all, or those NAMEs "
+                       "select) and the files they include into DIR. Paths inside an example (data, work_dir) "
+                       "are relative to the folder you run it from.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="example names or shell globs (default: all), "
+                   "e.g. quickstart_slowfast or 'tiny_*'")
+    p.add_argument("--copy", metavar="DIR", help="copy the selected examples into DIR")
+    p.add_argument("--force", action="store_true", help="with --copy: overwrite files in DIR that differ")
+    _add_json(p)
+    p.set_defaults(handler="examples")
+
     plugin = sub.add_parser("plugin", help="tools for plugin authors")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", metavar="COMMAND", required=True)
     p = plugin_sub.add_parser("new", help="scaffold a plugin package with a passing test")

@@ -441,7 +441,13 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["export", "publish", "weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+def examples(args: argparse.Namespace) -> int:
+    from .examples import examples as handler
+
+    return handler(args)
+
+
+__all__ = ["examples", "export", "publish", "weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
 
 # actioncore demo / explain: handlers in their own module
 from .demo import demo, explain  # noqa: E402
