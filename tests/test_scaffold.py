@@ -65,3 +65,17 @@ def test_scaffold_round_trip_through_pip_install(tmp_path, site_dir, cli):
         assert "3 passed" in tests.stdout
     finally:
         _pip("uninstall", "--yes", "--quiet", "actioncore-acme")
+
+
+def test_scaffold_accepts_dashes_in_the_name(tmp_path, capsys):
+    assert main(["plugin", "new", "my-net", "--kind", "head", "--out", str(tmp_path), "--json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["distribution"] == "actioncore-my-net" and created["package"] == "actioncore_my_net"
+    project = tomllib.loads((tmp_path / "actioncore-my-net" / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "actioncore-my-net"
+    assert project["project"]["entry-points"]["actioncore"] == {"my_net": "actioncore_my_net.hooks"}
+    assert project["tool"]["actioncore"]["provides"] == {"head": ["my_net"]}
+    assert "class MyNetHead" in (tmp_path / "actioncore-my-net" / "actioncore_my_net" / "component.py").read_text()
+    for bad in ("my--net", "my-", "-net", "my net"):
+        assert main(["plugin", "new", bad, "--kind", "head", "--out", str(tmp_path)]) == 2
+        assert "single '-' or '_'" in capsys.readouterr().err
