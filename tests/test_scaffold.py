@@ -76,6 +76,6 @@ def test_scaffold_accepts_dashes_in_the_name(tmp_path, capsys):
     assert project["project"]["entry-points"]["actioncore"] == {"my_net": "actioncore_my_net.hooks"}
     assert project["tool"]["actioncore"]["provides"] == {"head": ["my_net"]}
     assert "class MyNetHead" in (tmp_path / "actioncore-my-net" / "actioncore_my_net" / "component.py").read_text()
-    for bad in ("my--net", "my-", "-net", "my net"):
+    for bad in ("my--net", "my-", "my_-net", "my net"):
         assert main(["plugin", "new", bad, "--kind", "head", "--out", str(tmp_path)]) == 2
         assert "single '-' or '_'" in capsys.readouterr().err
