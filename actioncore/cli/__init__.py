@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 from ..errors import ActionCoreError, StorageError
+from ..progress import plain_output
 
 EXIT_USER_ERROR = 2
 EXIT_SYSTEM_ERROR = 1
@@ -246,7 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=".", help="parent folder of the new package (default: .)")
     _add_json(p)
     p.set_defaults(handler="plugin_new")
+    _add_progress_option(parser)
     return parser
+
+
+def _add_progress_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-progress`` on every command (after its name, where users type options): plain log
+    lines instead of progress bars even on a terminal (as ACTIONCORE_NO_PROGRESS=1 does)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                _add_progress_option(command)
+            return
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bars, plain log lines (default: bars when stderr is a terminal)")
 
 
 def _add_weights(p: argparse.ArgumentParser) -> None:
@@ -282,7 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         handler = getattr(importlib.import_module(_COMMANDS), args.handler)
-        return int(handler(args) or 0)
+        with plain_output(args.no_progress):
+            return int(handler(args) or 0)
     except ActionCoreError as exc:
         if args.debug:
             traceback.print_exc()
