@@ -247,6 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=".", help="parent folder of the new package (default: .)")
     _add_json(p)
     p.set_defaults(handler="plugin_new")
+    p = sub.add_parser("plot", help="training curves (loss, lr, metrics) from a work dir's log.jsonl as an image",
+                       description="One panel per quantity: the training loss and learning rate, then each "
+                                   "evaluation metric with a line per split. Needs matplotlib "
+                                   "(pip install 'actioncore[plot]').")
+    p.add_argument("work_dir", metavar="WORK_DIR", help="a run's work dir (runtime.work_dir), holding log.jsonl")
+    p.add_argument("--out", required=True, metavar="FILE", help="the image to write: .png, .pdf or .svg")
+    p.add_argument("--metrics", nargs="+", metavar="NAME",
+                   help="only these quantities, in this order (default: loss, lr and every metric)")
+    p.add_argument("--x", choices=("iteration", "epoch"), default="iteration", help="x axis (default iteration)")
+    p.add_argument("--dpi", type=int, default=100, help="pixels per inch; a panel is 8 x 2.5 inches (default 100)")
+    _add_json(p)
+    p.set_defaults(handler="plot")
     _add_progress_option(parser)
     return parser
 

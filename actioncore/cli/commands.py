@@ -441,4 +441,17 @@ def plugin_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def plot(args: argparse.Namespace) -> int:
+    from ..curves import plot_curves
+
+    metrics = [m for item in args.metrics for m in item.split(",") if m] if args.metrics else None
+    report = plot_curves(args.work_dir, args.out, metrics=metrics, x=args.x, dpi=args.dpi)
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"wrote {report['path']} ({report['size'][0]}x{report['size'][1]} px): "
+              f"{', '.join(report['panels'])} by {report['x']}")
+    return 0
+
+
 __all__ = ["export", "publish", "weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]

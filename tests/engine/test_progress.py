@@ -107,6 +107,9 @@ def test_no_progress_keeps_plain_lines_on_a_terminal(capsys, terminal, experimen
     screen = terminal.close()
     assert "%|" not in screen and "\r" not in screen
     assert " INFO epoch 1/1 iter 6/6 loss " in screen and " INFO val: top1 " in screen
+    # the run's own log.jsonl plots (loss, lr and the val metrics)
+    assert main(["plot", str(tmp_path / "wd"), "--out", str(tmp_path / "curves.png"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["panels"] == ["loss", "lr", "top1", "top5", "mean_class_accuracy"]
 
 
 def test_data_check_draws_a_bar_per_split_on_a_terminal(capsys, terminal, experiment_file, tmp_path):
