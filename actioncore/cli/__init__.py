@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.set_defaults(more_inputs=True)
     p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--clips", type=int, metavar="N", help="clips scored per video and averaged: sets the test "
+                   "pipeline's num_clips (default: the pipeline's own; 2D segment models: the segments)")
     _add_overrides(p)
     _add_json(p)
     p.set_defaults(handler="infer")
@@ -85,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment")
     _add_overrides(p)
     p.add_argument("--split", default="train", help="whose pipeline gives the input shape (default train)")
+    p.add_argument("--flops", choices=("flops", "macs"), default="flops",
+                   help="count per forward: flops (2 per multiply-add, default) or macs (multiply-adds, what "
+                        "MMAction2's get_flops and model zoo call \"FLOPs\")")
     _add_json(p)
     p.set_defaults(handler="info")
 

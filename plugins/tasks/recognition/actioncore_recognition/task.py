@@ -17,7 +17,7 @@ from actioncore.sdk.data import (
     ClipDataset, ClipRecord, build_decoder, collate, example_batch, normalize_on_device, num_classes_of,
     split_pipeline,
 )
-from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights
+from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights, resolve_device
 
 from .blending import BatchBlending
 from .metrics import MeanClassAccuracy, TopKAccuracy, confusion_matrix, render_confusion_matrix
@@ -209,18 +209,27 @@ class RecognitionTask(TrainerTask):
         adapter = self.adapter(experiment)
         model = adapter.build_model(experiment)
         load_weights(model, checkpoint)
-        model.eval()
+        device = resolve_device(experiment.runtime.device)
+        model.to(device).eval()
         names = read_class_names(self.classes, num_classes_of(experiment))
         results = []
         with torch.no_grad():
             for i, path in enumerate(inputs):
-                scores = model(prepare_inputs(collate([dataset[i]]), torch.device("cpu")))[0]
+                sample = collate([dataset[i]])
+                scores = model(prepare_inputs(sample, device))[0].float().cpu()
                 if self.multi_label:
                     probs = scores.sigmoid()
                 else:
                     probs = scores if getattr(model, "average_clips", None) == "prob" else scores.softmax(dim=0)
-                results.append({"input": str(path), "predictions": _top(probs.numpy(), topk, names)})
+                results.append({"input": str(path), "predictions": _top(probs.numpy(), topk, names),
+                                "clips": _num_clips(sample), "device": str(device)})
         return results
+
+
+def _num_clips(batch: Mapping[str, Any]) -> int | None:
+    """Clips sampled from the (one) video of ``batch`` (each scored, then averaged), if known."""
+    indices = batch.get("frame_indices")
+    return int(indices.shape[1]) if indices is not None and indices.dim() == 3 else None
 
 
 def _top(scores: np.ndarray, k: int, names: list[str] | None) -> list[dict[str, Any]]:
