@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -30,6 +31,11 @@ def test_scaffold_of_every_kind_honours_the_contract(kind, tmp_path, monkeypatch
     host.register(hooks, distribution=created["distribution"])
     with use_host(host):
         assert assert_component_contract(host, kind, name, EXAMPLE_TABLES[kind]) is not None
+        # the generated test's own checks of the built component (how the kernel calls it) pass
+        spec = importlib.util.spec_from_file_location(f"generated_{name}", root / "tests" / f"test_{name}.py")
+        generated = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(generated)
+        generated.test_component_honours_the_contract(host)
 
 
 def test_scaffold_rejects_bad_names_kinds_and_existing_folders(tmp_path, capsys):
