@@ -136,11 +136,14 @@ def evaluate(experiment: Experiment | str | Path, checkpoint: str | Path | None 
 
 
 def infer(experiment: Experiment | str | Path | None, checkpoint: str | Path | None,
-          inputs: Sequence[str | Path], *, topk: int = 5, weights: str | None = None) -> list[dict[str, Any]]:
+          inputs: Sequence[str | Path], *, topk: int = 5, weights: str | None = None,
+          clips: int | None = None) -> list[dict[str, Any]]:
     """Predict for video files or frame folders; one ``{input, predictions}`` dict per input.
 
     With ``weights`` (a zoo name) instead of ``checkpoint``, the experiment may be None (the
-    entry's own is used) and predictions are named from the entry's class list.
+    entry's own is used) and predictions are named from the entry's class list. The task runs
+    the model on ``runtime.device``. ``clips`` overrides the test pipeline's ``num_clips``: that
+    many clips are scored per video and averaged (default: the pipeline's own).
     """
     entry = None
     if weights is not None:
@@ -152,6 +155,10 @@ def infer(experiment: Experiment | str | Path | None, checkpoint: str | Path | N
     if experiment is None:
         raise ConfigError("infer needs an experiment, or zoo weights that name one")
     experiment = _experiment(experiment)
+    if clips is not None:
+        from .config.views import inference_split_name, with_num_clips
+
+        experiment = with_num_clips(experiment, clips, split=inference_split_name(experiment))
     task = _task(experiment, "infer")
     with _named(weights):
         results = task.infer(experiment, _checkpoint(checkpoint, weights), list(inputs), topk=topk)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import ActionCoreError, StorageError
 from .plugin.host import PluginHost
+from .progress import BarSafeHandler
 
 LOGGER_NAME = "actioncore"
 FILE_ONLY = "actioncore_file_only"
@@ -58,7 +59,7 @@ def run_log(work_dir: Path, host: PluginHost, *, main_process: bool = True) -> I
     logger._actioncore_run = True
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    console = logging.StreamHandler(sys.stderr)
+    console = BarSafeHandler(sys.stderr)  # log lines print above an open progress bar
     console.addFilter(lambda record: not getattr(record, FILE_ONLY, False))
     handlers: list[logging.Handler] = [console]
     if main_process:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -30,6 +31,11 @@ def test_scaffold_of_every_kind_honours_the_contract(kind, tmp_path, monkeypatch
     host.register(hooks, distribution=created["distribution"])
     with use_host(host):
         assert assert_component_contract(host, kind, name, EXAMPLE_TABLES[kind]) is not None
+        # the generated test's own checks of the built component (how the kernel calls it) pass
+        spec = importlib.util.spec_from_file_location(f"generated_{name}", root / "tests" / f"test_{name}.py")
+        generated = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(generated)
+        generated.test_component_honours_the_contract(host)
 
 
 def test_scaffold_rejects_bad_names_kinds_and_existing_folders(tmp_path, capsys):
@@ -65,3 +71,17 @@ def test_scaffold_round_trip_through_pip_install(tmp_path, site_dir, cli):
         assert "3 passed" in tests.stdout
     finally:
         _pip("uninstall", "--yes", "--quiet", "actioncore-acme")
+
+
+def test_scaffold_accepts_dashes_in_the_name(tmp_path, capsys):
+    assert main(["plugin", "new", "my-net", "--kind", "head", "--out", str(tmp_path), "--json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["distribution"] == "actioncore-my-net" and created["package"] == "actioncore_my_net"
+    project = tomllib.loads((tmp_path / "actioncore-my-net" / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "actioncore-my-net"
+    assert project["project"]["entry-points"]["actioncore"] == {"my_net": "actioncore_my_net.hooks"}
+    assert project["tool"]["actioncore"]["provides"] == {"head": ["my_net"]}
+    assert "class MyNetHead" in (tmp_path / "actioncore-my-net" / "actioncore_my_net" / "component.py").read_text()
+    for bad in ("my--net", "my-", "my_-net", "my net"):
+        assert main(["plugin", "new", bad, "--kind", "head", "--out", str(tmp_path)]) == 2
+        assert "single '-' or '_'" in capsys.readouterr().err

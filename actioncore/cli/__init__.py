@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 from ..errors import ActionCoreError, StorageError
+from ..progress import plain_output
 
 EXIT_USER_ERROR = 2
 EXIT_SYSTEM_ERROR = 1
@@ -76,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.set_defaults(more_inputs=True)
     p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--clips", type=int, metavar="N", help="clips scored per video and averaged: sets the test "
+                   "pipeline's num_clips (default: the pipeline's own; 2D segment models: the segments)")
     _add_overrides(p)
     _add_json(p)
     p.set_defaults(handler="infer")
@@ -84,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment")
     _add_overrides(p)
     p.add_argument("--split", default="train", help="whose pipeline gives the input shape (default train)")
+    p.add_argument("--flops", choices=("flops", "macs"), default="flops",
+                   help="count per forward: flops (2 per multiply-add, default) or macs (multiply-adds, what "
+                        "MMAction2's get_flops and model zoo call \"FLOPs\")")
     _add_json(p)
     p.set_defaults(handler="info")
 
@@ -264,6 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=".", help="parent folder of the new package (default: .)")
     _add_json(p)
     p.set_defaults(handler="plugin_new")
+    p = sub.add_parser("plot", help="training curves (loss, lr, metrics) from a work dir's log.jsonl as an image",
+                       description="One panel per quantity: the training loss and learning rate, then each "
+                                   "evaluation metric with a line per split. Needs matplotlib "
+                                   "(pip install 'actioncore[plot]').")
+    p.add_argument("work_dir", metavar="WORK_DIR", help="a run's work dir (runtime.work_dir), holding log.jsonl")
+    p.add_argument("--out", required=True, metavar="FILE", help="the image to write: .png, .pdf or .svg")
+    p.add_argument("--metrics", nargs="+", metavar="NAME",
+                   help="only these quantities, in this order (default: loss, lr and every metric)")
+    p.add_argument("--x", choices=("iteration", "epoch"), default="iteration", help="x axis (default iteration)")
+    p.add_argument("--dpi", type=int, default=100, help="pixels per inch; a panel is 8 x 2.5 inches (default 100)")
+    _add_json(p)
+    p.set_defaults(handler="plot")
+    _add_progress_option(parser)
     return parser
 
 
@@ -306,6 +325,18 @@ def _add_demo_parsers(sub) -> None:
     p.set_defaults(handler="explain")
 
 
+def _add_progress_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-progress`` on every command (after its name, where users type options): plain log
+    lines instead of progress bars even on a terminal (as ACTIONCORE_NO_PROGRESS=1 does)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                _add_progress_option(command)
+            return
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bars, plain log lines (default: bars when stderr is a terminal)")
+
+
 def _add_weights(p: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--checkpoint", help="a checkpoint file")
@@ -339,7 +370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         handler = getattr(importlib.import_module(_COMMANDS), args.handler)
-        return int(handler(args) or 0)
+        with plain_output(args.no_progress):
+            return int(handler(args) or 0)
     except ActionCoreError as exc:
         if args.debug:
             traceback.print_exc()

@@ -201,12 +201,13 @@ def infer(args: argparse.Namespace) -> int:
         from ..errors import ConfigError
 
         raise ConfigError("infer: no INPUT given (video files or frame folders)")
-    results = api.infer(experiment, args.checkpoint, inputs, topk=args.topk, weights=args.weights)
+    results = api.infer(experiment, args.checkpoint, inputs, topk=args.topk, weights=args.weights, clips=args.clips)
     if args.json:
         _print_json(results)
         return 0
     for result in results:
-        print(result["input"])
+        seen = [f"{result['clips']} clip(s)" if result.get("clips") else "", result.get("device", "")]
+        print(result["input"] + (f"  ({', '.join(s for s in seen if s)})" if any(seen) else ""))
         for p in result["predictions"]:
             print(f"  {p['score']:.3f}  {p['label']}  {p.get('name', '')}")
     return 0
@@ -346,7 +347,7 @@ def info(args: argparse.Namespace) -> int:
 
     experiment = _load(args)
     if experiment.model is None:  # a model-free step, e.g. BSN's proposal generation
-        result = {"parameters": 0, "trainable_parameters": 0, "flops": 0, "input_shape": [],
+        result = {"parameters": 0, "trainable_parameters": 0, "flops": 0, "macs": 0, "input_shape": [],
                   "split": None, "note": "the experiment has no [model]"}
     else:
         result = model_info(experiment, _adapter(experiment), current_host().registry, split=args.split)
@@ -354,10 +355,23 @@ def info(args: argparse.Namespace) -> int:
         _print_json(result)
     else:
         print(f"parameters: {result['parameters']:,} ({result['trainable_parameters']:,} trainable)")
-        print(f"FLOPs:      {result['flops'] / 1e9:.2f} G per sample (forward)")
+        print(flops_line(result, args.flops))
         print(f"input:      {result['input_shape']} ({result['split']} pipeline)" if result["split"]
               else f"note:       {result['note']}")
     return 0
+
+
+def flops_line(result: dict[str, Any], convention: str) -> str:
+    """The line of ``info`` that says which count it is: FLOPs (2 per multiply-add) or
+    multiply-adds, which MMAction2 (fvcore/mmengine) prints as "FLOPs"."""
+    def amount(n: int) -> str:
+        return f"{n / 1e9:.2f} G" if n >= 1e9 else f"{n / 1e6:.2f} M"
+
+    if convention == "macs":
+        return (f"MACs:       {amount(result['macs'])} multiply-adds per sample (forward); MMAction2 reports this "
+                f"number as \"FLOPs\" (= {amount(result['flops'])} FLOPs at 2 per multiply-add)")
+    return (f"FLOPs:      {amount(result['flops'])} per sample (forward, 2 per multiply-add); MMAction2's "
+            f"\"FLOPs\" count multiply-adds: {amount(result['macs'])} here (--flops macs)")
 
 
 def bench_model(args: argparse.Namespace) -> int:
@@ -447,7 +461,20 @@ def examples(args: argparse.Namespace) -> int:
     return handler(args)
 
 
-__all__ = ["examples", "export", "publish", "weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
+def plot(args: argparse.Namespace) -> int:
+    from ..curves import plot_curves
+
+    metrics = [m for item in args.metrics for m in item.split(",") if m] if args.metrics else None
+    report = plot_curves(args.work_dir, args.out, metrics=metrics, x=args.x, dpi=args.dpi)
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"wrote {report['path']} ({report['size'][0]}x{report['size'][1]} px): "
+              f"{', '.join(report['panels'])} by {report['x']}")
+    return 0
+
+
+__all__ = ["examples", "plot", "export", "publish", "weights_download", "weights_import", "weights_list", "weights_show", "convert_mmaction2", "bench_model", "info", "bench_data", "data_check", "data_synth", "components", "config", "infer", "plugin_new", "plugins", "run", "test"]
 
 # actioncore demo / explain: handlers in their own module
 from .demo import demo, explain  # noqa: E402

@@ -10,6 +10,7 @@ from ..config.build import instantiate
 from ..config.experiment import Experiment
 from ..errors import DataError
 from ..plugin.registry import ComponentRegistry
+from ..progress import progress_bar
 from .dataset import BadSample, ClipRecord, check_labels
 from .splits import SPLITS, build_decoder, split_num_classes
 
@@ -52,13 +53,15 @@ def check_splits(experiment: Experiment, registry: ComponentRegistry,
         decoder = build_decoder(experiment, getattr(annotations, "default_decoder", "pyav"), registry)
         records = list(annotations.records)
         result.bad.extend(check_labels(records, split_num_classes(experiment, split)))
-        for i, record in enumerate(records):
-            try:
-                probe(decoder, record)
-            except DataError as exc:
-                reason = str(exc).removeprefix(f"{record.source}: ")
-                result.bad.append(BadSample(record.where, record.source, reason))
-            result.checked += 1
-            if progress:
-                progress(split, i + 1, len(records))
+        with progress_bar(total=len(records), desc=f"check {split}", unit="file") as bar:
+            for i, record in enumerate(records):
+                try:
+                    probe(decoder, record)
+                except DataError as exc:
+                    reason = str(exc).removeprefix(f"{record.source}: ")
+                    result.bad.append(BadSample(record.where, record.source, reason))
+                result.checked += 1
+                bar.update()
+                if progress:
+                    progress(split, i + 1, len(records))
     return results

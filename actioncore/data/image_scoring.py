@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,10 @@ import numpy as np
 import torch
 import torchvision
 from torch import nn
-from tqdm import tqdm
 
 from ..builtin.decoders import FrameFolderDecoder, PyAVDecoder
 from ..errors import ConfigError, DataError
+from ..progress import progress_bar
 from ..weights.files import load_into, load_weights_file, weights_in
 from .image_scores import ImageScoresWriter
 from .video_keys import unique_keys
@@ -203,8 +202,8 @@ def score_videos(annotations: AnnotationList, out: str | os.PathLike[str], class
     pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     scored = 0
     with ImageScoresWriter(out, num_classes=classifier.num_classes, classes=classifier.classes) as writer, \
-            tqdm(total=len(videos), unit="video", file=sys.stderr, disable=not options.progress,
-                 desc="image scores") as bar, torch.inference_mode():
+            progress_bar(total=len(videos), unit="video", desc="image scores", enabled=options.progress) as bar, \
+            torch.inference_mode():
         for key, indices, images, last in loader:
             if indices is None:
                 raise DataError(images, path=sources[key])

@@ -42,7 +42,8 @@ def first_split(experiment: Experiment, preferred: str) -> str:
 
 def model_info(experiment: Experiment, adapter: TaskAdapter, registry: ComponentRegistry, *,
                split: str = "train") -> dict[str, Any]:
-    """Parameters, forward FLOPs (2 x multiply-adds, torch.utils.flop_counter) for one sample."""
+    """Parameters and forward cost of one sample: ``flops`` (torch.utils.flop_counter: 2 per
+    multiply-add) and ``macs`` (multiply-adds, half of it: what MMAction2 reports as "FLOPs")."""
     model = adapter.build_model(experiment).eval()
     split = first_split(experiment, split)
     inputs = adapter.prepare_inputs(example_batch(experiment, registry, split=split, batch_size=1), torch.device("cpu"))
@@ -51,7 +52,9 @@ def model_info(experiment: Experiment, adapter: TaskAdapter, registry: Component
         model(inputs)
     return {"parameters": sum(p.numel() for p in model.parameters()),
             "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "flops": int(counter.get_total_flops()), "input_shape": list(inputs.shape), "split": split}
+            "flops": int(counter.get_total_flops()), "macs": int(counter.get_total_flops()) // 2,
+            "flops_convention": "flops = 2 x multiply-adds; macs = multiply-adds (MMAction2's \"FLOPs\")",
+            "input_shape": list(inputs.shape), "split": split}
 
 
 def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: ComponentRegistry, *,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from ..data.splits import build_split
 from ..errors import CheckpointError, ConfigError, TrainingError
 from ..lifecycle import RunState
 from ..plugin.host import PluginHost, current_host
+from ..progress import progress_bar, set_postfix
 from ..runlog import LOGGER_NAME, record_failure, run_log, write_work_file
 from ..weights.files import load_into
 from . import checkpoint as ckpt
@@ -289,7 +289,9 @@ class Trainer:
         loader_bound_warned = False
         tick = time.perf_counter()
         total_iterations = exp.schedule.epochs * run.iterations_per_epoch
-        for batch in loader:
+        bar = progress_bar(total=run.iterations_per_epoch, initial=skip_batches, unit="it",
+                           desc=f"epoch {run.epoch + 1}/{exp.schedule.epochs}", enabled=placement.is_main)
+        for batch in _tracked(loader, bar):
             data_time = time.perf_counter() - tick
             skipped += batch.get("skipped", [])
             lr = schedule.apply(optimizer, run.iteration)
@@ -319,6 +321,8 @@ class Trainer:
                 outputs["grad_norm"] = grad_norm
             for k, v in outputs.items():
                 window[k].append(v)
+            set_postfix(bar, loss=f"{outputs['loss']:.4f}", lr=f"{lr:.3g}", clips_s=f"{outputs['clips_per_s']:.1f}")
+            bar.update()
             self.host.lifecycle.after_iteration(run, outputs)
             if epoch_iteration % rt.log_interval == 0 or epoch_iteration == run.iterations_per_epoch:
                 means = {k: sum(v) / len(v) for k, v in window.items()}
@@ -333,9 +337,6 @@ class Trainer:
                                 means["data_time"], means["step_time"])
                     loader_bound_warned = True
                 window.clear()
-            elif placement.is_main and sys.stderr.isatty():
-                print(f"\r  epoch {run.epoch + 1} [{epoch_iteration}/{run.iterations_per_epoch}] "
-                      f"loss {outputs['loss']:.4f}", end="", file=sys.stderr, flush=True)
             if rt.checkpoint_every_iters and run.iteration % rt.checkpoint_every_iters == 0 \
                     and epoch_iteration < run.iterations_per_epoch:
                 self._save(run, _unwrap(model), optimizer, scaler, placement, epoch_end=False,
@@ -464,7 +465,7 @@ class Trainer:
 
     def _evaluate(self, model: nn.Module, loader, split: str, placement: Placement,
                   run: RunState) -> dict[str, float]:
-        outputs, skipped = self._predict(model, loader, placement)
+        outputs, skipped = self._predict(model, loader, placement, split=split)
         metrics, images = ({}, {}) if not outputs else self.adapter.compute_metrics(outputs, split)
         metrics = broadcast_object(metrics, placement)
         self._count_skipped(split, metrics, skipped, run)
@@ -477,18 +478,22 @@ class Trainer:
         """Per-sample outputs over the whole split, gathered from every rank, each index once."""
         return self._predict(model, loader, placement)[0]
 
-    def _predict(self, model: nn.Module, loader, placement: Placement) -> tuple[dict[str, np.ndarray], list[BadSample]]:
-        """:meth:`predict`, and the samples ``on_error = "skip"`` left out of it (every rank's)."""
+    def _predict(self, model: nn.Module, loader, placement: Placement, *,
+                 split: str = "predict") -> tuple[dict[str, np.ndarray], list[BadSample]]:
+        """:meth:`predict`, and the samples ``on_error = "skip"`` left out of it (every rank's);
+        a bar named ``split`` counts the batches on a terminal."""
         model = _unwrap(model)
         model.eval()
         loader.sampler.set_epoch(0)
         rows: dict[str, list[np.ndarray]] = defaultdict(list)
         skipped: list[BadSample] = list(getattr(loader.dataset, "bad_records", []))
+        bar = progress_bar(total=len(loader), desc=split, unit="batch", enabled=placement.is_main)
         with torch.no_grad(), _autocast(placement.device, self.exp.runtime.amp), _failures_explained(loader):
-            for batch in loader:
+            for batch in _tracked(loader, bar):
                 skipped += batch.get("skipped", [])
                 for key, value in self.adapter.eval_step(model, batch, placement.device).items():
                     rows[key].append(np.asarray(value))
+                bar.update()
         local = {k: np.concatenate(v) for k, v in rows.items()}
         skipped = unique_bad([s for part in all_gather_objects(skipped, placement) for s in part])
         parts = [p for p in all_gather_objects(local, placement) if p]
@@ -519,7 +524,7 @@ class Trainer:
             loader = self._loader(split, placement, train=False)
             run = RunState(experiment=self.exp, work_dir=self.work_dir, rank=placement.rank,
                            world_size=placement.world_size, model=model)
-            outputs, skipped = self._predict(model, loader, placement)
+            outputs, skipped = self._predict(model, loader, placement, split=split)
             metrics, _ = self.adapter.compute_metrics(outputs, split)
             self._count_skipped(split, metrics, skipped, run)
             self.host.lifecycle.after_evaluation(run, split, metrics)
@@ -534,6 +539,12 @@ def _failures_explained(loader: Any) -> contextlib.AbstractContextManager:
     """The loader's translation of a dead DataLoader worker into an error naming its file; torch
     reports the death wherever the main process is, so the work on each batch runs inside it."""
     return getattr(loader, "failures_explained", contextlib.nullcontext)()
+
+
+def _tracked(loader: Any, bar: Any) -> Any:
+    """Iterate ``loader``, closing ``bar`` however the loop ends (an exception, a break)."""
+    with bar:
+        yield from loader
 
 
 def _duration(seconds: float) -> str:

@@ -1,6 +1,8 @@
 """A model-plugin check: a few optimizer steps on one fixed batch should lower the loss."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -32,3 +34,11 @@ def tiny_recognizer_toml(*, dropout: float | None = 0.3) -> str:
     head_dropout = "" if dropout is None else f"dropout = {dropout}\n"
     return ('[model]\ntype = "recognizer3d"\n[model.backbone]\ntype = "toy3d"\nwidth = 4\ndepth = 2\n'
             f'[model.head]\ntype = "linear_head"\nin_channels = 8\nnum_classes = 12\n{head_dropout}')
+
+
+def tiny_run_toml(work_dir: str | Path, *, epochs: int = 1, log_interval: int = 1) -> str:
+    """The ``[data]``, ``[optim]``, ``[schedule]`` and ``[runtime]`` tables of a one-process
+    training test on the embedded set: batches of 8 in the main process, lr 0.05, deterministic,
+    every iteration logged to ``log.jsonl``. Split tables (``[data.train]``, ...) follow them."""
+    return (f'[data]\nbatch_size = 8\nworkers = 0\n[optim]\nlr = 0.05\n[schedule]\nepochs = {epochs}\n'
+            f'[runtime]\nwork_dir = "{work_dir}"\nlog_interval = {log_interval}\ndeterministic = true\n')

@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from actioncore.errors import DataError
+from actioncore.progress import progress_bar
 
 from .base import MARKER, SynthReport, check_seed, prepare_out
 from .media import write_jpegs, write_mp4
@@ -130,6 +131,8 @@ def _synth(layout: _Layout, out: Path, seed: int, size: str | Size) -> SynthRepo
     written: list[Path] = []
     ann_files: dict[str, Path] = {}
     boxes: dict[str, dict] = {}
+    bar = progress_bar(total=sum(preset.per_class[s] for s in SPLITS) * len(CLASSES), unit="clip",
+                       desc=f"synth {layout.kind}")
     for split in SPLITS:
         lines = []
         for index in range(preset.per_class[split]):
@@ -141,8 +144,10 @@ def _synth(layout: _Layout, out: Path, seed: int, size: str | Size) -> SynthRepo
                 lines.append(layout.line(rel, preset, label))
                 boxes[rel] = {"frames": {str(t): [[*map(float, row), 1.0] for row in rows.tolist()]
                                          for t, rows in enumerate(clip.boxes) if len(rows)}}
+                bar.update()
         ann_files[split] = out / f"{split}.txt"
         ann_files[split].write_text("".join(f"{line}\n" for line in lines))
+    bar.close()
     (out / "classes.txt").write_text("".join(f"{c.name}\n" for c in CLASSES))
     (out / BOXES_FILE).write_text(json.dumps({**BOX_FORMAT, "videos": boxes}, separators=(",", ":")))
     name = size if isinstance(size, str) else "custom"

@@ -17,7 +17,7 @@ from actioncore.sdk.data import (
     ClipDataset, ClipRecord, build_decoder, collate, example_batch, normalize_on_device, num_classes_of,
     split_pipeline,
 )
-from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights
+from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights, resolve_device
 from actioncore.sdk.vis import DemoRequest, ExplainExample
 
 from .blending import BatchBlending
@@ -233,11 +233,16 @@ class RecognitionTask(TrainerTask):
         adapter = self.adapter(experiment)
         model = adapter.build_model(experiment)
         load_weights(model, checkpoint)
-        model.eval()
+        device = resolve_device(experiment.runtime.device)
+        model.to(device).eval()
         names = read_class_names(self.classes, num_classes_of(experiment))
-        return [{"input": str(path), "predictions": scored_predictions(model, dataset[i], multi_label=self.multi_label,
-                                                                       topk=topk, names=names)}
-                for i, path in enumerate(inputs)]
+        results = []
+        for i, path in enumerate(inputs):
+            sample = dataset[i]
+            results.append({"input": str(path), "predictions": scored_predictions(
+                model, sample, multi_label=self.multi_label, topk=topk, names=names, device=device),
+                "clips": _num_clips(collate([sample])), "device": str(device)})
+        return results
 
 
 def inference_split(experiment: Experiment) -> str:
@@ -253,16 +258,22 @@ def clip_dataset(experiment: Experiment, sources: Sequence[str], decoder: Any) -
 
 
 def scored_predictions(model: nn.Module, sample: Any, *, multi_label: bool, topk: int,
-                       names: list[str] | None) -> list[dict[str, Any]]:
-    """The top ``topk`` classes of one prepared sample, on the CPU: sigmoid probabilities for
-    multi-label, else softmax (or the recognizer's own view-averaged probabilities)."""
+                       names: list[str] | None, device: torch.device = torch.device("cpu")) -> list[dict[str, Any]]:
+    """The top ``topk`` classes of one prepared sample, run on ``device`` (the model's): sigmoid
+    probabilities for multi-label, else softmax (or the recognizer's own view-averaged probabilities)."""
     with torch.no_grad():
-        scores = model(prepare_inputs(collate([sample]), torch.device("cpu")))[0]
+        scores = model(prepare_inputs(collate([sample]), device))[0].float().cpu()
     if multi_label:
         probs = scores.sigmoid()
     else:
         probs = scores if getattr(model, "average_clips", None) == "prob" else scores.softmax(dim=0)
     return _top(probs.numpy(), topk, names)
+
+
+def _num_clips(batch: Mapping[str, Any]) -> int | None:
+    """Clips sampled from the (one) video of ``batch`` (each scored, then averaged), if known."""
+    indices = batch.get("frame_indices")
+    return int(indices.shape[1]) if indices is not None and indices.dim() == 3 else None
 
 
 def _top(scores: np.ndarray, k: int, names: list[str] | None) -> list[dict[str, Any]]:

@@ -313,21 +313,46 @@ def test_render_colours_row_normalised_cells():
     assert (cell(2, 2) == (33, 144, 141)).all()    # 0.5 -> middle of the colour map
 
 
-def test_render_with_class_names_adds_a_labelled_gutter():
+def ink_columns(region: np.ndarray) -> np.ndarray:
+    """Columns of ``region`` holding dark (text) pixels."""
+    return np.flatnonzero((region.max(axis=-1) < 96).any(axis=0))
+
+
+def test_render_with_class_names_writes_them_in_a_real_font():
     matrix = np.array([[4, 1], [2, 3]])
     image = render_confusion_matrix(matrix, class_names=["run", "jump"])
-    # cell = clip(256 // 2, 4, 32) = 32; gutter = 4 px per char of the longest name + 2 = 18
-    assert image.shape == (18 + 2 * 32, 18 + 2 * 32, 3) and image.dtype == np.uint8
-    np.testing.assert_array_equal(image[18:, 18:], render_confusion_matrix(matrix))
-    assert (image[18:, :18] == 0).all(axis=-1).any()   # row labels drawn in black
-    assert (image[:18, 18:] == 0).all(axis=-1).any()   # column labels drawn in black
-    # 40 classes: 256 // 40 = 6 px is raised to 7 so that the 5 px font fits; gutter 4 * 4 + 2
+    # cell = clip(256 // 2, 4, 32) = 32; the heat map sits bottom-right, under square gutters
+    gutter = image.shape[0] - 2 * 32
+    assert image.shape == (gutter + 64, gutter + 64, 3) and image.dtype == np.uint8 and gutter > 20
+    np.testing.assert_array_equal(image[gutter:, gutter:], render_confusion_matrix(matrix))
+    # row names: right-aligned against the matrix, "jump" wider than "run" (proportional glyphs);
+    # the first 24 columns hold the rotated "true" title
+    run, jump = (ink_columns(image[gutter + 32 * i:gutter + 32 * (i + 1), 24:gutter]) for i in (0, 1))
+    assert run.size and jump.size and run.max() == pytest.approx(jump.max(), abs=2)
+    assert jump.max() - jump.min() > run.max() - run.min() + 2
+    # column names read bottom-up: ink above each column, under the "predicted" title
+    for j in (0, 1):
+        assert (image[:gutter, gutter + 32 * j:gutter + 32 * (j + 1)].max(axis=-1) < 96).any()
+    # 40 classes: 256 // 40 = 6 px is raised to 8 so that an 8 px font fits
     names = [f"c{i:03d}" for i in range(40)]
-    assert render_confusion_matrix(np.eye(40), names).shape == (18 + 40 * 7, 18 + 40 * 7, 3)
+    labelled = render_confusion_matrix(np.eye(40), names)
+    assert labelled.shape[0] == labelled.shape[1] and (labelled.shape[0] - 40 * 8) > 20
     # 200 classes (> 128): no enlargement, 4 px cells are too small for names -> none drawn
     assert render_confusion_matrix(np.eye(200), [str(i) for i in range(200)]).shape == (800, 800, 3)
-    # an explicit cell below 7 px leaves the names out as well
-    assert render_confusion_matrix(matrix, ["run", "jump"], cell_size=5).shape == (10, 10, 3)
+    # an explicit cell below 8 px leaves the names out as well
+    assert render_confusion_matrix(matrix, ["run", "jump"], cell_size=7).shape == (14, 14, 3)
+
+
+def test_render_writes_counts_in_cells_of_16_px_or_more():
+    matrix = np.array([[30, 0], [5, 7]])
+    plain = render_confusion_matrix(matrix, cell_size=15)
+    assert all(np.unique(plain[15 * i:15 * (i + 1), 15 * j:15 * (j + 1)].reshape(-1, 3), axis=0).shape[0] == 1
+               for i in (0, 1) for j in (0, 1))  # each cell one flat colour
+    counted = render_confusion_matrix(matrix, cell_size=32)
+    top_left = counted[:32, :32].reshape(-1, 3)  # 30 of 30: light yellow, the count in black
+    assert (top_left.max(axis=1) < 96).any() and (top_left == VIRIDIS_HIGH).all(axis=1).mean() > 0.5
+    top_right = counted[:32, 32:].reshape(-1, 3)  # 0 on dark purple: in white
+    assert (top_right.min(axis=1) > 200).any()
     with pytest.raises(ValueError, match="2 class names for a 3x3"):
         render_confusion_matrix(np.eye(3), class_names=["a", "b"])
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from actioncore.cli import main
-from actioncore.testing import tiny_recognizer_toml
+from actioncore.testing import tiny_recognizer_toml, tiny_run_toml
 
 from actioncore_augment.boxes import read_person_boxes
 
@@ -35,19 +35,8 @@ def experiment(root: Path, folder: Path, *, task: str = "", extra: str = "", aft
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "exp.toml"
     path.write_text('[task]\ntype = "recognition"\n' + textwrap.dedent(task).strip() + "\n"
-                    + tiny_recognizer_toml(dropout=None) + textwrap.dedent(f"""
-        [data]
-        batch_size = 8
-        workers = 0
-        [optim]
-        lr = 0.05
-        [schedule]
-        epochs = 1
-        [runtime]
-        work_dir = "{folder / 'wd'}"
-        log_interval = 1
-        deterministic = true
-    """) + split("train", False) + split("val", True))
+                    + tiny_recognizer_toml(dropout=None) + tiny_run_toml(folder / "wd")
+                    + split("train", False) + split("val", True))
     return path
 
 
