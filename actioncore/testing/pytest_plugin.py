@@ -19,6 +19,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "actioncore_plugins(*modules): hook modules for actioncore_host")
+    _share_cores_between_xdist_workers()
+
+
+def _share_cores_between_xdist_workers() -> None:
+    """Under pytest-xdist (``-n N``) each worker and the processes its tests start get an equal
+    share of the cores as intra-op threads: N workers with a thread per core each would
+    oversubscribe the machine N times, and OpenMP threads spin badly when they share cores."""
+    import os
+
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if not workers or not workers.isdigit():
+        return
+    threads = max(1, (os.cpu_count() or 1) // int(workers))
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    import torch  # only in xdist workers: a plain pytest run in an environment with actioncore stays light
+
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
