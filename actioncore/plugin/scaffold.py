@@ -160,6 +160,17 @@ SUPPORTED_KINDS = tuple(_COMPONENTS)
 EXAMPLE_TABLES = {kind: entry[2] for kind, entry in _COMPONENTS.items()}
 """The parameters each generated test builds its component with."""
 
+def _kernel_requirement() -> str:
+    """``actioncore>=X.Y,<X+1`` for the installed kernel: a plugin is written against this API."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major, minor = (int(part) for part in version("actioncore").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return "actioncore"
+    return f"actioncore>={major}.{minor},<{major + 1}"
+
+
 _PYPROJECT = '''[build-system]
 requires = ["setuptools>=64"]
 build-backend = "setuptools.build_meta"
@@ -168,8 +179,9 @@ build-backend = "setuptools.build_meta"
 name = "{dist}"
 version = "0.1.0"
 description = "An actioncore plugin registering the {kind} '{name}'"
+readme = "README.md"
 requires-python = ">=3.11"
-dependencies = ["actioncore", "torch", "numpy"]
+dependencies = ["{kernel}", "torch>=2.4", "numpy>=1.26"]
 
 [project.entry-points.actioncore]
 {name} = "{package}.hooks"
@@ -257,7 +269,7 @@ def scaffold(name: str, *, kind: str, parent: Path) -> Scaffold:
     root = parent / dist
     if root.exists():
         raise ConfigError(f"{root} already exists; choose another name or --out folder")
-    values = dict(dist=dist, package=package, name=name, kind=kind, cls=cls, hook=hook)
+    values = dict(dist=dist, package=package, name=name, kind=kind, cls=cls, hook=hook, kernel=_kernel_requirement())
     files = {
         "pyproject.toml": _PYPROJECT.format(**values),
         "README.md": _README.format(**values),
