@@ -259,3 +259,10 @@ def third_party_venv(root: Path, *, keep: Callable[[str], bool] = lambda name: F
 def make_venv() -> Callable[..., Path]:
     """:func:`third_party_venv`."""
     return third_party_venv
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist the tests marked ``slow`` (minutes each) are handed out first, so that the
+    workers finish together instead of one running the longest training alone at the end."""
+    if getattr(config.option, "numprocesses", None):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)

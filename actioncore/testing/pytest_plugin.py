@@ -23,19 +23,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _share_cores_between_xdist_workers() -> None:
-    """Under pytest-xdist (``-n N``) each worker and the processes its tests start get an equal
-    share of the cores as intra-op threads: N workers with a thread per core each would
-    oversubscribe the machine N times, and OpenMP threads spin badly when they share cores."""
+    """Under pytest-xdist (``-n N``) each worker computes with an equal share of the cores as
+    intra-op threads: N workers with a thread per core each would oversubscribe the machine N
+    times, and OpenMP threads spin badly when they share cores. Processes a test starts (trainings
+    through the command line) keep every core: they are few, long, and often run alone at the end."""
     import os
 
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if not workers or not workers.isdigit():
         return
-    threads = max(1, (os.cpu_count() or 1) // int(workers))
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     import torch  # only in xdist workers: a plain pytest run in an environment with actioncore stays light
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
 @pytest.fixture
