@@ -100,6 +100,27 @@ def _task(experiment: Experiment, method: str) -> Any:
     return task
 
 
+def _adapter_with_weights(experiment: Experiment, checkpoint: str | Path, *, step: str, no_model: str,
+                          missing: str, error: type[Exception] = PluginError) -> tuple[Any, Any]:
+    """The task adapter of ``experiment`` and its model holding ``checkpoint``'s weights, in eval
+    mode, for a command that asks the adapter for ``step`` (``export_example``, ``demo``, ...).
+
+    :raises ConfigError: ``no_model`` when the experiment has no ``[model]``.
+    :raises error: ``task 'T' (from DIST) <missing>`` when the task's adapter has no ``step``.
+    """
+    from .engine.trainer import load_weights
+
+    if experiment.model is None:
+        raise ConfigError(no_model)
+    adapter = _task(experiment, "adapter").adapter(experiment)
+    if not callable(getattr(adapter, step, None)):
+        owner = current_host().registry.get("task", experiment.task.type).distribution
+        raise error(f"task '{experiment.task.type}' (from {owner}) {missing}")
+    model = adapter.build_model(experiment)
+    load_weights(model, checkpoint)
+    return adapter, model.eval()
+
+
 def run(experiment: Experiment | str | Path, *, resume: bool = False,
         allow_changes: bool = False) -> dict[str, float]:
     """Train the experiment with its task plugin; returns the final metrics.

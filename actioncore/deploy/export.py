@@ -9,7 +9,6 @@ deployment feeds the model and reads its outputs.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -19,13 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..api import _task
+from ..api import _adapter_with_weights
 from ..config import dump_experiment
 from ..config.experiment import Experiment
 from ..engine.checkpoint import atomic_path
-from ..engine.trainer import load_weights
 from ..errors import ConfigError, ExportError
 from ..plugin.host import current_host
+from ..weights.download import file_sha256
 from .example import ExportExample
 from .formats import FORMATS, Format, flat_outputs
 
@@ -54,18 +53,12 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 def export_example(experiment: Experiment, checkpoint: str | Path) -> ExportExample:
     """The task adapter's example, its model holding the checkpoint's weights, in eval mode."""
-    if experiment.model is None:
-        raise ConfigError("the experiment has no [model] to export (a model-free step such as BSN's "
-                          "proposal generation has nothing to deploy)")
-    task = _task(experiment, "adapter")
-    adapter = task.adapter(experiment)
-    if not callable(getattr(adapter, "export_example", None)):
-        owner = current_host().registry.get("task", experiment.task.type).distribution
-        raise ExportError(f"task '{experiment.task.type}' (from {owner}) does not say what to export: its adapter "
-                          "has no export_example(model)")
-    model = adapter.build_model(experiment)
-    load_weights(model, checkpoint)
-    example = adapter.export_example(model.eval())
+    adapter, model = _adapter_with_weights(
+        experiment, checkpoint, step="export_example", error=ExportError,
+        no_model="the experiment has no [model] to export (a model-free step such as BSN's "
+                 "proposal generation has nothing to deploy)",
+        missing="does not say what to export: its adapter has no export_example(model)")
+    example = adapter.export_example(model)
     example.module.eval()
     return example
 
@@ -134,14 +127,6 @@ def verify(fmt: Format, path: Path, example: ExportExample, shape: Sequence[int]
             "max_abs_diff": max(worst.values(), default=0.0), "max_abs_diff_per_output": worst}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def export_experiment(experiment: Experiment, checkpoint: str | Path, *, format: str, out: str | Path,
                       dynamic_batch: bool = False, opset: int | None = None,
                       input_shape: Sequence[int] | None = None, tolerance: float = 1e-4,
@@ -172,7 +157,7 @@ def export_experiment(experiment: Experiment, checkpoint: str | Path, *, format:
                 raise ExportError(f"{exc}. With --dynamic-batch the batch size is symbolic; the model may "
                                   "need a fixed one: export without --dynamic-batch") from exc
             raise
-    report = {"format": format, "path": str(out), "size_bytes": out.stat().st_size, "sha256": _sha256(out),
+    report = {"format": format, "path": str(out), "size_bytes": out.stat().st_size, "sha256": file_sha256(out),
               "export_seconds": round(seconds, 3), **facts,
               "input": {"name": example.input_name, "dtype": "float32",
                         "shape": (["batch"] if dynamic_batch else [shape[0]]) + list(shape[1:]),

@@ -14,11 +14,9 @@ from typing import Any
 
 import attrs
 
-from ..api import _task
+from ..api import _adapter_with_weights
 from ..config.experiment import Experiment
-from ..engine.trainer import load_weights
-from ..errors import ConfigError, PluginError
-from ..plugin.host import current_host
+from ..errors import ConfigError
 
 
 @attrs.frozen(kw_only=True)
@@ -56,14 +54,7 @@ class DemoRequest:
 def demo_experiment(experiment: Experiment, checkpoint: str | Path, request: DemoRequest) -> dict[str, Any]:
     """Build the experiment's model with the checkpoint's weights and run its task's demo; returns
     the task's report (``out``, ``frames``, ``fps``, predictions or ``timeline``...)."""
-    if experiment.model is None:
-        raise ConfigError("the experiment has no [model] to run a demo with")
-    task = _task(experiment, "adapter")
-    adapter = task.adapter(experiment)
-    if not callable(getattr(adapter, "demo", None)):
-        owner = current_host().registry.get("task", experiment.task.type).distribution
-        raise PluginError(f"task '{experiment.task.type}' (from {owner}) has no demo: its adapter has no "
-                          "demo(model, request)")
-    model = adapter.build_model(experiment)
-    load_weights(model, checkpoint)
-    return adapter.demo(model.eval(), request)
+    adapter, model = _adapter_with_weights(
+        experiment, checkpoint, step="demo", no_model="the experiment has no [model] to run a demo with",
+        missing="has no demo: its adapter has no demo(model, request)")
+    return adapter.demo(model, request)

@@ -28,11 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..api import _task
+from ..api import _adapter_with_weights
 from ..config.experiment import Experiment
-from ..engine.trainer import load_weights
-from ..errors import ConfigError, PluginError
-from ..plugin.host import current_host
+from ..errors import ConfigError
 from .draw import blend_heatmap, labelled_frame
 from .video import video_writer
 
@@ -164,17 +162,10 @@ def explain_experiment(experiment: Experiment, checkpoint: str | Path, video: st
                        target: str | None = None, layer: str | None = None, alpha: float = 0.5) -> dict[str, Any]:
     """Grad-CAM of the experiment's recognizer on ``video`` blended over its frames, written to ``out``
     (.gif or .mp4, one frame per segment or time step); returns what was explained."""
-    if experiment.model is None:
-        raise ConfigError("the experiment has no [model] to explain")
-    task = _task(experiment, "adapter")
-    adapter = task.adapter(experiment)
-    if not callable(getattr(adapter, "explain_example", None)):
-        owner = current_host().registry.get("task", experiment.task.type).distribution
-        raise PluginError(f"task '{experiment.task.type}' (from {owner}) cannot be explained: its adapter has no "
-                          "explain_example(model, video)")
-    model = adapter.build_model(experiment)
-    load_weights(model, checkpoint)
-    example = adapter.explain_example(model.eval(), video)
+    adapter, model = _adapter_with_weights(
+        experiment, checkpoint, step="explain_example", no_model="the experiment has no [model] to explain",
+        missing="cannot be explained: its adapter has no explain_example(model, video)")
+    example = adapter.explain_example(model, video)
     chosen_layer = layer or example.layer
     maps, scores = grad_cam(example.module, example.inputs, layer=find_layer(example.module, chosen_layer),
                             layout=example.layout, target=target_index(target, example.classes))
