@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config.experiment import Experiment
+from ..config.views import inference_split_name
 from ..data import check as _check
 from ..data import probe as _probe
 from ..data import splits as _splits
@@ -43,7 +44,7 @@ from ..plugin.host import current_host
 __all__ = ["PICKLE_SUFFIXES", "PROBE", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "ImageScores", "ImageScoresWriter",
            "Pipeline", "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split",
            "check_seed", "check_splits", "collate", "example_batch", "load_trusted_npy", "load_trusted_pickle", "normalize_on_device",
-           "num_classes_of", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "find_key", "key_tails",
+           "num_classes_of", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "find_key", "inference_split_name", "key_tails",
            "unique_keys", "write_jpegs",
            "write_mp4", "RandomResizedCrop", "Resize"]
 

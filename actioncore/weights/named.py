@@ -20,6 +20,7 @@ from torch import nn
 
 from ..classes import class_names
 from ..config import Experiment
+from ..config.views import inference_split_name
 from ..data.dataset import ClipDataset, ClipRecord
 from ..data.loader import collate
 from ..data.pipeline import Pipeline
@@ -30,11 +31,6 @@ from ..plugin.host import current_host
 from .catalog import find_weights
 from .resolve import converted_weights, entry_experiment
 from .zoo import WeightsEntry
-
-
-def inference_split(experiment: Experiment) -> str:
-    """The split whose pipeline prepares a video for prediction: ``test``, else ``val``."""
-    return "test" if experiment.data.test is not None else "val"
 
 
 @attrs.frozen
@@ -58,7 +54,7 @@ class ClipTransforms:
     def __call__(self, video: str | os.PathLike[str]) -> torch.Tensor:
         registry = current_host().registry
         inputs = _Inputs([ClipRecord(os.fspath(video), None)],
-                         split_pipeline(self.experiment, inference_split(self.experiment), registry))
+                         split_pipeline(self.experiment, inference_split_name(self.experiment), registry))
         dataset = ClipDataset(inputs, decoder=build_decoder(self.experiment, "auto", registry),
                               seed=self.experiment.runtime.seed)
         return self.adapter.prepare_inputs(collate([dataset[0]]), self.device)
@@ -96,4 +92,4 @@ def load_named(name: str, *, progress: bool = True) -> Pretrained:
                       experiment=experiment, checkpoint=checkpoint)
 
 
-__all__ = ["ClipTransforms", "Pretrained", "inference_split", "load_named"]
+__all__ = ["ClipTransforms", "Pretrained", "load_named"]

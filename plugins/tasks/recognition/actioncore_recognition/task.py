@@ -14,8 +14,8 @@ from torch import nn
 
 from actioncore.sdk import ConfigError, DataError, Experiment, Metric, Transform, build_model
 from actioncore.sdk.data import (
-    ClipDataset, ClipRecord, build_decoder, collate, example_batch, normalize_on_device, num_classes_of,
-    split_pipeline,
+    ClipDataset, ClipRecord, build_decoder, collate, example_batch, inference_split_name, normalize_on_device,
+    num_classes_of, split_pipeline,
 )
 from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights, resolve_device
 from actioncore.sdk.vis import DemoRequest, ExplainExample
@@ -245,15 +245,10 @@ class RecognitionTask(TrainerTask):
         return results
 
 
-def inference_split(experiment: Experiment) -> str:
-    """The split whose pipeline prepares clips for inference: test, else val."""
-    return "test" if experiment.data.test is not None else "val"
-
-
 def clip_dataset(experiment: Experiment, sources: Sequence[str], decoder: Any) -> ClipDataset:
     """Unlabelled ``sources`` prepared by the inference split's pipeline, opened with ``decoder``."""
     annotations = _Annotations([ClipRecord(source, None) for source in sources],
-                               split_pipeline(experiment, inference_split(experiment)))
+                               split_pipeline(experiment, inference_split_name(experiment)))
     return ClipDataset(annotations, decoder=decoder, seed=experiment.runtime.seed)
 
 
