@@ -99,8 +99,10 @@ class ClipLoader(torch.utils.data.DataLoader):
     :meth:`failures_explained`.
     """
 
+    _workers_iterator: Any = None
+
     def __iter__(self):
-        iterator = super().__iter__()
+        iterator = self._workers_iterator = super().__iter__()
         while True:
             with self.failures_explained():
                 try:
@@ -118,10 +120,27 @@ class ClipLoader(torch.utils.data.DataLoader):
             yield
         except RuntimeError as exc:
             dataset = self.dataset
-            explained = explain(exc, getattr(dataset, "reading", None), lambda i: _describe(dataset.records[i]))
+            workers = {w.pid for w in getattr(self._workers_iterator, "_workers", ())}
+            explained = explain(exc, getattr(dataset, "reading", None), lambda i: _describe(dataset.records[i]),
+                                workers=workers or None)
             if explained is None:
                 raise
+            self.close()
             raise explained from None
+
+    def close(self) -> None:
+        """Stop the worker processes now (a failed run's cleanup must not meet torch's SIGCHLD
+        handler again: it keeps a dead worker's pid until the iterator is shut down and raises
+        the same RuntimeError from wherever the main process is at the next child exit)."""
+        iterator, self._workers_iterator = self._workers_iterator, None
+        if self._iterator is iterator:  # persistent workers: the next epoch must start new ones
+            self._iterator = None
+        shutdown = getattr(iterator, "_shutdown_workers", None)
+        if shutdown is not None:
+            # the pids are unregistered in its finally; a dead worker may still be reported while
+            # the others are joined, which is the error already being raised
+            with contextlib.suppress(RuntimeError):
+                shutdown()
 
 
 def _describe(record: Any) -> str:

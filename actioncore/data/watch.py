@@ -51,14 +51,19 @@ _DIED = re.compile(r"DataLoader worker \(pids?\(?s?\)? ?([\d, ]+)\)? (is killed 
 _TIMED_OUT = re.compile(r"DataLoader timed out after (\d+) seconds")
 
 
-def explain(exc: RuntimeError, progress: WorkerProgress | None, where: Callable[[int], str]) -> DataError | None:
+def explain(exc: RuntimeError, progress: WorkerProgress | None, where: Callable[[int], str],
+            workers: set[int] | None = None) -> DataError | None:
     """A :class:`DataError` naming the file(s) being read when torch reports a dead or silent
-    worker; None when ``exc`` is another error."""
+    worker; None when ``exc`` is another error, or the death of a process not in ``workers`` (the
+    pids of this loader's workers, when known: torch reports any loader's dead worker wherever
+    the main process is, e.g. while it reads another loader)."""
     died, timed_out = _DIED.search(str(exc)), _TIMED_OUT.search(str(exc))
     if not died and not timed_out:
         return None
     if died:
         pids = [int(p) for p in re.findall(r"\d+", died.group(1))]
+        if workers is not None and not workers.intersection(pids):
+            return None
         indices = [i for pid in pids for i in (progress.reading(pid) if progress else [])]
         files = ", ".join(where(i) for i in indices) or "an unknown file"
         return DataError(f"a DataLoader worker died ({died.group(2)}) while reading {files}; "

@@ -85,6 +85,10 @@ class TrainLoader(Protocol):
     epoch (``skip_iterations * batch_size``) when a run resumes mid-epoch: the batches that follow
     must be exactly those an uninterrupted run would have seen. A batch is a mapping with
     ``indices`` (one entry per clip, for the clips/s count) and optionally ``skipped``.
+
+    Optional, as the kernel's loader has them: ``failures_explained()``, a context manager the
+    epoch runs in that turns torch's report of a dead worker into a DataError naming the file,
+    and ``close()``, which stops the worker processes when a run fails.
     """
 
     batch_size: int
@@ -275,6 +279,8 @@ class Trainer:
             error = exc
             raise
         finally:
+            if status != "finished":
+                _stop_loading(loader, val_loader)
             lifecycle.run_end(run, status, error)
 
     def _train_epoch(self, run: RunState, model: nn.Module, loader, optimizer, schedule: LRSchedule,
@@ -539,6 +545,14 @@ def _failures_explained(loader: Any) -> contextlib.AbstractContextManager:
     """The loader's translation of a dead DataLoader worker into an error naming its file; torch
     reports the death wherever the main process is, so the work on each batch runs inside it."""
     return getattr(loader, "failures_explained", contextlib.nullcontext)()
+
+
+def _stop_loading(*loaders: Any) -> None:
+    """Stop the worker processes of a failed run's loaders before its cleanup hooks run."""
+    for loader in loaders:
+        close = getattr(loader, "close", None)
+        if close is not None:
+            close()
 
 
 def _tracked(loader: Any, bar: Any) -> Any:

@@ -1,9 +1,17 @@
 """Errors in DataLoader workers read as with ``workers = 0``; dead and hung decoders name the file."""
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 
 import pytest
+import torch
+import torch.utils.data
+
+from actioncore.data.loader import ClipLoader
+from actioncore.data.watch import explain
+from actioncore.errors import DataError
 
 TROUBLED_DECODER = """
 import os, signal, time
@@ -60,7 +68,6 @@ def test_a_bad_file_in_a_worker_is_the_same_one_paragraph_error_as_without_worke
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 @pytest.mark.parametrize("trouble", ["segfault", "exit"])
 def test_a_worker_that_dies_names_the_file_it_was_reading(actioncore, experiment_file, troubled_env, tmp_path,
                                                            trouble):
@@ -86,3 +93,37 @@ def test_a_hanging_decoder_hits_data_timeout_naming_the_file(actioncore, experim
     message = last_line(result.stderr)
     assert "train.txt:14" in message and "disc/train_0001.mp4" in message
     assert "longer than data.timeout = 2 s" in message and "Traceback" not in result.stderr
+
+
+class CrashingAt(torch.utils.data.Dataset):
+    def __init__(self, index: int):
+        self.index = index
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        if i == self.index:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return torch.zeros(2)
+
+
+def test_a_dead_worker_stops_the_loaders_workers_so_cleanup_cannot_meet_it_again():
+    # torch's SIGCHLD handler raises for every registered worker pid that died, at any later
+    # child exit; a failed run's cleanup (loggers closing) once got that RuntimeError instead of
+    # the explained DataError
+    loader = ClipLoader(CrashingAt(5), batch_size=2, num_workers=1, persistent_workers=True)
+    with pytest.raises(DataError, match=r"a DataLoader worker died \(is killed by signal: Segmentation fault\)"):
+        with loader.failures_explained():
+            for _ in loader:
+                pass
+    assert loader._iterator is None and loader._workers_iterator is None
+    assert [batch.shape for batch in ClipLoader(CrashingAt(-1), batch_size=4, num_workers=1)] == [(4, 2)] * 2
+
+
+def test_the_death_of_another_loaders_worker_is_left_to_that_loader():
+    error = RuntimeError("DataLoader worker (pid 4242) is killed by signal: Segmentation fault. ")
+    assert explain(error, None, str, workers={17, 18}) is None
+    named = explain(error, None, str, workers={4242})
+    assert isinstance(named, DataError) and "an unknown file" in str(named)
+    assert explain(RuntimeError("shape mismatch"), None, str) is None

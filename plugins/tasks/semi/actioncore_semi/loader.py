@@ -8,6 +8,7 @@ resumed after ``kill -9`` sees exactly the batches an uninterrupted run would ha
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,24 @@ class SemiLoader:
         self.sampler = self
         self.epoch = 0
         self.skip_batches = 0
+
+    @contextlib.contextmanager
+    def failures_explained(self) -> Iterator[None]:
+        """Each kernel loader names the file its own dead worker was reading (the trainer runs an
+        epoch inside this; torch reports a death wherever the main process is)."""
+        with contextlib.ExitStack() as stack:
+            for loader in (self.labeled, self.unlabeled):
+                explained = getattr(loader, "failures_explained", None)
+                if explained is not None:
+                    stack.enter_context(explained())
+            yield
+
+    def close(self) -> None:
+        """Stop both loaders' worker processes (a failed run, before its cleanup hooks)."""
+        for loader in (self.labeled, self.unlabeled):
+            close = getattr(loader, "close", None)
+            if close is not None:
+                close()
 
     def set_epoch(self, epoch: int, skip: int = 0) -> None:
         self.epoch = epoch
