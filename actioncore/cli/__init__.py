@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = sub.add_parser("convert", help="other toolboxes' checkpoints to ours")
     convert_sub = convert.add_subparsers(dest="convert_command", metavar="SOURCE", required=True)
-    p = convert_sub.add_parser("mmaction2", help="an MMAction2 1.x checkpoint to an actioncore checkpoint")
+    p = convert_sub.add_parser("mmaction2", help="an MMAction2 checkpoint (1.x, or 0.x as 0.24 wrote them) to an actioncore checkpoint")
     p.add_argument("source", metavar="IN.pth")
     p.add_argument("target", metavar="OUT")
     p.add_argument("--config", required=True, help="the experiment whose model the weights are for")

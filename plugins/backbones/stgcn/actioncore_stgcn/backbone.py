@@ -8,7 +8,7 @@ import attrs
 import torch
 from torch import nn
 
-from .mmaction2 import drop_fixed_buffers
+from .mmaction2 import drop_fixed_buffers, is_0x_layout, stgcn_0x_keys
 from .graph import Graph
 from .units import TemporalConv
 
@@ -126,8 +126,10 @@ class SkeletonGCN(nn.Module):
         self.feat_dim = self.out_channels
 
     def from_mmaction2(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """An MMAction2 backbone state dict (keys without ``backbone.``) for this module: its graph
-        buffers are checked against this config's graph and dropped."""
+        """An MMAction2 backbone state dict (keys without ``backbone.``; 1.x, or 0.x's ST-GCN) for
+        this module: its graph buffers are checked against this config's graph and dropped."""
+        if is_0x_layout(state):
+            state = stgcn_0x_keys(state)
         return drop_fixed_buffers(self, state)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -26,6 +26,18 @@ class GCNHead(ClsHead):
         super().__init__(num_classes=num_classes, in_channels=in_channels, dropout_ratio=dropout,
                          init_std=init_std, linears={"fc": (in_channels, num_classes)})
 
+    @staticmethod
+    def from_mmaction2(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """MMAction2 head weights; 0.x's ``STGCNHead`` classified with a 1x1 convolution ``fcn``
+        after the same pooling, i.e. this linear layer with the kernel's trailing 1x1."""
+        out = {}
+        for key, value in state.items():
+            if key.startswith("fcn."):
+                key = "fc." + key.removeprefix("fcn.")
+                value = value.flatten(1) if value.dim() == 4 else value
+            out[key] = value
+        return out
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 5 or x.shape[2] != self.in_channels:
             raise ValueError(f"gcn head: expected features [N, M, C={self.in_channels}, T, V], "
