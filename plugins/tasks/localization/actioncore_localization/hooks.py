@@ -5,6 +5,7 @@ from actioncore.sdk import Factory
 
 from .dataset import ActivityNetDataset
 from .features import LoadLocalizationFeature, LocalizationFeatureDecoder
+from .detection_map import DetectionMAP
 from .metrics import METRICS
 from .synth import synth_localization
 from .task import LocalizationTask
@@ -32,7 +33,7 @@ def actioncore_transforms() -> Mapping[str, Factory]:
 
 @actioncore.hookimpl
 def actioncore_metrics() -> Mapping[str, Factory]:
-    return dict(METRICS)
+    return {**METRICS, DetectionMAP.name: DetectionMAP}
 
 
 @actioncore.hookimpl

@@ -141,14 +141,21 @@ class LocalizationAdapter:
         proposals = {a.video_id: p for a, p in zip(annotations, outputs["proposals"])}
         metrics: dict[str, float] = {}
         for metric in self.metrics:
-            metrics.update(metric(ground_truth, proposals))
+            detections = getattr(metric, "detections", None)
+            if callable(detections):  # scores labelled detections (mAP@tIoU), not proposals
+                labelled = {a.video_id: (ground_truth[a.video_id], a.labels) for a in annotations}
+                metrics.update(metric(labelled, detections(proposals)))
+            else:
+                metrics.update(metric(ground_truth, proposals))
         return metrics, {}
 
 
 class LocalizationTask(TrainerTask):
     """Train and evaluate temporal action proposal models (BMN, BSN) on untrimmed-video features.
 
-    ``metrics`` default to ``AR@AN`` (AUC and AR@1/5/10/100). ``output_dir`` is where models
+    ``metrics`` default to ``AR@AN`` (AUC and AR@1/5/10/100); ``mAP@tIoU`` adds detection mAP
+    (ActivityNet or THUMOS14 thresholds) with the classes of a recognizer's predictions file on
+    the same videos (:class:`~actioncore_localization.detection_map.DetectionMAP`). ``output_dir`` is where models
     without proposals (BSN's TEM) write their per-video CSVs; default ``{work_dir}/{split}_outputs``.
     """
 
