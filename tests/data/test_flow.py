@@ -149,3 +149,17 @@ def test_fuse_weights_scores_and_checks_the_files(tmp_path, capsys):
         assert re.search(message, capsys.readouterr().err)
     assert main(["fuse", rgb, flow, "--weights", "1"]) == 2
     assert "1 weights for 2 score files" in capsys.readouterr().err
+
+
+def test_the_tsn_flow_example_feeds_ten_channels_per_segment():
+    """``info``/``export`` probe a flow experiment with blank two-channel frames (its decoder reads
+    flow folders), so the model sees 3 segments of 5 stacked x/y pairs."""
+    from pathlib import Path
+
+    from actioncore.config import load_config
+    from actioncore.sdk.data import example_batch
+
+    example = next(Path(__file__).resolve().parents[2].glob(
+        "plugins/backbones/tsn/actioncore_tsn/examples/tsn_r50_5x1x3_110e_kinetics400_flow.toml"))
+    batch = example_batch(load_config(example), split="val")
+    assert tuple(batch["inputs"].shape) == (1, 3, 10, 224, 224)

@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import numpy as np
-
 from torch import nn
 
 from actioncore.sdk import DataError, Experiment, component_spec
-from actioncore.sdk.data import num_classes_of
 from actioncore.sdk.vis import DemoRequest
 from actioncore_pose import SEPARATOR, PoseRecords
-from actioncore_recognition import RecognitionAdapter, RecognitionTask, read_class_names
+from actioncore_recognition import RecognitionAdapter, RecognitionTask
 
 
 def record_references(inputs: Sequence[str]) -> list[str]:
