@@ -156,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_dataprep_parsers(sub, data_sub)
 
+    from .fuse import add_parser as add_fuse_parser  # fuse: late fusion of score files
+
+    add_fuse_parser(sub)
+
     bench = sub.add_parser("bench", help="throughput in clips/s")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="COMMAND", required=True)
     p = bench_sub.add_parser("data", help="clips/s of the train pipeline, one process and N workers")

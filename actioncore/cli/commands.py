@@ -485,3 +485,12 @@ __all__ += ["demo", "explain"]
 from .dataprep import data_frames, data_lists, data_resize, extract  # noqa: E402
 
 __all__ += ["data_frames", "data_lists", "data_resize", "extract"]
+
+from .dataprep import data_flow  # noqa: E402  (actioncore data flow)
+
+__all__ += ["data_flow"]
+
+# actioncore fuse: late fusion of score files, handler in its own module
+from .fuse import fuse  # noqa: E402
+
+__all__ += ["fuse"]

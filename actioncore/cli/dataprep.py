@@ -1,4 +1,4 @@
-"""The data-preparation commands: ``data frames``, ``data resize``, ``data lists`` and ``extract``.
+"""The data-preparation commands: ``data frames``, ``data flow``, ``data resize``, ``data lists`` and ``extract``.
 
 Parsers are added by :func:`add_parsers`; handlers load what they need when they run.
 """
@@ -22,6 +22,24 @@ def add_parsers(sub: Any, data_sub: Any) -> None:
     p.add_argument("--quality", type=int, default=95, help="JPEG quality 1-100 (default 95, OpenCV's)")
     _add_json(p)
     p.set_defaults(handler="data_frames")
+
+    p = data_sub.add_parser("flow", help="optical flow of a video (or each video under a folder) with torchvision's "
+                            "RAFT as DIR/<video name>/flow_x_00001.jpg, flow_y_00001.jpg, ... (denseflow's layout)")
+    p.add_argument("source", metavar="SRC", help="a video file or a folder searched recursively for videos")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--weights", required=True, metavar="FILE", help="the RAFT state dict (a local file, e.g. "
+                   "torchvision's raft_small_C_T_V2-01064c6d.pth); nothing is downloaded")
+    p.add_argument("--model", default="raft_small", choices=("raft_small", "raft_large"),
+                   help="torchvision's RAFT variant the weights are for (default raft_small)")
+    p.add_argument("--short-side", type=int, help="resize frames so the shorter side has N pixels (default: keep)")
+    p.add_argument("--bound", type=float, default=20.0, help="flow clipped to [-B, B] pixels, mapped to 0..255 "
+                   "(default 20, denseflow's)")
+    p.add_argument("--iterations", type=int, default=12, help="RAFT's flow updates (default 12)")
+    p.add_argument("--batch-pairs", type=int, default=8, help="frame pairs per RAFT call (default 8)")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+    p.add_argument("--quality", type=int, default=95, help="JPEG quality 1-100 (default 95)")
+    _add_json(p)
+    p.set_defaults(handler="data_flow")
 
     p = data_sub.add_parser("resize", help="videos re-encoded (H.264 or MPEG-4) with a smaller short side")
     p.add_argument("source", metavar="SRC", help="a video file or a folder searched recursively for videos")
@@ -88,6 +106,18 @@ def data_frames(args: argparse.Namespace) -> int:
     frames = sum(r["frames"] for r in report["done"].values())
     return _report(args, report, f"{args.out}: {len(report['done'])} videos ({skipped} already complete), "
                                  f"{frames} frames; {len(report['failed'])} failed")
+
+
+def data_flow(args: argparse.Namespace) -> int:
+    from ..data.prep.flow import extract_flow
+
+    report = extract_flow(args.source, args.out, weights=args.weights, model=args.model, short_side=args.short_side,
+                          bound=args.bound, iterations=args.iterations, batch_pairs=args.batch_pairs,
+                          device=args.device, quality=args.quality).as_dict()
+    skipped = sum(1 for r in report["done"].values() if r["skipped"])
+    pairs = sum(r["frames"] for r in report["done"].values())
+    return _report(args, report, f"{args.out}: flow of {len(report['done'])} videos ({skipped} already complete), "
+                                 f"{pairs} x/y pairs; {len(report['failed'])} failed")
 
 
 def data_resize(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import torch.utils.data
 from ..errors import ActionCoreError, DataError
 from .watch import WorkerFailure, WorkerProgress, time_limit
 from .pipeline import Pipeline, Step
+from .reader import VideoReader
 from .sample import VideoSample
 
 OnError = Literal["raise", "skip"]
@@ -131,9 +132,11 @@ class ClipDataset(torch.utils.data.Dataset):
         try:
             with time_limit(self.timeout, record.source), self.decoder.open(record.source) as reader:
                 sample.reader = reader
+                _check_listed_frames(record, reader)
                 if sample.num_frames is None or sample.num_frames > reader.num_frames:
                     sample.num_frames = reader.num_frames
                 sample.fps = reader.fps
+                sample.modality = "Flow" if getattr(reader, "channels", 3) == 2 else "RGB"
                 sample = self.pipeline(sample)
         except DataError as exc:
             if record.ann_file and record.where not in str(exc):
@@ -171,3 +174,17 @@ class ClipDataset(torch.utils.data.Dataset):
             return sample
         raise DataError(f"{self.max_consecutive_bad} bad samples in a row from index {index} on "
                         f"(data.max_consecutive_bad); the last: {skipped[-1].reason}")
+
+
+def _check_listed_frames(record: ClipRecord, reader: VideoReader) -> None:
+    """A frame folder holding fewer frames than its list line says lost files: name the first
+    (a video's count is a decoder's estimate, and reading stops at its real end instead; readers
+    of other data, features or poses, have no ``missing_frame``)."""
+    missing_frame = getattr(reader, "missing_frame", None)
+    if (missing_frame is None or record.num_frames is None
+            or record.num_frames + record.frame_offset <= reader.num_frames):
+        return
+    missing = missing_frame(reader.num_frames)
+    if missing is not None:
+        raise DataError(f"{record.source}: the list says {record.num_frames} frames but {missing} "
+                        f"is missing (the folder holds {reader.num_frames})", path=record.source)

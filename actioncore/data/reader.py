@@ -50,6 +50,12 @@ class VideoReader(abc.ABC):
             frames = frames[inverse]
         return torch.from_numpy(frames)
 
+    def missing_frame(self, index: int) -> str | None:
+        """The file that should hold frame ``index`` and is not there, for sources stored as one
+        file per frame (a frame folder); None for a video file, whose frame count is only ever a
+        best guess of the annotation."""
+        return None
+
     @abc.abstractmethod
     def _read_unique(self, indices: np.ndarray) -> np.ndarray:
         """uint8 ``[len(indices), H, W, C]`` for sorted, unique, in-range ``indices``."""

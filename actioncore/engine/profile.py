@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..config.build import instantiate
 from ..config.experiment import Experiment
 from ..data.loader import collate
 from ..data.probe import probe, split_pipeline
@@ -18,9 +19,14 @@ from .trainer import TaskAdapter
 
 
 def example_batch(experiment: Experiment, registry: ComponentRegistry, *, split: str, batch_size: int) -> dict[str, Any]:
-    """A batch shaped like the split's real ones, made from blank frames."""
+    """A batch shaped like the split's real ones, made from blank frames (two-channel ones where
+    ``data.decoder`` reads optical-flow folders)."""
     pipeline = split_pipeline(experiment, split, registry)
-    return collate([probe(pipeline, seed=i) for i in range(batch_size)])
+    channels = 3
+    if experiment.data.decoder is not None:
+        decoder = instantiate(experiment.data.decoder, registry, "data.decoder")
+        channels = 2 if getattr(decoder, "flow", False) else 3
+    return collate([probe(pipeline, seed=i, channels=channels) for i in range(batch_size)])
 
 
 def inference_split(experiment: Experiment) -> str:

@@ -36,6 +36,7 @@ from ..data.pipeline import Pipeline, Step
 from ..data.probe import PROBE, probe
 from ..data.sample import VideoSample
 from ..data.splits import num_classes_of
+from ..data.score_fusion import top_predictions
 from ..builtin.synth import MARKER as SYNTH_MARKER
 from ..builtin.synth import SynthReport, check_seed, prepare_out, write_jpegs, write_mp4
 from ..builtin.transforms import RandomResizedCrop, Resize, normalize_on_device
@@ -46,7 +47,8 @@ __all__ = ["PICKLE_SUFFIXES", "PROBE", "SYNTH_MARKER", "AnnotationSet", "BadSamp
            "check_seed", "check_splits", "collate", "example_batch", "load_trusted_npy", "load_trusted_pickle", "normalize_on_device",
            "num_classes_of", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "find_key", "inference_split_name", "key_tails",
            "unique_keys", "write_jpegs",
-           "write_mp4", "RandomResizedCrop", "Resize"]
+           "write_mp4", "RandomResizedCrop", "Resize",
+           "top_predictions"]
 
 
 def split_pipeline(experiment: Experiment, split: str) -> Pipeline:

@@ -16,10 +16,12 @@ from ..classes import available as class_lists
 from ..engine.checkpoint import model_weights
 from ..weights.files import backbone_weights, load_into, mmaction2_weights, read_weights
 from ..weights.mmaction2 import convert_parts, convert_state, rename_mmaction2
+from ..weights.modality import cross_modality_kernel
 from ..weights.pretrained import PretrainedMixin, load_pretrained_files
 from ..weights.sources import convert_source
 from ..weights.zoo import SOURCE_FORMATS, Preprocessing, WeightsEntry, weights_from_package
 
 __all__ = ["Preprocessing", "SOURCE_FORMATS", "WeightsEntry", "class_ids", "class_lists", "class_names", "convert_source",
            "weights_from_package", "PretrainedMixin", "backbone_weights", "convert_parts", "convert_state", "load_into",
-           "load_pretrained_files", "mmaction2_weights", "model_weights", "read_weights", "rename_mmaction2"]
+           "load_pretrained_files", "mmaction2_weights", "model_weights", "read_weights", "rename_mmaction2",
+           "cross_modality_kernel"]

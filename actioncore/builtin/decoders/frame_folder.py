@@ -101,6 +101,11 @@ class FrameFolderReader(VideoReader):
     def _names(self, index: int) -> tuple[str, ...]:
         return _format_names(self.filename_tmpl, self.flow, self.start_index + index)
 
+    def missing_frame(self, index: int) -> str | None:
+        """The first of frame ``index``'s files (x, y for flow) that the folder lacks."""
+        return next((name for name in self._names(index)
+                     if not os.path.exists(os.path.join(self.path, name))), None)
+
     def _count_frames(self) -> int:
         """Consecutive frames present from ``start_index`` on, from one directory listing."""
         try:
@@ -114,6 +119,8 @@ class FrameFolderReader(VideoReader):
         count = 0
         while all(name in present for name in self._names(count)):
             count += 1
+        if count:
+            self._check_no_gap(present, count)
         if count == 0:
             first = " and ".join(self._names(0))
             raise DataError(
@@ -122,6 +129,22 @@ class FrameFolderReader(VideoReader):
                 path=self.path,
             )
         return count
+
+    def _check_no_gap(self, present: set[str], count: int) -> None:
+        """A frame after the first missing one means the folder lost files (an interrupted copy
+        or extraction, a flow pair missing its x or y image): reading it as ``count`` frames would
+        silently drop the rest, so name the first missing file instead."""
+        # a frame number beyond ``count + len(present)`` would need more files than the folder holds
+        for index in range(count, count + len(present) + 1):
+            names = self._names(index)
+            if any(name in present for name in names):
+                missing = next(name for name in self._names(count) if name not in present)
+                raise DataError(
+                    f"{self.path}: missing frame file {missing} "
+                    f"(frames {self.start_index}..{self.start_index + count - 1} are there, "
+                    f"and {names[0] if names[0] in present else names[-1]} after it)",
+                    path=os.path.join(self.path, missing),
+                )
 
     def _frame_size(self) -> tuple[int, int]:
         """Width and height from the first image's header, without decoding it."""

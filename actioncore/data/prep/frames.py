@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,22 @@ def read_marker(folder: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and isinstance(record.get("frames"), int) else None
 
 
+def decoded_images(source: str | os.PathLike[str], *, short_side: int | None = None) -> Iterator[Image.Image]:
+    """Every frame of the video ``source`` in presentation order as an RGB image, resized
+    (bilinear) so its shorter side is ``short_side`` when given; a file PyAV cannot decode, or one
+    without a video stream, raises :class:`DataError` naming it."""
+    try:
+        with av.open(os.fspath(source)) as container:
+            if not container.streams.video:
+                raise DataError(f"{source}: no video stream", path=os.fspath(source))
+            for frame in container.decode(video=0):
+                image = frame.to_image()
+                size = short_side_size(image.width, image.height, short_side)
+                yield image if size == image.size else image.resize(size, Image.Resampling.BILINEAR)
+    except av.FFmpegError as exc:
+        raise DataError(f"{source}: cannot decode: {exc}", path=os.fspath(source)) from None
+
+
 def extract_video(job: VideoJob, *, out: str, short_side: int | None = None, ext: str = "jpg",
                   quality: int = 95) -> dict[str, Any]:
     """Write every frame of ``job.source`` to ``out/<job.name>/``; a complete folder is left as is."""
@@ -55,19 +72,9 @@ def extract_video(job: VideoJob, *, out: str, short_side: int | None = None, ext
     folder.mkdir(parents=True)
     options = {"quality": quality} if ext.lower() in ("jpg", "jpeg") else {}
     count, size = 0, None
-    try:
-        with av.open(str(job.source)) as container:
-            if not container.streams.video:
-                raise DataError(f"{job.source}: no video stream", path=str(job.source))
-            for frame in container.decode(video=0):
-                image = frame.to_image()
-                size = short_side_size(image.width, image.height, short_side)
-                if size != image.size:
-                    image = image.resize(size, Image.Resampling.BILINEAR)
-                count += 1
-                image.save(folder / f"{FILENAME_TMPL.format(count)}.{ext}", **options)
-    except av.FFmpegError as exc:
-        raise DataError(f"{job.source}: cannot decode: {exc}", path=str(job.source)) from None
+    for image in decoded_images(job.source, short_side=short_side):
+        count, size = count + 1, image.size
+        image.save(folder / f"{FILENAME_TMPL.format(count)}.{ext}", **options)
     if count == 0:
         raise DataError(f"{job.source}: no frames decoded", path=str(job.source))
     record = {"frames": count, "width": size[0], "height": size[1], "short_side": short_side, "ext": ext,

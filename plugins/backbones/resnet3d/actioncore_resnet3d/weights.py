@@ -12,7 +12,7 @@ from torch import nn
 
 from actioncore.sdk import CheckpointError
 from actioncore.sdk.layers import ConvModule
-from actioncore.sdk.weights import backbone_weights
+from actioncore.sdk.weights import backbone_weights, cross_modality_kernel
 
 
 def own_weights(model: nn.Module, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -40,7 +40,9 @@ def inflate_2d_weights(model: nn.Module, state: dict[str, torch.Tensor], *,
     copied. Names map ``layer1.0.conv1.conv`` <- ``layer1.0.conv1``, ``.bn`` <- ``layer1.0.bn1``,
     ``downsample.conv``/``.bn`` <- ``downsample.0``/``.1``. A 3D convolution with more input
     channels than its 2D source (a SlowFast stage fed by a lateral connection) gets zeros for the
-    extra ones. Modules for which ``skip(name)`` is true keep their initialisation (lateral
+    extra ones; an RGB stem ``conv1`` for another input (flow's 2 channels) is first averaged over
+    its input channels and repeated, TSN's cross-modality initialisation (MMAction2 leaves a stem
+    of another shape at its random initialisation, with a warning). Modules for which ``skip(name)`` is true keep their initialisation (lateral
     connections), as do those for which ``optional(name)`` is true and the file has nothing (a
     shortcut that exists only because lateral channels widen a stage's input). Unlike MMAction2,
     which warns and goes on, any 3D layer without a fitting 2D source, and any 2D tensor left
@@ -65,6 +67,8 @@ def inflate_2d_weights(model: nn.Module, state: dict[str, torch.Tensor], *,
         if weight_2d is None or weight_2d.dim() != 4:
             problems.append(f"{name}.conv: no 2D kernel '{conv_2d}.weight'")
             continue
+        if name == "conv1" and weight_2d.shape[1] == 3 != weight_3d.shape[1]:  # RGB stem for flow
+            weight_2d = cross_modality_kernel(weight_2d, weight_3d.shape[1])
         if (weight_2d.shape[0] != weight_3d.shape[0] or weight_2d.shape[2:] != weight_3d.shape[3:]
                 or weight_2d.shape[1] > weight_3d.shape[1]):
             problems.append(f"{name}.conv: 2D '{conv_2d}.weight' {tuple(weight_2d.shape)} does not "

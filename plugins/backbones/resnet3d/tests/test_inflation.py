@@ -83,3 +83,27 @@ def test_construction_reads_nothing_and_build_model_loads_the_file(resnet18_2d, 
         actioncore.build_model(actioncore.load_config(
             examples / "slowonly_r50_4x16x1_256e_kinetics400_rgb.toml",
             ["model.head.num_classes=3", f'model.backbone.pretrained="{path}"', "model.backbone.pretrained2d=true"]))
+
+
+def test_flow_stem_is_the_rgb_kernel_averaged_then_inflated(resnet18_2d):
+    """A 2-channel (flow x, y) SlowOnly-style stem from an RGB ImageNet file: the 2D kernel is
+    averaged over R, G, B, repeated for x and y, then inflated (divided by the temporal size)."""
+    net, path = resnet18_2d
+    model = load_pretrained_files(ResNet3d(depth=18, in_channels=2, conv1_kernel=(3, 7, 7), pretrained=str(path),
+                                           pretrained2d=True))
+    mean = net.conv1.weight.mean(dim=1, keepdim=True) / 3
+    assert model.conv1.conv.weight.shape == (64, 2, 3, 7, 7)
+    for channel in range(2):
+        for t in range(3):
+            torch.testing.assert_close(model.conv1.conv.weight[:, channel:channel + 1, t], mean, rtol=0, atol=0)
+
+
+def test_slowonly_flow_parameter_count_is_mmaction2s():
+    """MMAction2 1.2.0's slowonly_r50_8xb16-16x4x1-256e_kinetics400-flow backbone: 31,634,496 for
+    RGB minus one input channel of the 1x7x7 stem (64 x 49)."""
+    from actioncore.testing import count_parameters
+
+    with torch.device("meta"):
+        backbone = ResNet3d(depth=50, in_channels=2, conv1_kernel=(1, 7, 7), conv1_stride_t=1, pool1_stride_t=1,
+                            with_pool2=False, inflate=(0, 0, 1, 1))
+    assert count_parameters(backbone) == 31_631_360

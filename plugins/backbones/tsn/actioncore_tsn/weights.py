@@ -15,6 +15,7 @@ from torch import nn
 
 from actioncore.sdk import CheckpointError
 from actioncore.sdk.layers import constant_init, kaiming_init
+from actioncore.sdk.weights import cross_modality_kernel
 
 logger = logging.getLogger("actioncore.tsn")
 
@@ -49,6 +50,20 @@ def torchvision_key(key: str) -> str | None:
     return None
 
 
+def stem_kernel(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
+    """The file's first kernel for a stem of ``in_channels`` inputs: as it is for RGB, else (an
+    RGB kernel for flow's ``2 * clip_len`` channels) TSN's cross-modality initialisation, the mean
+    over the RGB channels repeated per input channel.
+
+    MMAction2 (0.24 and 1.2.0) instead leaves a stem whose shape differs from the file's at its
+    random initialisation, with a warning; the TSN paper (section 3.2) and its code average.
+    """
+    if weight.shape[1] == in_channels or weight.shape[1] != 3:
+        return weight
+    logger.info("conv1: RGB kernel averaged over its input channels for %d input channels", in_channels)
+    return cross_modality_kernel(weight, in_channels)
+
+
 def _listing(items: list[str], limit: int = 6) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
@@ -65,7 +80,8 @@ def resnet_weights(model: nn.Module, state: dict[str, torch.Tensor],
     (``num_batches_tracked`` may be absent, as in old torchvision files), and the file may hold no
     extra blocks in the stages the model has (a ResNet-34 file for a ResNet-18), else
     :class:`CheckpointError` lists what is wrong. The classifier ``fc`` and stages the model does
-    not build (``num_stages < 4``) are logged as unused, not loaded.
+    not build (``num_stages < 4``) are logged as unused, not loaded. An RGB first kernel for a
+    model of other ``in_channels`` (flow) is averaged over its channels (:func:`stem_kernel`).
     """
     ours = model.state_dict()
     mapped: dict[str, torch.Tensor] = {}
@@ -77,6 +93,9 @@ def resnet_weights(model: nn.Module, state: dict[str, torch.Tensor],
             unused.append(key)
         else:
             mapped[name] = value
+    stem = mapped.get("conv1.conv.weight")
+    if stem is not None and "conv1.conv.weight" in keys:
+        mapped["conv1.conv.weight"] = stem_kernel(stem, ours[keys["conv1.conv.weight"]].shape[1])
     mismatched = [f"{name} {tuple(value.shape)} (model {tuple(ours[keys[name]].shape)})"
                   for name, value in mapped.items() if value.shape != ours[keys[name]].shape]
     missing = [name for name in keys

@@ -211,3 +211,28 @@ def test_unreadable_or_unfitting_pretrained_files_name_the_file(tmp_path, resnet
     torch.save(ResNet(depth=34).state_dict(), deeper)
     with pytest.raises(CheckpointError, match="resnet34.pth.*blocks the model does not have"):
         load_pretrained_files(ResNet(depth=18, pretrained=str(deeper)))
+
+
+def test_flow_stem_starts_from_the_rgb_kernel_averaged_over_its_channels(resnet18_file):
+    """TSN's cross-modality pre-training: conv1 of a 10-channel (5 flow pairs) ResNet is the mean
+    of the ImageNet kernel over R, G, B, once per input channel; every other tensor is copied."""
+    path, reference = resnet18_file
+    net = load_pretrained_files(ResNet(depth=18, in_channels=10, pretrained=path))
+    mean = reference.conv1.weight.mean(dim=1, keepdim=True)
+    assert net.conv1.conv.weight.shape == (64, 10, 7, 7)
+    for channel in range(10):
+        torch.testing.assert_close(net.conv1.conv.weight[:, channel:channel + 1], mean, rtol=0, atol=0)
+    assert torch.equal(net.layer1[0].conv1.conv.weight, reference.layer1[0].conv1.weight)
+    assert torch.equal(net.conv1.bn.running_var, reference.bn1.running_var)
+    # 10 uniform channels at 3/10 of a gray level answer as the RGB network does to that gray image
+    with torch.no_grad():
+        torch.testing.assert_close(net.eval()(torch.full((1, 10, 64, 64), 0.3 * 3 / 10)),
+                                   nn.Sequential(*list(reference.children())[:-2])(torch.full((1, 3, 64, 64), 0.3)),
+                                   rtol=1e-4, atol=1e-4)
+
+
+def test_tsn_flow_resnet50_parameter_count_is_mmaction2s():
+    """MMAction2 1.2.0's tsn_imagenet-pretrained-r50_8xb32_5x1x3-110e_kinetics400-flow backbone:
+    23,508,032 + (10 - 3) x 64 x 7 x 7 stem weights."""
+    with torch.device("meta"):
+        assert count_parameters(ResNet(depth=50, in_channels=10)) == 23_529_984

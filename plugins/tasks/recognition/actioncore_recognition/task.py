@@ -15,7 +15,7 @@ from torch import nn
 from actioncore.sdk import ConfigError, DataError, Experiment, Metric, Transform, build_model
 from actioncore.sdk.data import (
     ClipDataset, ClipRecord, build_decoder, collate, example_batch, inference_split_name, normalize_on_device,
-    num_classes_of, split_pipeline,
+    num_classes_of, split_pipeline, top_predictions,
 )
 from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights, resolve_device
 from actioncore.sdk.vis import DemoRequest, ExplainExample
@@ -48,6 +48,7 @@ def read_class_names(path: str | None, num_classes: int | None) -> list[str] | N
 LAYOUTS = {
     "NCHW": "[batch, segments (clips x crops x frames), channels, height, width]",
     "NCTHW": "[batch, views (clips x crops), channels, frames, height, width]",
+    "NCHW_Flow": "[batch, segments (clips x crops), 2 x clip_len channels (x, y per frame), height, width]",
     "NMTVC": "[batch, clips, persons, frames, joints, features per joint]",
 }
 """The recognizers' input layouts in words, by the pipeline's ``format_shape`` (``sample.meta["input_format"]``)."""
@@ -218,14 +219,21 @@ class RecognitionTask(TrainerTask):
         return super().run(experiment, **options)
 
     def write_predictions(self, experiment: Experiment, split: str, outputs: dict[str, Any], out: Path) -> None:
+        """``{"split", "samples": [{"index", "source", "label", "predictions" (top 5), "scores"}],
+        "classes"}``: ``scores`` is the sample's whole row of class scores (what the metrics saw),
+        so that ``actioncore fuse`` can combine streams; ``classes`` the class names, when known."""
         names = read_class_names(self.classes, num_classes_of(experiment))
         rows = []
         for index, source, scores, label in zip(outputs["index"], outputs["source"], outputs["scores"], outputs["label"]):
             rows.append({"index": int(index), "source": str(source),
                          "label": label.tolist() if isinstance(label, np.ndarray) else int(label),
-                         "predictions": _top(scores, 5, names)})
+                         "predictions": top_predictions(scores, 5, names),
+                         "scores": np.asarray(scores, dtype=float).tolist()})
+        document: dict[str, Any] = {"split": split, "samples": rows}
+        if names is not None:
+            document["classes"] = names
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"split": split, "samples": rows}, indent=1))
+        out.write_text(json.dumps(document, indent=1))
 
     def infer(self, experiment: Experiment, checkpoint: str | Path, inputs: Sequence[str], *,
               topk: int = 5) -> list[dict[str, Any]]:
@@ -262,15 +270,10 @@ def scored_predictions(model: nn.Module, sample: Any, *, multi_label: bool, topk
         probs = scores.sigmoid()
     else:
         probs = scores if getattr(model, "average_clips", None) == "prob" else scores.softmax(dim=0)
-    return _top(probs.numpy(), topk, names)
+    return top_predictions(probs.numpy(), topk, names)
 
 
 def _num_clips(batch: Mapping[str, Any]) -> int | None:
     """Clips sampled from the (one) video of ``batch`` (each scored, then averaged), if known."""
     indices = batch.get("frame_indices")
     return int(indices.shape[1]) if indices is not None and indices.dim() == 3 else None
-
-
-def _top(scores: np.ndarray, k: int, names: list[str] | None) -> list[dict[str, Any]]:
-    order = np.argsort(-scores, kind="stable")[:k]
-    return [{"label": int(i), "score": float(scores[i]), **({"name": names[i]} if names else {})} for i in order]

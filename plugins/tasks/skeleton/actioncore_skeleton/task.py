@@ -5,8 +5,9 @@ class accuracy, MMAction2's ``AccMetric``), since a skeleton model is a classifi
 "frames" are poses; multi-clip test averaging happens in the recognizer (``recognizer_gcn``, or
 ``recognizer3d`` for PoseC3D heatmap volumes). What is skeleton-specific:
 
-- predictions (``actioncore test --out``) keep every class score, so the streams of a multi-stream
-  model (2s-AGCN's joint and bone models) can be fused afterwards (:mod:`actioncore_skeleton.fuse`);
+- predictions (``actioncore test --out``, the recognition task's) keep every class score, so the
+  streams of a multi-stream model (2s-AGCN's joint and bone models) can be fused afterwards
+  (``actioncore fuse``);
 - ``actioncore infer`` takes pose records, ``STORE/index.json#frame_dir``, or a whole store;
 - ``actioncore demo`` draws a record's skeletons with its top-k labels (:mod:`.demo`).
 """
@@ -18,15 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import numpy as np
-
 from torch import nn
 
 from actioncore.sdk import DataError, Experiment, component_spec
-from actioncore.sdk.data import num_classes_of
 from actioncore.sdk.vis import DemoRequest
 from actioncore_pose import SEPARATOR, PoseRecords
-from actioncore_recognition import RecognitionAdapter, RecognitionTask, read_class_names
+from actioncore_recognition import RecognitionAdapter, RecognitionTask
 
 
 def record_references(inputs: Sequence[str]) -> list[str]:
@@ -63,21 +61,10 @@ class SkeletonAdapter(RecognitionAdapter):
 
 class SkeletonTask(RecognitionTask):
     """Classify pose sequences; the recognition task's options (``metrics``, ``label_smoothing``,
-    ``multi_label``, ``loss_weight``, ``classes``) and behaviour, plus full-score predictions."""
+    ``multi_label``, ``loss_weight``, ``classes``) and behaviour (predictions hold full scores)."""
 
     def adapter(self, experiment: Experiment) -> SkeletonAdapter:
         return SkeletonAdapter(self, experiment)
-
-    def write_predictions(self, experiment: Experiment, split: str, outputs: dict[str, Any], out: Path) -> None:
-        """The recognition predictions (top 5 per sample) plus each sample's full ``scores`` row."""
-        super().write_predictions(experiment, split, outputs, out)
-        document = json.loads(out.read_text())
-        for row, scores in zip(document["samples"], outputs["scores"]):
-            row["scores"] = np.asarray(scores, dtype=float).tolist()
-        names = read_class_names(self.classes, num_classes_of(experiment))
-        if names is not None:
-            document["classes"] = names
-        out.write_text(json.dumps(document, indent=1))
 
     def infer(self, experiment: Experiment, checkpoint: str | Path, inputs: Sequence[str], *,
               topk: int = 5) -> list[dict[str, Any]]:

@@ -8,12 +8,12 @@ import pytest
 import torch
 from torch import nn
 
+from actioncore.cli import main
 from actioncore.sdk.weights import convert_state, load_into
 from actioncore.sdk import DataError
 from actioncore.testing import assert_component_contract
 from actioncore_recognition import MeanClassAccuracy, TopKAccuracy
 from actioncore_recognition import RecognitionAdapter
-from actioncore_skeleton.fuse import fuse_predictions, main as fuse_main
 from actioncore_skeleton.task import SkeletonTask, record_references
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_skeleton.hooks", "actioncore_stgcn.hooks",
@@ -115,7 +115,7 @@ def test_metrics_count_the_clip_average(actioncore_host):
     assert images["confusion_matrix"].dtype == np.uint8
 
 
-def test_predictions_keep_every_score_and_fuse(tmp_path, actioncore_host):
+def test_predictions_keep_every_score_and_fuse(tmp_path, actioncore_host, capsys):
     _, outputs = multi_clip_outputs(actioncore_host)
     classes = tmp_path / "classes.txt"
     classes.write_text("wave\nclap\n")
@@ -128,14 +128,10 @@ def test_predictions_keep_every_score_and_fuse(tmp_path, actioncore_host):
     joint = json.loads((tmp_path / "joint.json").read_text())
     assert joint["classes"] == ["wave", "clap"] and len(joint["samples"][0]["scores"]) == 2
     assert joint["samples"][0]["predictions"][0]["name"] == "wave"
-    assert fuse_predictions([tmp_path / "joint.json", tmp_path / "bone.json"], [1, 1])["top1"] == 1.0
-    assert fuse_predictions([tmp_path / "joint.json", tmp_path / "bone.json"], [1, 20])["top1"] == 0.0
-    assert fuse_main([str(tmp_path / "joint.json"), str(tmp_path / "bone.json"), "--json"]) == 0
-    with pytest.raises(DataError, match="2 weights for 1 prediction files"):
-        fuse_predictions([tmp_path / "joint.json"], [1, 2])
-    (tmp_path / "plain.json").write_text(json.dumps({"samples": [{"index": 0, "label": 0}]}))
-    with pytest.raises(DataError, match="plain.json: not a skeleton predictions file"):
-        fuse_predictions([tmp_path / "joint.json", tmp_path / "plain.json"])
+    joint_bone = [str(tmp_path / "joint.json"), str(tmp_path / "bone.json")]
+    for weights, top1 in (("1", 1.0), ("20", 0.0)):  # actioncore fuse: the kernel's late fusion
+        assert main(["fuse", *joint_bone, "--weights", "1", weights, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["metrics"]["top1"] == top1
 
 
 def test_record_references(tmp_path, actioncore_host):
