@@ -135,21 +135,27 @@ def detections_from_proposals(proposals: Mapping[str, np.ndarray], video_scores:
 def read_video_scores(path: str | Path) -> dict[str, dict[str, float]]:
     """``{video_id: {class name: score}}`` from the predictions file ``actioncore test --out``
     writes for a recognizer run on the untrimmed videos (the video id is the file name without
-    its suffix and ActivityNet's ``v_`` prefix; all class scores when the file has them, else
-    its top 5).
+    its suffix and ActivityNet's ``v_`` prefix; every class's score when the file has the
+    ``scores`` rows and ``classes``, else its top 5).
 
     :raises DataError: an unreadable file, or samples without class names.
     """
     path = Path(path)
     try:
-        samples = json.loads(path.read_text())["samples"]
+        document = json.loads(path.read_text())
+        samples = document["samples"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DataError(f"{path}: not a predictions file of 'actioncore test --out' ({exc})", path=str(path)) from None
+    classes = document.get("classes")
     out: dict[str, dict[str, float]] = {}
     for sample in samples:
         video = Path(str(sample.get("source", ""))).stem
         video = video[2:] if video.startswith("v_") else video
-        ranked = sample.get("scores") or sample.get("predictions") or []
+        row = sample.get("scores")
+        if row is not None and classes is not None and len(row) == len(classes):
+            out[video] = {name: float(score) for name, score in zip(classes, row)}
+            continue
+        ranked = sample.get("predictions") or []
         if ranked and "name" not in ranked[0]:
             raise DataError(f"{path}: sample {video!r} has class indices without names; run 'actioncore test' "
                             "with task.classes set", path=str(path))

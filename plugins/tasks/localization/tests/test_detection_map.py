@@ -54,6 +54,11 @@ def test_proposals_become_detections_per_top_class(tmp_path):
     metric = DetectionMAP(temporal_iou_thresholds=[0.5], video_scores=str(scores), top_k=1)
     gt = {"v": (np.array([[0.0, 10.0], [20.0, 30.0]]), ["a", "a"])}
     assert metric(gt, metric.detections(proposals)) == {"mAP@0.5": 1.0, "average_mAP": 1.0}
+    # the whole score row where the file has it: "b" is the video's best class there
+    scores.write_text(json.dumps({"split": "test", "classes": ["a", "b"], "samples": [
+        {"index": 0, "source": "videos/v_v.mp4", "label": 0, "scores": [0.2, 0.8],
+         "predictions": [{"label": 1, "name": "b", "score": 0.8}]}]}))
+    assert metric(gt, metric.detections(proposals)) == {"mAP@0.5": 0.0, "average_mAP": 0.0}
     with pytest.raises(DataError, match="class-agnostic proposals; set the metric's video_scores"):
         DetectionMAP().detections(proposals)
 
