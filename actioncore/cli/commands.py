@@ -485,3 +485,8 @@ __all__ += ["demo", "explain"]
 from .dataprep import data_frames, data_lists, data_resize, extract  # noqa: E402
 
 __all__ += ["data_frames", "data_lists", "data_resize", "extract"]
+
+# actioncore data audio-features: handler in its own module
+from .audio import data_audio_features  # noqa: E402
+
+__all__ += ["data_audio_features"]
