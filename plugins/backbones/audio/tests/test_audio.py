@@ -1,17 +1,12 @@
 """Audio recognition: PyAV decoding, the 0.24 log-mel features, the feature pipeline and ResNetAudio."""
-import math
-from fractions import Fraction
-
-import av
 import numpy as np
 import pytest
 import torch
 
 from actioncore.cli import main
-from actioncore.data.prep.audio import (FMAX, FMIN, HOP_SIZE, SAMPLE_RATE, decode_audio, hz_to_mel, log_mel_features,
-                                        lws_window, mel_filters, mel_to_hz)
 from actioncore.sdk import DataError
 from actioncore.sdk.data import VideoSample
+from actioncore.testing import write_tone_video
 from actioncore_audio import (AudioFeatureDecoder, AudioFeatureSelector, FormatAudioShape, ResNetAudio)
 from actioncore_cls_heads import TSNHead
 from actioncore_tsn import ResNet
@@ -21,105 +16,13 @@ PARAMS_TSN_R18_AUDIO = 11_375_440  # MMAction2 1.2.0 builder: backbone 11,170,24
 TONES = {"low": 440.0, "high": 3000.0}
 
 
-def write_video(path, *, tone_hz=None, seconds=1.0, rate=44100):
-    """A tiny mp4: 8 gray frames at 8 fps, and a sine tone (AAC, stereo, ``rate`` Hz) when ``tone_hz`` is set."""
-    with av.open(str(path), "w") as out:
-        video = out.add_stream("mpeg4", rate=8)
-        video.width = video.height = 32
-        video.pix_fmt = "yuv420p"
-        audio = None
-        if tone_hz is not None:
-            audio = out.add_stream("aac", rate=rate)
-            audio.layout = "stereo"
-        for i in range(int(8 * seconds)):
-            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 16 * i, np.uint8), format="rgb24")
-            out.mux(video.encode(frame))
-        out.mux(video.encode())
-        if audio is not None:
-            t = np.arange(int(rate * seconds)) / rate
-            wave = (0.5 * np.sin(2 * math.pi * tone_hz * t)).astype(np.float32)
-            for start in range(0, wave.size, 1024):
-                chunk = np.repeat(wave[start:start + 1024], 2)[None]  # packed stereo: L R L R ...
-                frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="stereo")
-                frame.sample_rate = rate
-                frame.pts, frame.time_base = start, Fraction(1, rate)
-                out.mux(audio.encode(frame))
-            out.mux(audio.encode())
-
-
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     root = tmp_path_factory.mktemp("audio_videos")
     for name, hz in TONES.items():
         (root / name).mkdir()
-        write_video(root / name / f"{name}.mp4", tone_hz=hz)
-    (root / "silent").mkdir()
-    write_video(root / "silent" / "mute.mp4")
+        write_tone_video(root / name / f"{name}.mp4", tone_hz=hz)
     return root
-
-
-def expected_mel_bin(hz: float) -> int:
-    """The filter whose centre (closed form: equal mel steps from FMIN to FMAX) is nearest ``hz``."""
-    centres = mel_to_hz(np.linspace(hz_to_mel(FMIN), hz_to_mel(FMAX), 82))[1:-1]
-    return int(np.argmin(np.abs(centres - hz)))
-
-
-def test_mel_scale_and_filters_match_the_closed_form():
-    assert hz_to_mel(1000.0) == pytest.approx(15.0) and hz_to_mel(200.0) == pytest.approx(3.0)
-    assert mel_to_hz(15.0 + 27.0) == pytest.approx(6400.0)  # log step: 27 mels per factor 6.4
-    weights = mel_filters().numpy()
-    assert weights.shape == (80, 257)
-    edges = mel_to_hz(np.linspace(hz_to_mel(FMIN), hz_to_mel(FMAX), 82))
-    bins = np.linspace(0, SAMPLE_RATE / 2, 257)
-    i = 60  # a filter several FFT bins wide
-    f = bins[(bins > edges[i]) & (bins < edges[i + 2])]
-    closed = np.minimum((f - edges[i]) / (edges[i + 1] - edges[i]), (edges[i + 2] - f) / (edges[i + 2] - edges[i + 1]))
-    np.testing.assert_allclose(weights[i][(bins > edges[i]) & (bins < edges[i + 2])],
-                               closed * 2 / (edges[i + 2] - edges[i]), rtol=1e-12)
-    # Slaney norm: every triangle has unit area in Hz (Riemann sum over 31.25 Hz bins, wide filters)
-    np.testing.assert_allclose(weights[40:].sum(1) * (SAMPLE_RATE / 512), 1.0, atol=0.03)
-    assert (weights[:, bins < FMIN] == 0).all() and (weights[:, bins > FMAX] == 0).all()
-    # lws's analysis window: its squares overlap-add to exactly 1 at hop 256 (perfect reconstruction)
-    window = lws_window(512, HOP_SIZE)
-    torch.testing.assert_close(window[:256] ** 2 + window[256:] ** 2, torch.ones(256, dtype=torch.float64))
-
-
-@pytest.mark.parametrize("name", sorted(TONES))
-def test_a_pure_tone_peaks_in_its_mel_bin(videos, name):
-    samples = decode_audio(videos / name / f"{name}.mp4")
-    assert samples.dtype == np.float32 and samples.ndim == 1
-    assert abs(samples.size - SAMPLE_RATE) < 2048  # 1 s resampled from 44.1 kHz stereo to 16 kHz mono
-    features = log_mel_features(samples)
-    padded = samples.size + 2 * 256
-    assert features.shape == ((padded - 512) // 256 + (1 if padded % 256 == 0 else 2), 80)
-    assert features.dtype == np.float32 and 0 <= features.min() and features.max() <= 1
-    middle = features[10:-10]
-    assert (middle.argmax(1) == expected_mel_bin(TONES[name])).all()
-    # RMS 0.1 -> amplitude 0.141; |STFT| at the tone ~ 0.0707 * sum(window) = 0.0707 * 326 = 23; times a
-    # Slaney filter's height (2 / its width in Hz: ~0.015 at 440 Hz, ~0.008 at 3 kHz) over the ~1.5 bins of the
-    # main lobe: 0.3-0.5, i.e. -6 to -10 dB, -26 to -30 after ref_level_db: 0.70-0.74 once normalised
-    assert 0.65 < middle.max() < 0.8
-    far = np.abs(np.arange(80) - expected_mel_bin(TONES[name])) > 10
-    assert middle[:, far].max() < middle.max() - 0.3  # the 100 dB range: other bands far below the tone
-
-
-def test_a_video_without_sound_is_a_data_error_naming_it(videos):
-    mute = videos / "silent" / "mute.mp4"
-    with pytest.raises(DataError, match=r"mute\.mp4: no audio stream"):
-        decode_audio(mute)
-
-
-def test_audio_features_command_writes_npy_per_video_and_reports_the_silent_one(videos, tmp_path, capsys):
-    out = tmp_path / "features"
-    assert main(["data", "audio-features", str(videos), "--out", str(out), "--workers", "1"]) == 1
-    printed = capsys.readouterr().out
-    assert "failed: silent/mute: DataError" in printed and "no audio stream" in printed
-    for name in TONES:
-        features = np.load(out / name / f"{name}.npy")
-        assert features.dtype == np.float32 and features.shape[1] == 80 and 60 <= features.shape[0] <= 70
-    assert not (out / "silent").exists()
-    assert main(["data", "audio-features", str(videos / "low"), "--out", str(out / "low")]) == 0  # kept, not redone
-    assert "1 already there" in capsys.readouterr().out
 
 
 def test_selector_maps_video_frames_onto_feature_rows(tmp_path):
@@ -147,12 +50,19 @@ def test_full_size_parameter_counts_are_mmaction2s():
     assert count(r18) == PARAMS_TSN_R18_AUDIO  # MMAction2 1.2.0 tsn_r18_8xb320-64x1x1-100e
 
 
-def test_tiny_resnet_audio_trains_on_tone_features(videos):
+def test_tiny_resnet_audio_trains_on_tone_features(videos, tmp_path):
     torch.manual_seed(0)
-    feats = {name: torch.from_numpy(log_mel_features(decode_audio(videos / name / f"{name}.mp4")))
-             for name in TONES}
-    clips = torch.stack([feats[name][i:i + 32] for name in sorted(TONES) for i in (0, 8, 16, 24)])[:, None]
+    assert main(["data", "audio-features", str(videos), "--out", str(tmp_path)]) == 0
+    decoder, select, shape = AudioFeatureDecoder(), AudioFeatureSelector(fixed_length=32), FormatAudioShape()
+    clips = []
+    for name in sorted(TONES):  # 4 clips of 8 frames of a 16-frame "video" per tone, as the pipeline cuts them
+        for first in (0, 2, 4, 6):
+            sample = VideoSample(source=name, num_frames=16, reader=decoder.open(tmp_path / name / f"{name}.npy"))
+            sample.frame_indices = np.arange(first, first + 8)[None]
+            clips.append(shape(select(sample)).frames)
+    clips = torch.cat(clips)
     labels = torch.tensor([0] * 4 + [1] * 4)
+    assert clips.shape == (8, 1, 32, 80)
     backbone = ResNetAudio(depth=50, base_channels=4, num_stages=2, strides=(1, 2))
     head = TSNHead(num_classes=2, in_channels=32, dropout_ratio=0.0)
     assert backbone(clips).shape == (8, 32, 16, 40)
