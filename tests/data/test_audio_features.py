@@ -11,6 +11,8 @@ from actioncore.testing import write_tone_video
 
 TONES = {"low": 440.0, "high": 3000.0}
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")  # tiny models: one intra-op thread, no OpenMP spinning
+
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):

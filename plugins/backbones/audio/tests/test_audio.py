@@ -1,4 +1,6 @@
 """Audio recognition: PyAV decoding, the 0.24 log-mel features, the feature pipeline and ResNetAudio."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,8 @@ from actioncore_tsn import ResNet
 PARAMS_AUDIOONLY_R50 = 6_315_728  # MMAction2 1.2.0 builder (benchmarks/parity/audio.py): backbone 5,905,728 + head 410,000
 PARAMS_TSN_R18_AUDIO = 11_375_440  # MMAction2 1.2.0 builder: backbone 11,170,240 + head 205,200
 TONES = {"low": 440.0, "high": 3000.0}
+
+pytestmark = pytest.mark.usefixtures("torch_one_thread")  # tiny models: one intra-op thread, no OpenMP spinning
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +81,69 @@ def test_tiny_resnet_audio_trains_on_tone_features(videos, tmp_path):
         losses.append(loss.item())
     assert all(p.grad is not None for p in params if p.requires_grad)
     assert losses[-1] < 0.5 * losses[0]
+
+
+EXPERIMENT = """
+[plugins]
+require = ["actioncore-audio", "actioncore-cls-heads", "actioncore-lists", "actioncore-recognition"]
+[task]
+type = "recognition"
+[model]
+type = "recognizer2d"
+[model.backbone]
+type = "resnet_audio"
+base_channels = 4
+num_stages = 1
+strides = [1]
+conv1_stride = 2
+[model.head]
+type = "tsn"
+num_classes = 2
+in_channels = 16
+dropout_ratio = 0.0
+[data]
+batch_size = 4
+workers = 0
+[data.train]
+type = "audio_feature_list"
+ann_file = "{root}/list.txt"
+root = "{root}/features"
+pipeline = [
+    {{ type = "sample_frames", clip_len = 4, frame_interval = 1, num_clips = 1 }},
+    {{ type = "audio_feature_selector", fixed_length = 32 }},
+    {{ type = "format_audio_shape" }},
+]
+[data.test]
+type = "audio_feature_list"
+ann_file = "{root}/list.txt"
+root = "{root}/features"
+pipeline = [
+    {{ type = "sample_frames", clip_len = 4, frame_interval = 1, num_clips = 1, test_mode = true }},
+    {{ type = "audio_feature_selector", fixed_length = 32 }},
+    {{ type = "format_audio_shape" }},
+]
+[optim]
+lr = 0.1
+[schedule]
+epochs = 2
+[runtime]
+work_dir = "{root}/work"
+deterministic = true
+"""
+
+
+def test_audio_experiment_trains_and_writes_a_score_file_for_fusion(videos, tmp_path):
+    """``audio_feature_list`` + the ``audio_feature`` decoder + the two steps through ``run`` and
+    ``test --out``: the per-sample score file ``actioncore fuse`` takes (one line per video: 8 frames)."""
+    assert main(["data", "audio-features", str(videos), "--out", str(tmp_path / "features")]) == 0
+    (tmp_path / "list.txt").write_text("low/low.npy 8 0\nhigh/high.npy 8 1\n" * 2)
+    (tmp_path / "exp.toml").write_text(EXPERIMENT.format(root=tmp_path))
+    assert main(["run", str(tmp_path / "exp.toml"), "--no-progress"]) == 0
+    checkpoint = sorted((tmp_path / "work" / "checkpoints").glob("epoch_*.pth"))[-1]
+    assert main(["test", str(tmp_path / "exp.toml"), "--checkpoint", str(checkpoint),
+                 "--out", str(tmp_path / "scores.json")]) == 0
+    samples = json.loads((tmp_path / "scores.json").read_text())["samples"]
+    assert [s["label"] for s in samples] == [0, 1, 0, 1]
+    for s in samples:
+        assert sorted(p["label"] for p in s["predictions"]) == [0, 1]
+        assert sum(p["score"] for p in s["predictions"]) == pytest.approx(1.0, abs=1e-5)
