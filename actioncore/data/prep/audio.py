@@ -135,7 +135,8 @@ def mel_filters(*, sample_rate: int = SAMPLE_RATE, n_fft: int = FFT_SIZE, n_mels
 
 
 def log_mel_features(samples: np.ndarray | torch.Tensor) -> np.ndarray:
-    """The 0.24 tool's ``audio_to_spectrogram(read_audio(...))`` of 16 kHz mono samples: float32 ``[frames, 80]`` in [0, 1]."""
+    """The 0.24 tool's ``audio_to_spectrogram(read_audio(...))`` of 16 kHz mono samples:
+    float32 ``[frames, 80]`` in [0, 1]."""
     wav = rms_normalize(torch.as_tensor(samples, dtype=torch.float64))
     mel = lws_stft_magnitude(wav) @ mel_filters().T
     decibels = 20 * torch.log10(mel.clamp(min=10 ** (MIN_LEVEL_DB / 20))) - REF_LEVEL_DB

@@ -13,8 +13,9 @@ from actioncore_audio import (AudioFeatureDecoder, AudioFeatureSelector, FormatA
 from actioncore_cls_heads import TSNHead
 from actioncore_tsn import ResNet
 
-PARAMS_AUDIOONLY_R50 = 6_315_728  # MMAction2 1.2.0 builder (benchmarks/parity/audio.py): backbone 5,905,728 + head 410,000
-PARAMS_TSN_R18_AUDIO = 11_375_440  # MMAction2 1.2.0 builder: backbone 11,170,240 + head 205,200
+# MMAction2 1.2.0's builder (benchmarks/parity/audio.py, meta device)
+PARAMS_AUDIOONLY_R50 = 6_315_728  # backbone 5,905,728 + head 410,000
+PARAMS_TSN_R18_AUDIO = 11_375_440  # backbone 11,170,240 + head 205,200
 TONES = {"low": 440.0, "high": 3000.0}
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")  # tiny models: one intra-op thread, no OpenMP spinning
