@@ -29,11 +29,6 @@ from actioncore_lists import RawframeList
 MISSING_SHAPE = (640, 80)
 """What MMAction2's ``LoadAudioFeature`` substitutes for a missing feature file (10 s of 80 mels)."""
 
-UNBOUNDED = 2 ** 62
-"""A feature file's ``num_frames``: it does not bound the video's frame count (the list's
-TOTAL_FRAMES stays the sampling range), so the dataset never lowers it to the spectrogram's rows."""
-
-
 class AudioFeatureList(RawframeList):
     """MMAction2's ``AudioDataset`` list: ``path.npy TOTAL_FRAMES LABEL`` per line, paths joined to ``root``."""
 
@@ -41,17 +36,23 @@ class AudioFeatureList(RawframeList):
 
 
 class AudioFeatureReader:
-    """An open spectrogram: ``features`` float32 ``[rows, mels]``; the kernel's reader protocol."""
+    """An open spectrogram: ``features`` float32 ``[rows, mels]``; the kernel's reader protocol.
+
+    ``num_frames`` is the row count (about 62.5 per second against a video's 25-30 frames), so the
+    list's TOTAL_FRAMES stays the sampling range; only a sound track shorter than about half the
+    video gives fewer rows than frames, which ``actioncore data check`` reports and the dataset
+    samples within (MMAction2 would map the clip onto the rows anyway).
+    """
 
     fps = float("nan")
     channels = 1
-    num_frames = UNBOUNDED
 
     def __init__(self, path: str, features: np.ndarray, *, missing: bool = False):
         self.path = path
         self.features = features
         self.missing = missing
-        self.height, self.width = features.shape
+        self.num_frames, self.width = features.shape
+        self.height = 1
 
     def read(self, indices: Any) -> torch.Tensor:
         """Rows ``indices`` of the spectrogram as float32 ``[N, mels]`` (for data checks)."""

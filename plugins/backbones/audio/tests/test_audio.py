@@ -139,6 +139,7 @@ def test_audio_experiment_trains_and_writes_a_score_file_for_fusion(videos, tmp_
     assert main(["data", "audio-features", str(videos), "--out", str(tmp_path / "features")]) == 0
     (tmp_path / "list.txt").write_text("low/low.npy 8 0\nhigh/high.npy 8 1\n" * 2)
     (tmp_path / "exp.toml").write_text(EXPERIMENT.format(root=tmp_path))
+    assert main(["data", "check", str(tmp_path / "exp.toml")]) == 0  # every line's .npy opens and reads
     assert main(["run", str(tmp_path / "exp.toml"), "--no-progress"]) == 0
     checkpoint = sorted((tmp_path / "work" / "checkpoints").glob("epoch_*.pth"))[-1]
     assert main(["test", str(tmp_path / "exp.toml"), "--checkpoint", str(checkpoint),
