@@ -1,4 +1,5 @@
 """Audio recognition: PyAV decoding, the 0.24 log-mel features, the feature pipeline and ResNetAudio."""
+import hashlib
 import json
 
 import numpy as np
@@ -149,3 +150,24 @@ def test_audio_experiment_trains_and_writes_a_score_file_for_fusion(videos, tmp_
     for s in samples:
         assert sorted(p["label"] for p in s["predictions"]) == [0, 1]
         assert sum(p["score"] for p in s["predictions"]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_resnet_audio_state_dict_is_mmaction2s_key_for_key():
+    """The sha256 prefix of MMAction2 1.2.0's ResNetAudio-50 state dict ("key shape" lines, sorted),
+    computed from its builder on the meta device; a few keys spelled out."""
+    with torch.device("meta"):
+        state = ResNetAudio(depth=50).state_dict()
+    layout = "\n".join(f"{k} {tuple(v.shape)}" for k, v in sorted(state.items()))
+    assert hashlib.sha256(layout.encode()).hexdigest()[:16] == "ba8756ea2ceeeb43"
+    assert state["conv1.conv.conv_1.conv.weight"].shape == (32, 1, 9, 1)  # the stem's 9x1 time kernel
+    assert state["layer1.0.conv3.conv.weight"].shape == (128, 64, 1, 1)  # factorized: 2 x 32 channels in
+    assert state["layer3.0.conv2.conv.weight"].shape == (128, 128, 3, 3)  # stage 3: a plain 3x3
+
+
+def test_frozen_stages_and_norm_eval():
+    model = ResNetAudio(depth=50, base_channels=4, num_stages=2, strides=(1, 2), frozen_stages=1).train()
+    assert not any(p.requires_grad for m in (model.conv1, model.layer1) for p in m.parameters())
+    assert all(p.requires_grad for p in model.layer2.parameters())
+    assert not model.layer1[0].conv1.bn.training and model.layer2[0].conv1.bn.training
+    model = ResNetAudio(depth=50, base_channels=4, num_stages=1, strides=(1,), norm_eval=True).train()
+    assert not any(m.training for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
