@@ -53,12 +53,13 @@ PLUGINS: dict[str, str] = {
     "localization/bmn": "backbones/bmn", "localization/bsn": "backbones/bsn",
     "detection/slowfast": "backbones/ava_detector", "detection/slowonly": "backbones/ava_detector",
     "detection/acrn": "backbones/ava_detector", "detection/lfb": "backbones/ava_detector",
+    "recognition_audio/resnet": "backbones/audio",
 }
 NOT_REPRODUCED = re.compile(r"dense161|swin|mobileone|rn101-32x4d|r50-heavy")
 """Backbones of MMAction2 checkpoints that our plugins do not build (DenseNet, Swin, MobileOne,
 ResNeXt, I3D 'heavy')."""
 TASK = {"recognition": "recognition", "skeleton": "skeleton", "localization": "localization",
-        "detection": "detection"}
+        "detection": "detection", "recognition_audio": "recognition"}
 DATASETS = [  # name suffix -> (dataset, class list or "")
     ("kinetics400", "kinetics400", "kinetics400"), ("k400", "kinetics400", "kinetics400"),
     ("kinetics700", "kinetics700", "kinetics700"), ("kinetics710", "kinetics710", ""),

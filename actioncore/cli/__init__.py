@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .dataprep import add_parsers as add_dataprep_parsers  # data frames / resize / lists, extract
 
     add_dataprep_parsers(sub, data_sub)
+    from .audio import add_parsers as add_audio_parsers  # data audio-features
+
+    add_audio_parsers(data_sub)
 
     from .fuse import add_parser as add_fuse_parser  # fuse: late fusion of score files
 

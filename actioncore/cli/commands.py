@@ -494,3 +494,8 @@ __all__ += ["data_flow"]
 from .fuse import fuse  # noqa: E402
 
 __all__ += ["fuse"]
+
+# actioncore data audio-features: handler in its own module
+from .audio import data_audio_features  # noqa: E402
+
+__all__ += ["data_audio_features"]

@@ -12,8 +12,9 @@ entries' downloads (``Range`` requests, request counts, dropped connections, wro
 from .contract import assert_component_contract
 from .fileserver import FileServer
 from .manifest import assert_manifest_matches
+from .media import write_tone_video
 from .training import fixed_batch_losses, tiny_recognizer_toml, tiny_run_toml
 from .weights import count_parameters, randomise_norms
 
-__all__ = ["FileServer", "assert_component_contract", "assert_manifest_matches", "count_parameters", "fixed_batch_losses",
+__all__ = ["write_tone_video", "FileServer", "assert_component_contract", "assert_manifest_matches", "count_parameters", "fixed_batch_losses",
            "randomise_norms", "tiny_recognizer_toml", "tiny_run_toml"]
