@@ -25,11 +25,11 @@ import attrs
 import numpy as np
 
 from actioncore.sdk import DataError
-from actioncore.sdk.data import VideoSample
+from actioncore.sdk.data import PROBE, VideoSample
 
-from .assign import BACKGROUND, FOREGROUND, INCOMPLETE, Candidate
-from .proposal_file import Instance
-from .targets import SSNTestInfo, SSNTrainTarget, SSNVideo, class_name
+from .assign import BACKGROUND, FOREGROUND, INCOMPLETE, Candidate, PerVideo
+from .proposal_file import Instance, VideoProposals
+from .targets import ProposalPools, SSNTestInfo, SSNTrainTarget, SSNVideo, class_name
 
 
 def _pair(value: float | Sequence[float]) -> tuple[float, float]:
@@ -79,7 +79,7 @@ class SampleProposalFrames:
         return self.clip_len * self.frame_interval
 
     def __call__(self, sample: VideoSample) -> VideoSample:
-        video = sample.label
+        video = stand_in(int(sample.num_frames)) if sample.meta.get(PROBE) else sample.label
         if not isinstance(video, SSNVideo):
             raise DataError(f"{sample.source}: sample_proposal_frames needs the ssn_proposals dataset "
                             f"(its label is {type(video).__name__})", path=sample.source)
@@ -185,3 +185,17 @@ def choose_proposals(video: SSNVideo, rng: np.random.Generator) -> list[tuple[Ca
     return (_draw(own[0], pools.foreground, fg, FOREGROUND, rng, "foreground", pools.ann_file)
             + _draw(own[1], pools.incomplete, inc, INCOMPLETE, rng, "incomplete", pools.ann_file)
             + _draw(own[2], pools.background, bg, BACKGROUND, rng, "background", pools.ann_file))
+
+
+def stand_in(num_frames: int) -> SSNVideo:
+    """The video ``actioncore info`` probes with (no proposal file is read): one action over the
+    middle half, a proposal of each type, so the sample has the real one's shape."""
+    quarter = num_frames // 4
+    action = Instance(quarter, 3 * quarter, 1)
+    inside = Instance(quarter, quarter + quarter // 2, 1, 0.25, 1.0)
+    outside = Instance(0, quarter, 0, 0.0, 0.0)
+    video = VideoProposals("<blank>", num_frames, (action,), (action, inside, outside), 0)
+    own = [(Candidate("<blank>", num_frames, p),) for p in (action, inside, outside)]
+    pools = ProposalPools(*own, reg_norm_consts=np.array([[0.0, 0.0], [1.0, 1.0]]), per_video=PerVideo(),
+                          video_centric=True, class_names=None, ann_file="<blank>")
+    return SSNVideo(video, *own, pools)

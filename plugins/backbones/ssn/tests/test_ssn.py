@@ -258,6 +258,7 @@ def test_tiny_ssn_trains_and_is_scored_on_its_own_detections(thumos, tmp_path, c
     assert np.mean(losses[-3:]) < np.mean(losses[:3]), losses
     assert set(metrics) >= {"mAP@0.3", "mAP@0.5", "mAP@0.7", "average_mAP"}
     assert 0.0 <= metrics["mAP@0.7"] <= metrics["mAP@0.3"] <= 1.0
+    assert metrics["mAP@0.5"] >= 0.5  # measured 0.85 (seed 0); the same run with lr 0: 0.10
 
     out = tmp_path / "detections.json"
     checkpoint = next((work / "checkpoints").glob("*.pth"))

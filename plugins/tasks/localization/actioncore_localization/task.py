@@ -150,8 +150,8 @@ class LocalizationAdapter:
         elif callable(getattr(model, "video_outputs", None)):
             rows["video_outputs"] = object_rows(model.video_outputs(outputs, labels))
         else:
-            raise ConfigError(f"{type(model).__name__} has none of detections(outputs, labels), proposals(outputs, "
-                              "labels), video_outputs(outputs, labels); the localization task cannot evaluate it")
+            raise ConfigError(f"{type(model).__name__} has neither proposals(outputs, labels), detections(outputs, "
+                              "labels) nor video_outputs(outputs, labels); the localization task cannot evaluate it")
         return rows
 
     def compute_metrics(self, outputs: Mapping[str, np.ndarray], split: str) -> tuple[dict[str, float], dict[str, np.ndarray]]:
