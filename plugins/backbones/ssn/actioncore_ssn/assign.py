@@ -9,7 +9,8 @@ thresholds of its THUMOS14 configs as defaults:
 - incomplete (type 1): ``best_iou < incomplete_iou_threshold`` (0.3) and ``overlap_self >
   incomplete_overlap_threshold`` (0.01): mostly inside an action but covering little of it;
 - background (type 2), only if not incomplete: ``best_iou < background_iou_threshold`` (0.01)
-  and coverage (length / video length) ``> background_coverage_threshold`` (0.02).
+  and coverage (length / video length, the length before clipping to the video, as 0.24 has it)
+  ``> background_coverage_threshold`` (0.02).
 
 A foreground proposal regresses to the ground truth it overlaps most: the centre shift in
 proposal lengths and the log length ratio, normalised by the mean and std of those targets over
@@ -78,7 +79,7 @@ def negatives(video: VideoProposals, assigner: Assigner) -> tuple[list[Candidate
     """``(incomplete, background)`` proposals of a video."""
     incomplete, background = [], []
     for p in video.proposals:
-        coverage = (p.end - p.start) / video.num_frames
+        coverage = p.file_length / video.num_frames  # 0.24: the unclipped length
         if p.best_iou < assigner.incomplete_iou_threshold and p.overlap_self > assigner.incomplete_overlap_threshold:
             incomplete.append(Candidate(video.video_id, video.num_frames, p))
         elif p.best_iou < assigner.background_iou_threshold and coverage > assigner.background_coverage_threshold:

@@ -38,6 +38,14 @@ class Instance:
     best_iou: float = 1.0
     overlap_self: float = 1.0
     """Fraction of the proposal's own span that lies inside a ground-truth instance."""
+    file_end: int | None = attrs.field(default=None, eq=False)
+    """The end as the file gives it, before clipping to the video (0.24's background coverage
+    uses it); None when it was inside the video."""
+
+    @property
+    def file_length(self) -> int:
+        """The length the file gives (0.24's coverage uses it, not the clipped one)."""
+        return (self.end if self.file_end is None else self.file_end) - self.start
 
 
 @attrs.frozen
@@ -118,7 +126,8 @@ def _parse_video(lines: _Lines) -> VideoProposals | None:
         iou = _fraction(lines, iou, "best_iou")
         overlap = _fraction(lines, overlap, "overlap_self")
         if end > start and start < num_frames:
-            proposals.append(Instance(start, min(end, num_frames), label, iou, overlap))
+            proposals.append(Instance(start, min(end, num_frames), label, iou, overlap,
+                                      file_end=end if end > num_frames else None))
     if lines.pos < len(lines.lines) and not lines.lines[lines.pos].startswith("#"):
         raise lines.error(f"unexpected line after the proposals of {video_id!r}: "
                           f"{lines.lines[lines.pos].strip()!r}", lines.pos + 1)

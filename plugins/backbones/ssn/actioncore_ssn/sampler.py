@@ -87,7 +87,7 @@ class SampleProposalFrames:
         if self.mode == "test":
             offsets = self._test(sample, video, total)
         else:
-            offsets = self._train(sample, video)
+            offsets = self._train(sample, video, total)
         indices = offsets[:, None] + np.arange(self.clip_len)[None, :] * self.frame_interval
         sample.frame_indices = np.mod(indices, total).astype(np.int64)
         sample.clip_len = self.clip_len
@@ -116,13 +116,15 @@ class SampleProposalFrames:
                  for n, k, base in zip(lengths, counts, bases)]
         return np.concatenate(parts)
 
-    def _train(self, sample: VideoSample, video: SSNVideo) -> np.ndarray:
+    def _train(self, sample: VideoSample, video: SSNVideo, total: int) -> np.ndarray:
+        """As 0.24: a proposal's frames are placed with this video's length, its scale factors
+        with its own video's (they differ for one drawn from the data set's pool)."""
         chosen = choose_proposals(video, sample.rng)
         offsets, types, labels, targets, scales = [], [], [], [], []
         consts = video.pools.reg_norm_consts
         for candidate, kind in chosen:
             proposal = candidate.instance
-            offsets.append(self.proposal_offsets(proposal, candidate.num_frames, sample.rng))
+            offsets.append(self.proposal_offsets(proposal, total, sample.rng))
             scales.append(self.stage_scales(proposal, candidate.num_frames))
             types.append(kind)
             labels.append(0 if kind == BACKGROUND else proposal.label)

@@ -84,6 +84,7 @@ def test_proposal_file_round_trip_and_0_24_filters(tmp_path):
     assert video.video_id == "vid" and video.num_frames == 100 and video.line == 2
     assert video.gts == (Instance(10, 20, 3),)  # end <= start: dropped, as 0.24 does
     assert video.proposals == (Instance(5, 25, 3, 0.5, 0.25), Instance(90, 100, 0, 0.0, 0.0))  # end clipped
+    assert video.proposals[1].file_length == 40  # what 0.24's background coverage divides by the video length
 
 
 @pytest.mark.parametrize("text, line, words", [
