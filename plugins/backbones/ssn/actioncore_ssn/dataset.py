@@ -14,6 +14,21 @@ from .proposal_file import read_proposal_file
 from .targets import ProposalPools, SSNVideo
 
 
+def denormalized(ann_file: str) -> str:
+    """The file 0.24 reads for ``ann_file``: a ``normalized_...`` list (fractions of each video)
+    stands for the list beside it without that prefix, in frames of the local extraction (MMAction2's
+    ``tools/data/thumos14/denormalize_proposal_file.sh`` writes it)."""
+    folder, name = os.path.split(ann_file)
+    if "normalized_" not in name:
+        return ann_file
+    frames = os.path.join(folder, name.replace("normalized_", ""))
+    if not os.path.isfile(frames):
+        raise DataError(f"{ann_file}: a normalized proposal file; SSN reads its denormalized version {frames}, "
+                        "which is missing (MMAction2's tools/data/thumos14/denormalize_proposal_file.sh makes it "
+                        "from the frame folders)", path=ann_file)
+    return frames
+
+
 class SSNProposalDataset:
     """One sample per video of ``ann_file`` that has ground truth (0.24 drops the others, in
     training and test alike); its frames are the folder ``{root}/{video_id}``.
@@ -46,7 +61,7 @@ class SSNProposalDataset:
             per_video = PerVideo(**(sampler or {}))
         except TypeError as exc:
             raise ConfigError(f"ssn_proposals: {exc}") from None
-        videos = [v for v in read_proposal_file(ann_file) if v.gts]
+        videos = [v for v in read_proposal_file(denormalized(ann_file)) if v.gts]
         if not videos:
             raise DataError(f"{ann_file}: no video of the proposal file has a ground-truth instance", path=ann_file)
         self._check_folders(videos)

@@ -106,6 +106,19 @@ def test_malformed_proposal_file_names_the_line(tmp_path, text, line, words):
             read_proposal_file(path)
 
 
+def test_a_normalized_list_is_read_as_its_denormalized_version(tmp_path):
+    (tmp_path / "frames" / "vid").mkdir(parents=True)
+    normalized = tmp_path / "thumos14_tag_normalized_proposal_list.txt"
+    normalized.write_text("# 0\nvid\n1\n1\n1\n3 0.1 0.2\n0\n")
+    with pytest.raises(DataError, match=r"normalized_proposal_list\.txt: a normalized proposal file; .*"
+                                        r"thumos14_tag_proposal_list\.txt, which is missing"):
+        SSNProposalDataset(ann_file=str(normalized), root=str(tmp_path / "frames"), pipeline=[])
+    (tmp_path / "thumos14_tag_proposal_list.txt").write_text("# 0\nvid\n100\n1\n1\n3 10 20\n0\n")
+    data = SSNProposalDataset(ann_file=str(normalized), root=str(tmp_path / "frames"), pipeline=[],
+                              reg_normalize_constants=[[0, 0], [1, 1]])
+    assert data.records[0].label.video.gts == (Instance(10, 20, 3),)
+
+
 def test_video_without_frame_folder_names_the_line(tmp_path):
     path = tmp_path / "p.txt"
     path.write_text("# 0\nvid\n100\n1\n1\n3 10 20\n0\n# 1\nmissing_video\n100\n1\n1\n3 10 20\n0\n")
