@@ -17,7 +17,8 @@ from actioncore.cli import main
 from actioncore.sdk import DataError
 from actioncore.sdk.data import ClipDataset
 from actioncore_ssn import (SSN, Instance, SampleProposalFrames, SSNHead, SSNProposalDataset, VideoProposals,
-                            format_proposal_file, ohem_hinge_loss, read_proposal_file, stpp_test, stpp_train)
+                            format_proposal_file, ohem_hinge_loss, perform_regression, read_proposal_file, stpp_test,
+                            stpp_train, temporal_nms)
 from actioncore_ssn.assign import frame_iou
 
 pytestmark = pytest.mark.actioncore_plugins("actioncore_localization.hooks", "actioncore_ssn.hooks")
@@ -207,6 +208,23 @@ def test_test_pooling_of_frame_scores_equals_the_classifiers_on_pooled_features(
     assert activity[0].tolist() == pytest.approx(head.activity_fc(features[2:7].mean(0)).tolist(), abs=1e-5)
     assert completeness[0].tolist() == pytest.approx(head.completeness_fc(pooled).tolist(), abs=1e-5)
     assert regression[0].tolist() == pytest.approx(head.regressor_fc(pooled).tolist(), abs=1e-5)
+    # scale factors weigh the starting and ending parts, each with its third of the bias
+    _, scaled, _ = stpp_test(scores, ticks, torch.tensor([[0.5, 2.0]]), num_classes=3, stpp_stage=(1, 1, 1))
+    w, b = head.completeness_fc.weight.view(3, 3, 4), head.completeness_fc.bias / 3
+    parts = [features[0:2].mean(0), features[2:7].mean(0), features[7:10].mean(0)]
+    expected = sum(scale * (w[:, p] @ parts[p] + b) for p, scale in enumerate((0.5, 1.0, 2.0)))
+    assert scaled[0].tolist() == pytest.approx(expected.tolist(), abs=1e-5)
+
+
+def test_post_processing_regression_and_nms():
+    rows = np.array([[0.2, 0.4, 0.9, 0.5, math.log(2.0)],   # centre 0.3 + 0.2 * 0.5, length 0.4: (0.2, 0.6)
+                     [0.25, 0.45, 0.8, 0.0, 0.0],
+                     [0.7, 0.9, 0.7, 0.0, math.log(3.0)]])  # length 0.6 around 0.8: clipped to (0.5, 1.0)
+    moved = perform_regression(rows)
+    np.testing.assert_allclose(moved[:, :3], [[0.2, 0.6, 0.9], [0.25, 0.45, 0.8], [0.5, 1.0, 0.7]], atol=1e-12)
+    # tIoU of row 1 with row 0 is 0.2 / 0.4 = 0.5 > 0.2: suppressed; row 2 overlaps row 0 by 0.1 / 0.8
+    assert temporal_nms(moved, 0.2)[:, 2].tolist() == [0.9, 0.7]
+    assert temporal_nms(moved, 0.6)[:, 2].tolist() == [0.9, 0.8, 0.7]
 
 
 def test_ohem_hinge_loss_keeps_the_hardest_and_its_gradient():
