@@ -93,23 +93,25 @@ class SampleProposalFrames:
         sample.clip_len = self.clip_len
         return sample
 
-    def stage_scales(self, proposal: Instance, num_frames: int) -> tuple[float, float]:
-        """The share of each augmentation part that lies inside the video (0.24's ``_get_stage``)."""
+    def augmented(self, proposal: Instance, num_frames: int) -> tuple[int, int, int, int]:
+        """``(first starting frame, starting length, course length, ending length)``: the
+        proposal widened by ``aug_ratio`` of its length each side, cut to the video, less a clip."""
         duration = proposal.end - proposal.start
         valid_start = max(0, proposal.start - int(duration * self.aug_ratio[0]))
         valid_end = min(num_frames - self.span + 1, proposal.end - 1 + int(duration * self.aug_ratio[1]))
-        start_length = proposal.start - valid_start - self.span
-        end_length = (valid_end - proposal.end + 1) - self.span
+        return (valid_start, proposal.start - valid_start - self.span, duration - self.span,
+                (valid_end - proposal.end + 1) - self.span)
+
+    def stage_scales(self, proposal: Instance, num_frames: int) -> tuple[float, float]:
+        """The share of each augmentation part that lies inside the video (0.24's ``_get_stage``)."""
+        duration = proposal.end - proposal.start
+        _, start_length, _, end_length = self.augmented(proposal, num_frames)
         return ((start_length + self.span + 1) / (duration * self.aug_ratio[0]),
                 (end_length + self.span + 1) / (duration * self.aug_ratio[1]))
 
     def proposal_offsets(self, proposal: Instance, num_frames: int, rng: np.random.Generator) -> np.ndarray:
         """Frame offsets of the starting, course and ending parts (0.24's ``_get_proposal_clips``)."""
-        duration = proposal.end - proposal.start
-        valid_start = max(0, proposal.start - int(duration * self.aug_ratio[0]))
-        valid_end = min(num_frames - self.span + 1, proposal.end - 1 + int(duration * self.aug_ratio[1]))
-        lengths = (proposal.start - valid_start - self.span, duration - self.span,
-                   (valid_end - proposal.end + 1) - self.span)
+        valid_start, *lengths = self.augmented(proposal, num_frames)
         counts = (self.aug_segments[0], self.body_segments, self.aug_segments[1])
         bases = (valid_start, proposal.start, proposal.end)
         parts = [(train_offsets(n, k, rng) if self.mode == "train" else val_offsets(n, k)) + base
