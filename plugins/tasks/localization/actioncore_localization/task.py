@@ -9,7 +9,14 @@ The task is generic over the model; it only needs (see DESIGN.md):
   ``(start_s, end_s, score)``, post-processed), scored with the AR@AN metrics and written as
   ActivityNet proposal JSON by ``actioncore test --out``; or ``model.video_outputs(outputs,
   labels)`` (per sample, named equal-length columns), written as one CSV per video into
-  ``output_dir`` with no metrics (a stage such as BSN's TEM whose outputs feed the next one).
+  ``output_dir`` with no metrics (a stage such as BSN's TEM whose outputs feed the next one);
+  or ``model.detections(outputs, labels)`` (per sample, a list of labelled
+  :class:`~actioncore_localization.detection_map.Detection`, post-processed: SSN), scored by
+  ``mAP@tIoU`` on the model's own classes (AR@AN on their segments) and written as ActivityNet
+  detection JSON. The labels then carry ``video_id``, ``segments`` and ``labels`` (class names).
+
+A batch with ``normalize`` set (frame pipelines with a ``normalize`` step) is normalised on the
+device; feature batches have none and are taken as they are.
 """
 from __future__ import annotations
 
@@ -24,10 +31,11 @@ import torch
 from torch import nn
 
 from actioncore.sdk import ConfigError, Experiment, Metric, build_model, build_spec
-from actioncore.sdk.data import Pipeline, VideoSample, example_batch
+from actioncore.sdk.data import Pipeline, VideoSample, example_batch, normalize_on_device
 from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights
 
 from .annotations import VideoAnnotation, read_activitynet
+from .detection_map import Detection
 from .features import LocalizationFeatureDecoder
 from .metrics import ARatAN
 
@@ -61,6 +69,18 @@ def batch_labels(batch: Mapping[str, Any]) -> list[Any]:
 def ground_truth_of(annotations: Sequence[Any]) -> dict[str, np.ndarray]:
     """``{video_id: [K, 2] segments in seconds}`` for the AR@AN metrics."""
     return {a.video_id: np.asarray(a.segments, dtype=np.float64).reshape(-1, 2) for a in annotations}
+
+
+def detection_json(annotations: Sequence[Any], detections: Sequence[Sequence[Detection]]) -> dict[str, Any]:
+    """ActivityNet's detection result file: each result also names its class (``label``)."""
+    results = {a.video_id: [{"segment": [d.start, d.end], "score": d.score, "label": d.label} for d in dets]
+               for a, dets in zip(annotations, detections)}
+    return {"version": RESULTS_VERSION, "results": results, "external_data": {}}
+
+
+def proposal_rows(detections: Sequence[Detection]) -> np.ndarray:
+    """``[N, 3]`` ``(start, end, score)`` of labelled detections, for the AR@AN metrics."""
+    return np.asarray([(d.start, d.end, d.score) for d in detections], dtype=np.float64).reshape(-1, 3)
 
 
 def proposal_json(annotations: Sequence[Any], proposals: Sequence[np.ndarray]) -> dict[str, Any]:
@@ -99,7 +119,9 @@ class LocalizationAdapter:
         return model
 
     def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> torch.Tensor:
-        return batch["inputs"].to(device, non_blocking=True).float()
+        inputs = batch["inputs"].to(device, non_blocking=True)
+        normalize = batch.get("normalize")
+        return inputs.float() if normalize is None else normalize_on_device(inputs, **normalize)
 
     def train_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
         outputs = model(self.prepare_inputs(batch, device))
@@ -120,14 +142,16 @@ class LocalizationAdapter:
         labels = batch_labels(batch)
         outputs = model(self.prepare_inputs(batch, device))
         rows = {"index": batch["indices"].numpy(), "annotation": object_rows(labels)}
-        if callable(getattr(model, "proposals", None)):
+        if callable(getattr(model, "detections", None)):
+            rows["detections"] = object_rows([list(d) for d in model.detections(outputs, labels)])
+        elif callable(getattr(model, "proposals", None)):
             rows["proposals"] = object_rows([np.asarray(p, dtype=np.float64).reshape(-1, 3)
                                              for p in model.proposals(outputs, labels)])
         elif callable(getattr(model, "video_outputs", None)):
             rows["video_outputs"] = object_rows(model.video_outputs(outputs, labels))
         else:
-            raise ConfigError(f"{type(model).__name__} has neither proposals(outputs, labels) nor "
-                              "video_outputs(outputs, labels); the localization task cannot evaluate it")
+            raise ConfigError(f"{type(model).__name__} has neither proposals(outputs, labels), detections(outputs, "
+                              "labels) nor video_outputs(outputs, labels); the localization task cannot evaluate it")
         return rows
 
     def compute_metrics(self, outputs: Mapping[str, np.ndarray], split: str) -> tuple[dict[str, float], dict[str, np.ndarray]]:
@@ -138,13 +162,18 @@ class LocalizationAdapter:
                                     list(outputs["video_outputs"]))
             return {}, {}
         ground_truth = ground_truth_of(annotations)
-        proposals = {a.video_id: p for a, p in zip(annotations, outputs["proposals"])}
+        labelled = {a.video_id: (ground_truth[a.video_id], a.labels) for a in annotations}
+        own = None
+        if "detections" in outputs:  # a detector: its own labelled detections
+            own = [d for dets in outputs["detections"] for d in dets]
+            proposals = {a.video_id: proposal_rows(d) for a, d in zip(annotations, outputs["detections"])}
+        else:
+            proposals = {a.video_id: p for a, p in zip(annotations, outputs["proposals"])}
         metrics: dict[str, float] = {}
         for metric in self.metrics:
             detections = getattr(metric, "detections", None)
             if callable(detections):  # scores labelled detections (mAP@tIoU), not proposals
-                labelled = {a.video_id: (ground_truth[a.video_id], a.labels) for a in annotations}
-                metrics.update(metric(labelled, detections(proposals)))
+                metrics.update(metric(labelled, own if own is not None else detections(proposals)))
             else:
                 metrics.update(metric(ground_truth, proposals))
         return metrics, {}
@@ -208,6 +237,10 @@ class LocalizationTask(TrainerTask):
         return results
 
     def write_predictions(self, experiment: Experiment, split: str, outputs: dict[str, Any], out: Path) -> None:
+        if "detections" in outputs:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(detection_json(list(outputs["annotation"]), list(outputs["detections"]))))
+            return
         if "proposals" not in outputs:
             raise ConfigError("--out: this model writes per-video outputs (to task.output_dir), not proposals")
         out.parent.mkdir(parents=True, exist_ok=True)

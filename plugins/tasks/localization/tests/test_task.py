@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from actioncore.sdk import ConfigError
-from actioncore_localization import LocalizationTask, VideoAnnotation
+from actioncore_localization import Detection, DetectionMAP, LocalizationTask, VideoAnnotation
 from actioncore_localization.task import LocalizationAdapter
 
 VIDEOS = [VideoAnnotation(video_name=f"v_{n}", duration_second=10.0, duration_frame=300, feature_frame=300,
@@ -35,6 +35,17 @@ class ScoreWriter(nn.Module):
 
     def video_outputs(self, outputs, labels):
         return [{"action": row.numpy(), "tmin": np.arange(len(row)) / len(row)} for row in outputs]
+
+
+class ExactDetector(nn.Module):
+    """A detector (as SSN): each video's ground truth as class "a", and a wrong class "b" detection."""
+
+    def forward(self, inputs):
+        return inputs.mean()
+
+    def detections(self, outputs, labels):
+        return [[Detection(v.video_id, *v.segments[0], "a", 0.9), Detection(v.video_id, *v.segments[0], "b", 0.8)]
+                for v in labels]
 
 
 def adapter(task, tmp_path):
@@ -76,3 +87,17 @@ def test_stages_without_proposals_write_one_csv_per_video(tmp_path):
 def test_models_without_the_interface_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="neither proposals"):
         adapter(LocalizationTask(), tmp_path).eval_step(nn.Identity(), batch(), torch.device("cpu"))
+
+
+def test_a_detector_is_scored_on_its_own_labelled_detections(tmp_path):
+    task = LocalizationTask(metrics=[DetectionMAP(temporal_iou_thresholds=[0.5, 0.9])])
+    run = adapter(task, tmp_path)
+    outputs = run.eval_step(ExactDetector(), batch(), torch.device("cpu"))
+    metrics, _ = run.compute_metrics(outputs, "test")
+    # class "a" (the only one with ground truth) is found exactly in both videos; "b" counts for nothing
+    assert metrics == {"mAP@0.5": 1.0, "mAP@0.9": 1.0, "average_mAP": 1.0}
+    out = tmp_path / "detections.json"
+    task.write_predictions(None, "test", outputs, out)
+    written = json.loads(out.read_text())["results"]
+    assert written["y"] == [{"segment": [2.0, 6.0], "score": 0.9, "label": "a"},
+                            {"segment": [2.0, 6.0], "score": 0.8, "label": "b"}]
