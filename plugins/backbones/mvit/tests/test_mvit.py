@@ -15,6 +15,7 @@ from actioncore_mvit.mvit import MultiScaleAttention
 pytestmark = pytest.mark.actioncore_plugins(
     "actioncore_mvit.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks", "actioncore_lists.hooks",
     "actioncore_augment.hooks")
+pytestmark = [pytestmark, pytest.mark.usefixtures("torch_one_thread")]
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_mvit" / "examples"
 SMALL = EXAMPLES / "mvit_small_p244_16x4x1_200e_kinetics400_rgb.toml"
@@ -22,26 +23,28 @@ MASKFEAT = EXAMPLES / "mvit_small_p244_k400_maskfeat_pre_16x4x1_100e_kinetics400
 ZOO_KEYS = Path(__file__).resolve().parents[4] / "tests" / "data" / "zoo_keys"
 # MViTv2-S's 16 blocks and downscales at 1/6 of its width: MMAction2's key set, tiny tensors
 NARROW = "{embed_dims = 16, num_layers = 16, num_heads = 1, downscale_indices = [1, 3, 14]}"
+SHALLOW = "{embed_dims = 16, num_layers = 5, num_heads = 1, downscale_indices = [1, 2, 4]}"  # for the training tests
 
 
-def tiny_overrides(*, classes: int = 5, with_cp: bool = False) -> list[str]:
-    return [f"model.backbone.arch={NARROW}", "model.backbone.spatial_size=32", "model.backbone.temporal_size=4",
+def tiny_overrides(*, classes: int = 5, with_cp: bool = False, arch: str = SHALLOW) -> list[str]:
+    return [f"model.backbone.arch={arch}", "model.backbone.spatial_size=32", "model.backbone.temporal_size=4",
             f"model.backbone.with_cp={str(with_cp).lower()}", "model.head.in_channels=128",
             f"model.head.num_classes={classes}", "task.batch_steps=[]"]
 
 
 # (a) full-size parameter counts: MMAction2 1.2.0's recognizers (MViT + MViTHead), counted with its
 # own builder by benchmarks/parity/mvit.py
-@pytest.mark.parametrize(("example", "expected", "head"), [
-    ("mvit_small_p244_16x4x1_200e_kinetics400_rgb.toml", 34_537_744, 307_600),
-    ("mvit_base_p244_32x3x1_kinetics400_rgb.toml", 51_230_128, 307_600),
-    ("mvit_large_p244_40x3x1_kinetics400_rgb.toml", 213_390_112, 461_200),
-    ("mvit_small_p244_k400_maskfeat_pre_16x4x1_100e_kinetics400_rgb.toml", 36_475_120, 307_600)])
-def test_full_size_parameter_counts_are_mmaction2s(actioncore_host, example, expected, head):
-    with torch.device("meta"):
-        model = actioncore.build_model(load_config(EXAMPLES / example).model)
-    assert count_parameters(model) == expected
-    assert count_parameters(model.head) == head
+COUNTS = {"mvit_small_p244_16x4x1_200e_kinetics400_rgb.toml": (34_537_744, 307_600),
+          "mvit_base_p244_32x3x1_kinetics400_rgb.toml": (51_230_128, 307_600),
+          "mvit_large_p244_40x3x1_kinetics400_rgb.toml": (213_390_112, 461_200),
+          "mvit_small_p244_k400_maskfeat_pre_16x4x1_100e_kinetics400_rgb.toml": (36_475_120, 307_600)}
+
+
+def test_full_size_parameter_counts_are_mmaction2s(actioncore_host):
+    for example, (expected, head) in COUNTS.items():
+        with torch.device("meta"):
+            model = actioncore.build_model(load_config(EXAMPLES / example).model)
+        assert (count_parameters(model), count_parameters(model.head)) == (expected, head), example
 
 
 def test_contract(actioncore_host):
@@ -53,7 +56,7 @@ def test_contract(actioncore_host):
     assert torch.all(head.fc_cls.bias == 0.02)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tiny_model(actioncore_host):
     torch.manual_seed(0)
     return actioncore.build_model(load_config(SMALL, tiny_overrides()).model)
@@ -102,14 +105,14 @@ def test_gradient_checkpointing_gives_the_same_gradients(actioncore_host):
         torch.testing.assert_close(grads[1][name], grad, atol=1e-6, rtol=1e-5, msg=name)
 
 
-def test_mmaction2_state_dict_converts_and_loads_strictly(tiny_model):
+def test_mmaction2_state_dict_converts_and_loads_strictly(actioncore_host):
     index = json.loads((ZOO_KEYS / "index.json").read_text())
     found = index["configs/recognition/mvit/mvit-small-p244_32xb16-16x4x1-200e_kinetics400-rgb.py"]
     keys = sorted(json.loads(gzip.decompress((ZOO_KEYS / f"{found['layout']}.json.gz").read_bytes())))
-    ours = tiny_model.state_dict()
+    model = actioncore.build_model(load_config(SMALL, tiny_overrides(arch=NARROW)).model)
+    ours = model.state_dict()
     g = torch.Generator().manual_seed(3)
     theirs = {k: torch.randn(ours[k.replace("cls_head.", "head.", 1)].shape, generator=g) for k in keys}
-    model = actioncore.build_model(load_config(SMALL, tiny_overrides()).model)
     load_into(model, convert_state(model, theirs), "mmaction2.pth")
     own = model.state_dict()
     assert all(torch.equal(own[k.replace("cls_head.", "head.", 1)], v) for k, v in theirs.items())

@@ -12,8 +12,9 @@ from actioncore.testing import assert_component_contract, count_parameters, fixe
 from actioncore_swin import SwinTransformer3D
 from actioncore_swin.swin import WindowAttention3D, shift_mask
 
-pytestmark = pytest.mark.actioncore_plugins(
-    "actioncore_swin.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks", "actioncore_lists.hooks")
+pytestmark = [pytest.mark.actioncore_plugins(
+    "actioncore_swin.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks", "actioncore_lists.hooks"),
+    pytest.mark.usefixtures("torch_one_thread")]
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "actioncore_swin" / "examples"
 TINY_EXAMPLE = EXAMPLES / "swin_tiny_p244_w877_in1k_pre_32x2x1_30e_kinetics400_rgb.toml"
@@ -21,36 +22,38 @@ REPO = Path(__file__).resolve().parents[4]
 ZOO_KEYS = REPO / "tests" / "data" / "zoo_keys"
 # Swin-T's stages and heads at a quarter of its width (head width 8): MMAction2's key set, tiny tensors
 NARROW = "{embed_dims = 24, depths = [2, 2, 6, 2], num_heads = [3, 6, 12, 24]}"
+SHALLOW = "{embed_dims = 24, depths = [2, 2, 2, 2], num_heads = [3, 6, 12, 24]}"  # for the training tests
 
 
-def tiny_overrides(*, classes: int = 5, with_cp: bool = False, drop_path: float = 0.1) -> list[str]:
-    return [f"model.backbone.arch={NARROW}", "model.backbone.window_size=[2,3,3]",
+def tiny_overrides(*, classes: int = 5, with_cp: bool = False, drop_path: float = 0.1, arch: str = SHALLOW) -> list[str]:
+    return [f"model.backbone.arch={arch}", "model.backbone.window_size=[2,3,3]",
             f"model.backbone.drop_path_rate={drop_path}", f"model.backbone.with_cp={str(with_cp).lower()}",
             "model.head.in_channels=192", f"model.head.num_classes={classes}"]
 
 
 # (a) full-size parameter counts: MMAction2 1.2.0's recognizers (SwinTransformer3D + I3DHead, 400
 # classes), counted with its own builder by benchmarks/parity/swin.py
-@pytest.mark.parametrize(("arch", "expected", "head"), [
-    ("tiny", 28_158_070, 307_600), ("small", 49_816_678, 307_600),
-    ("base", 88_048_984, 410_000), ("large", 196_953_916, 614_800)])
-def test_full_size_parameter_counts_are_mmaction2s(actioncore_host, arch, expected, head):
-    example = next(EXAMPLES.glob(f"swin_{arch}_*.toml"))
-    with torch.device("meta"):
-        model = actioncore.build_model(load_config(example).model)
-    assert count_parameters(model) == expected
-    assert count_parameters(model.head) == head
+COUNTS = {"tiny": (28_158_070, 307_600), "small": (49_816_678, 307_600), "base": (88_048_984, 410_000),
+          "large": (196_953_916, 614_800)}
+
+
+def test_full_size_parameter_counts_are_mmaction2s(actioncore_host):
+    for arch, (expected, head) in COUNTS.items():
+        example = next(EXAMPLES.glob(f"swin_{arch}_*.toml"))
+        with torch.device("meta"):
+            model = actioncore.build_model(load_config(example).model)
+        assert (count_parameters(model), count_parameters(model.head)) == (expected, head), arch
 
 
 def test_contract(actioncore_host):
     net = assert_component_contract(actioncore_host, "backbone", "swin",
                                      {"arch": {"embed_dims": 8, "depths": [1, 1], "num_heads": [1, 2]},
                                       "window_size": [2, 2, 2]})
-    assert net(torch.zeros(2, 3, 4, 16, 16)).shape == (2, 8, 2, 4, 4)
+    assert net(torch.zeros(2, 3, 4, 16, 16)).shape == (2, 16, 2, 2, 2)  # stage 2 after one merge
 
 
 # (b) the example, shrunk, runs forward/backward and learns a fixed batch
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tiny_model(actioncore_host):
     torch.manual_seed(0)
     return actioncore.build_model(load_config(TINY_EXAMPLE, tiny_overrides()).model)
@@ -103,15 +106,15 @@ def mmaction2_tiny_keys() -> list[str]:
     return sorted(json.loads(gzip.decompress((ZOO_KEYS / f"{found['layout']}.json.gz").read_bytes())))
 
 
-def test_mmaction2_state_dict_converts_and_loads_strictly(tiny_model):
-    ours = tiny_model.state_dict()
+def test_mmaction2_state_dict_converts_and_loads_strictly(actioncore_host):
+    model = actioncore.build_model(load_config(TINY_EXAMPLE, tiny_overrides(arch=NARROW)).model)
+    ours = model.state_dict()
     g = torch.Generator().manual_seed(3)
     keys = mmaction2_tiny_keys()
     # their keys, with the shapes of the narrow model (same key set as Swin-T)
     theirs = {k: torch.randn(ours[k.replace("cls_head.", "head.", 1)].shape, generator=g) for k in keys}
     for k in [k for k in theirs if k.endswith("relative_position_index")]:
         theirs[k] = ours[k.replace("cls_head.", "head.", 1)].clone()
-    model = actioncore.build_model(load_config(TINY_EXAMPLE, tiny_overrides()).model)
     load_into(model, convert_state(model, theirs), "mmaction2.pth")
     own = model.state_dict()
     assert all(torch.equal(own[k.replace("cls_head.", "head.", 1)], v) for k, v in theirs.items())
