@@ -189,7 +189,7 @@ class MultiScaleBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, in_size: Size3) -> tuple[torch.Tensor, Size3]:
         """``with_cp``: the block's activations are recomputed in the backward pass."""
-        if self.with_cp and x.requires_grad:
+        if self.with_cp and self.training and torch.is_grad_enabled():
             return checkpoint(self._forward, x, in_size, use_reentrant=False)
         return self._forward(x, in_size)
 

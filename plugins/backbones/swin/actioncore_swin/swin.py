@@ -179,7 +179,7 @@ class SwinTransformerBlock3D(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``x`` ``[B, D, H, W, C]``; ``mask`` the stage's shift mask."""
-        if self.with_cp and x.requires_grad:
+        if self.with_cp and self.training and torch.is_grad_enabled():
             x = x + self.drop_path(checkpoint(self.forward_part1, x, mask, use_reentrant=False))
             return x + checkpoint(self.forward_part2, x, use_reentrant=False)
         x = x + self.drop_path(self.forward_part1(x, mask))
