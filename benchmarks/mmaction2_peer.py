@@ -160,3 +160,35 @@ def run_parity(names: Iterable[str], args: argparse.Namespace, check: Callable[[
             return (r["mmaction2_parameters"] == r["actioncore_parameters"]
                     and r["logits_max_abs_diff"] < args.atol)
     return report([args.only] if args.only else names, check, passed)
+
+
+@torch.no_grad()
+def randomise_transformer(model: nn.Module, seed: int) -> None:
+    """:func:`randomise` for the linears and convolutions, then every other parameter (LayerNorms,
+    relative-position tables, tokens) away from its initial value: LayerNorm weights around 1,
+    everything else normal with std 0.5 (biases 0.1), so that no part is an identity or zero."""
+    randomise(model, seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    done = {id(m.weight) for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear))}
+    done |= {id(m.bias) for m in model.modules()
+             if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)) and m.bias is not None}
+    for name, p in model.named_parameters():
+        if id(p) in done:
+            continue
+        noise = torch.randn(p.shape, generator=g)
+        if name.endswith("weight"):
+            p.copy_(1 + 0.1 * noise)
+        else:
+            p.copy_((0.1 if name.endswith("bias") else 0.5) * noise)
+
+
+def compare_recognizers(theirs: nn.Module, ours: nn.Module, clips: torch.Tensor) -> dict:
+    """Class scores of MMAction2's recognizer and ours on ``clips`` ``[N, C, T, H, W]`` in eval
+    mode (the backbone output goes through each side's own head)."""
+    theirs.eval()
+    ours.eval()
+    with torch.no_grad():
+        their_scores = theirs.cls_head(theirs.backbone(clips))
+        our_scores = ours.head(ours.features(clips))
+    return {"logits_max_abs_diff": (their_scores - our_scores).abs().max().item(),
+            "logit_scale": their_scores.abs().max().item()}

@@ -54,10 +54,15 @@ PLUGINS: dict[str, str] = {
     "detection/slowfast": "backbones/ava_detector", "detection/slowonly": "backbones/ava_detector",
     "detection/acrn": "backbones/ava_detector", "detection/lfb": "backbones/ava_detector",
     "recognition_audio/resnet": "backbones/audio",
+    "recognition/swin": "backbones/swin", "recognition/mvit": "backbones/mvit",
 }
-NOT_REPRODUCED = re.compile(r"dense161|swin|mobileone|rn101-32x4d|r50-heavy")
-"""Backbones of MMAction2 checkpoints that our plugins do not build (DenseNet, Swin, MobileOne,
+NOT_REPRODUCED = re.compile(r"dense161|.swin|mobileone|rn101-32x4d|r50-heavy")
+"""Backbones of MMAction2 checkpoints that our plugins do not build (DenseNet, TSN with a 2D Swin
+backbone (``tsn_...-swin-...``; the Video Swin models' names start with ``swin``), MobileOne,
 ResNeXt, I3D 'heavy')."""
+CONFIG_SLIPS = {"mvit-small-p244_k400-pre_16xb16-u16-100e_sthv2-rgb": "recognition/mvit/mvit-small-p244_k400-pre_16xb16-u16-100e_sthv2-rgb.py"}
+"""Records whose ``Config`` names another model's config (this SthV2 checkpoint's names the
+Kinetics-400 one, 400 classes; its ``_infer`` twin names the right one)."""
 TASK = {"recognition": "recognition", "skeleton": "skeleton", "localization": "localization",
         "detection": "detection", "recognition_audio": "recognition"}
 DATASETS = [  # name suffix -> (dataset, class list or "")
@@ -215,6 +220,7 @@ def preprocessing(cfg: Any) -> dict[str, Any]:
 
 
 def dataset_of(name: str) -> tuple[str, str]:
+    name = name.removesuffix("_infer")  # MViT's records of the weights converted from SlowFast
     tail = name.rsplit("_", 1)[-1]
     if tail == "feature":  # BSN's record writes the data set with underscores
         tail = name.rsplit("_", 2)[-2]
@@ -239,7 +245,8 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
         if NOT_REPRODUCED.search(name):
             skipped.append(name)
             continue
-        config = model["Config"].removeprefix("configs/")
+        config = model["Config"].removeprefix("configs/").replace(".py.py", ".py")  # Swin-B's record doubles it
+        config = CONFIG_SLIPS.get(name, config)
         if not (configs_root / config).is_file():  # a few records give the file name only
             config = f"{folder}/{Path(config).name}"
         if not config.endswith(".py"):  # and one record forgets the suffix

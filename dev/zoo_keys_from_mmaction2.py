@@ -72,7 +72,8 @@ def build_detector(relative: str, bank: Path) -> nn.Module:
 
 def build(relative: str, bank: Path) -> nn.Module:
     """The config's model on the meta device, or on the CPU for a model whose constructor
-    initialises its weights (TANet's calls ``init_weights``, which reads tensor values)."""
+    initialises its weights or reads tensor values (TANet's calls ``init_weights``; Swin's
+    constructor takes its drop-path rates out of a tensor)."""
     from mmaction2_peer import build_mmaction2
 
     def build_here() -> nn.Module:
@@ -85,6 +86,10 @@ def build(relative: str, bank: Path) -> nn.Module:
             with torch.device("meta"):
                 return build_here()
         except NotImplementedError:  # "Cannot copy out of meta tensor"
+            return build_here()
+        except RuntimeError as exc:  # Swin's drop-path rates: "Tensor.item() cannot be called on meta tensors"
+            if "meta" not in str(exc):
+                raise
             return build_here()
 
 

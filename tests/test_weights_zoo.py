@@ -131,7 +131,8 @@ def test_each_model_plugin_registers_its_checkpoints():
     counts = {d: len(e) for d, e in by_distribution.items()}
     for distribution in ("actioncore-tsn", "actioncore-tsm", "actioncore-resnet3d", "actioncore-slowfast",
                          "actioncore-x3d", "actioncore-timesformer", "actioncore-stgcn", "actioncore-posec3d",
-                         "actioncore-bmn", "actioncore-bsn", "actioncore-ava-detector", "actioncore-torchvision-video"):
+                         "actioncore-bmn", "actioncore-bsn", "actioncore-ava-detector", "actioncore-torchvision-video",
+                         "actioncore-swin", "actioncore-mvit"):
         assert counts.get(distribution, 0) >= 1, counts
     tsn = {e.name: e for e in by_distribution["actioncore-tsn"]}
     exact = tsn["tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb"]

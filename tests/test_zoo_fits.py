@@ -28,7 +28,9 @@ INDEX = json.loads((KEYS / "index.json").read_text())
 
 # MMAction2 1.2.0's recognition/csn/metafile.yml gives this irCSN the 33.02M of ipCSN; its config is
 # irCSN-152's (bottleneck_mode "ir"), which the other irCSN-152 records report as 29.70M.
-METAFILE_SLIPS = {"ircsn_sports1m-pretrained-r152-bnfrozen_32x2x1-58e_kinetics400-rgb"}
+# recognition/swin/metafile.yml gives the Kinetics-710 Swin-S the 197M of Swin-L (its builder: 50,055,068).
+METAFILE_SLIPS = {"ircsn_sports1m-pretrained-r152-bnfrozen_32x2x1-58e_kinetics400-rgb",
+                  "swin-small-p244-w877_in1k-pre_32xb4-amp-32x2x1-30e_kinetics710-rgb"}
 
 
 def _entries():

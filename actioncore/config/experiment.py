@@ -96,6 +96,18 @@ class OptimSection:
     """Clip the global gradient norm to this value."""
     accumulate: int = attrs.field(default=1, validator=at_least(1))
     """Iterations whose gradients add up before one optimizer step."""
+    layer_decay_rate: float | None = None
+    """Layer-wise learning-rate decay (MMAction2's ``LearningRateDecayOptimizerConstructor``, e.g.
+    0.75): block ``i`` of ``backbone.blocks`` learns at ``rate ** (layer_decay_num_layers - i)``
+    times ``lr``, the embeddings at ``rate ** (layer_decay_num_layers + 1)``; weight decay is off
+    for biases and 1-D tensors. Replaces the multiplier rules above (``actioncore.engine.layer_decay``)."""
+    layer_decay_num_layers: int = attrs.field(default=0, validator=at_least(0))
+    """The number of blocks the decay counts (MMAction2's ``paramwise_cfg.num_layers``)."""
+    custom_keys_combine: Literal["longest", "multiply"] = "longest"
+    """How several ``custom_keys`` matching one parameter combine: ``longest`` (the longest key
+    alone, MMAction2's default constructor) or ``multiply`` (every matching key's multipliers
+    multiplied, MMAction2's ``SwinOptimWrapperConstructor``: e.g. ``backbone`` lr 0.1 and
+    ``norm`` decay 0 both apply to a backbone norm)."""
 
 
 @attrs.define

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from ..config.experiment import OptimSection, ScheduleSection
+from .layer_decay import layer_decay_groups
 
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.modules.instancenorm._InstanceNorm)
 
@@ -17,8 +18,12 @@ def param_groups(model: nn.Module, cfg: OptimSection, head: str = "head") -> lis
     A parameter whose name contains one of ``custom_keys`` takes that key's multipliers (the
     longest key, then the first in alphabetical order, as MMAction2 picks). Otherwise parameters
     under the submodule ``head`` get ``head_lr_mult``; those of normalisation layers get
-    ``norm_decay_mult``, other biases ``bias_lr_mult`` and ``bias_decay_mult``.
+    ``norm_decay_mult``, other biases ``bias_lr_mult`` and ``bias_decay_mult``. With
+    ``layer_decay_rate`` set, the groups are layer-wise decay's instead (:mod:`.layer_decay`).
     """
+    if cfg.layer_decay_rate is not None:
+        return layer_decay_groups(model, lr=cfg.lr, weight_decay=cfg.weight_decay, rate=cfg.layer_decay_rate,
+                                  num_layers=cfg.layer_decay_num_layers)
     norm_params = {id(p) for m in model.modules() if isinstance(m, _NORMS) for p in m.parameters(recurse=False)}
     keys = sorted(cfg.custom_keys, key=lambda k: (-len(k), k))
     groups: dict[tuple[float, float], list[nn.Parameter]] = {}
@@ -26,10 +31,10 @@ def param_groups(model: nn.Module, cfg: OptimSection, head: str = "head") -> lis
         if not param.requires_grad:
             continue
         bare = name.removeprefix("module.")
-        key = next((k for k in keys if k in bare), None)
-        if key is not None:
-            rule = cfg.custom_keys[key]
-            lr_mult, decay_mult = rule.lr_mult, rule.decay_mult
+        matching = [k for k in keys if k in bare]
+        if matching:
+            rules = [cfg.custom_keys[k] for k in (matching if cfg.custom_keys_combine == "multiply" else matching[:1])]
+            lr_mult, decay_mult = math.prod(r.lr_mult for r in rules), math.prod(r.decay_mult for r in rules)
         else:
             lr_mult = cfg.head_lr_mult if bare == head or bare.startswith(head + ".") else 1.0
             if id(param) in norm_params:

@@ -21,26 +21,12 @@ from typing import Literal
 import torch
 from torch import nn
 
+from actioncore.sdk.layers import DropPath
 from actioncore.sdk.weights import PretrainedMixin, backbone_weights
 
 logger = logging.getLogger("actioncore.timesformer")
 
 AttentionType = Literal["divided_space_time", "space_only", "joint_space_time"]
-
-
-class DropPath(nn.Module):
-    """Stochastic depth: zero a whole sample's residual branch with probability ``drop_prob``."""
-
-    def __init__(self, drop_prob: float = 0.0):
-        super().__init__()
-        self.drop_prob = drop_prob
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.drop_prob == 0.0 or not self.training:
-            return x
-        keep = 1.0 - self.drop_prob
-        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
-        return x * mask / keep
 
 
 class PatchEmbed(nn.Module):
