@@ -69,3 +69,17 @@ def test_a_file_of_another_architecture_names_the_file(actioncore_host, tmp_path
 def test_an_unknown_architecture_lists_torchvisions(actioncore_host):
     with pytest.raises((ConfigError, ValueError), match="unknown arch 'resnet51'.*resnet50"):
         tsn("resnet51", 2048)
+
+
+def test_any_torchvision_classifier_is_its_network_without_the_classifier():
+    """ResNeXt, MobileNetV2/V3, EfficientNet: torchvision's parameters less its classifier's
+    (MMAction2 replaces ``classifier`` and ``fc``), and the classifier's input width as out_channels."""
+    from actioncore_tsn import Torchvision2D
+
+    widths = {"resnext50_32x4d": 2048, "mobilenet_v2": 1280, "mobilenet_v3_large": 960, "efficientnet_b0": 1280}
+    for arch, width in widths.items():
+        with torch.device("meta"):
+            backbone, reference = Torchvision2D(arch=arch), torchvision.models.get_model(arch, weights=None)
+        classifier = getattr(reference, "fc", None) or reference.classifier
+        expected = sum(p.numel() for p in reference.parameters()) - sum(p.numel() for p in classifier.parameters())
+        assert (sum(p.numel() for p in backbone.parameters()), backbone.out_channels) == (expected, width), arch
