@@ -55,11 +55,12 @@ PLUGINS: dict[str, str] = {
     "detection/acrn": "backbones/ava_detector", "detection/lfb": "backbones/ava_detector",
     "recognition_audio/resnet": "backbones/audio",
     "recognition/swin": "backbones/swin", "recognition/mvit": "backbones/mvit",
+    "recognition/tpn": "necks/tpn",
 }
-NOT_REPRODUCED = re.compile(r"dense161|.swin|mobileone|rn101-32x4d|r50-heavy")
-"""Backbones of MMAction2 checkpoints that our plugins do not build (DenseNet, TSN with a 2D Swin
-backbone (``tsn_...-swin-...``; the Video Swin models' names start with ``swin``), MobileOne,
-ResNeXt, I3D 'heavy')."""
+NOT_REPRODUCED = re.compile(r".swin|mobileone|rn101-32x4d|r50-heavy")
+"""Backbones of MMAction2 checkpoints that our plugins do not build (TSN with timm's 2D Swin
+(``tsn_...-swin-...``; the Video Swin models' names start with ``swin``), MobileOne, mmcls's
+ResNeXt-101 32x4d, which torchvision lacks, I3D 'heavy')."""
 CONFIG_SLIPS = {"mvit-small-p244_k400-pre_16xb16-u16-100e_sthv2-rgb": "recognition/mvit/mvit-small-p244_k400-pre_16xb16-u16-100e_sthv2-rgb.py"}
 """Records whose ``Config`` names another model's config (this SthV2 checkpoint's names the
 Kinetics-400 one, 400 classes; its ``_infer`` twin names the right one)."""
@@ -78,7 +79,7 @@ METRICS = {"Top 1 Accuracy": "top1", "Top 5 Accuracy": "top5", "mean Top 1 Accur
            "Top 1 Accuracy (efficient)": "top1_efficient", "Top 5 Accuracy (efficient)": "top5_efficient",
            "mAP": "mAP", "f-mAP": "frame_mAP", "AUC": "AUC", "AR@1": "AR@1", "AR@5": "AR@5", "AR@10": "AR@10",
            "AR@100": "AR@100"}
-MAPPED_PREFIXES = {"backbone.": "model.backbone.", "cls_head.": "model.head.",
+MAPPED_PREFIXES = {"backbone.": "model.backbone.", "cls_head.": "model.head.", "neck.": "model.neck.",
                    "roi_head.bbox_head.": "model.head.", "roi_head.bbox_roi_extractor.": "model.roi_extractor.",
                    "roi_head.shared_head.": "model.shared_head."}
 """Where the parts of MMAction2's model config are in ours; below them our keys are MMAction2's,
@@ -105,7 +106,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 def examples_citing() -> dict[str, list[Path]]:
     """MMAction2 config path (``recognition/tsn/x.py``) -> our examples whose header cites it."""
     cited: dict[str, list[Path]] = defaultdict(list)
-    for example in sorted(REPO.glob("plugins/backbones/*/actioncore_*/examples/*.toml")):
+    for example in sorted(REPO.glob("plugins/*/*/actioncore_*/examples/*.toml")):
         head = "\n".join(example.read_text().splitlines()[:8])
         for config in CITE.findall(head):
             cited[config].append(example)
@@ -253,6 +254,7 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
             config += ".py"
         cfg = Config.fromfile(str(configs_root / config))
         urls = model["Weights"] if isinstance(model["Weights"], list) else [model["Weights"]]
+        urls = [url.strip("()") for url in urls]  # the TPN-TSM record wraps its URL in parentheses
         results = model["Results"][0] if isinstance(model["Results"], list) else model["Results"]
         metrics = {METRICS[k]: round(float(v) / 100, 6) for k, v in results["Metrics"].items() if k in METRICS}
         dataset, classes = dataset_of(name)

@@ -5,11 +5,12 @@ from actioncore.sdk import Factory
 from actioncore.sdk.weights import WeightsEntry, weights_from_package
 
 from .resnet import ResNet
+from .torchvision_2d import Torchvision2D
 
 
 @actioncore.hookimpl
 def actioncore_backbones() -> Mapping[str, Factory]:
-    return {"resnet": ResNet}
+    return {"resnet": ResNet, "torchvision_2d": Torchvision2D}
 
 
 @actioncore.hookimpl

@@ -55,11 +55,35 @@ class _Recognizer(nn.Module):
 
 
 class Recognizer2D(_Recognizer):
-    """Frames through a 2D backbone; the head fuses the ``N`` frames of each sample."""
+    """Frames through a 2D backbone; the head fuses the ``N`` frames of each sample.
+
+    With a neck (TPN), the backbone's per-frame maps (one per ``out_indices`` stage) are
+    regrouped into clips ``[N * views, C, T, H, W]`` (see :meth:`features`), as MMAction2's
+    ``Recognizer2D`` feeds its neck; the head then scores each clip, and the clips of a sample
+    are averaged like views.
+    """
+
+    def features(self, x: torch.Tensor, *, segments: int | None = None) -> torch.Tensor:
+        """Backbone (and neck) features of frames ``[N * segments, C, H, W]``.
+
+        The neck's clips have the backbone's ``num_segments`` frames (MMAction2 uses it in
+        testing, with several clips and crops per sample, and the sample's frames in training,
+        the same number with its samplers); a backbone without one gives ``segments``."""
+        x = self.backbone(x)
+        if self.neck is None:
+            return x
+        levels = x if isinstance(x, (tuple, list)) else (x,)
+        frames = getattr(self.backbone, "num_segments", None) or segments or levels[0].shape[0]
+        if levels[0].shape[0] % frames:
+            raise ValueError(f"recognizer2d: {levels[0].shape[0]} frames are not a multiple of the "
+                             f"backbone's num_segments = {frames}")
+        return self.neck([level.reshape(-1, frames, *level.shape[1:]).transpose(1, 2) for level in levels])
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         batch, segments = inputs.shape[:2]
-        features = self.features(inputs.flatten(0, 1))
+        features = self.features(inputs.flatten(0, 1), segments=segments)
+        if self.neck is not None:  # clip features: one score row per clip, averaged per sample
+            return self.average(self.head(features), batch)
         return self.average(self.head(features, num_segs=segments), batch)
 
 

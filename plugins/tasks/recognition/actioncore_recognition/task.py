@@ -45,6 +45,22 @@ def read_class_names(path: str | None, num_classes: int | None) -> list[str] | N
     return names
 
 
+def auxiliary_losses(model: nn.Module, targets: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The weighted auxiliary losses of the last training forward (TPN's ``loss_aux``).
+
+    A module of the model that supervises itself (a neck with an auxiliary classifier) defines
+    ``auxiliary_losses(targets) -> {name: weighted loss}``; the training loss is the sum of the
+    head's loss and these, as MMAction2 sums its recognizer's loss dict. Found by walking the
+    modules, so that DDP- or compile-wrapped models work too.
+    """
+    losses: dict[str, torch.Tensor] = {}
+    for module in model.modules():
+        method = getattr(module, "auxiliary_losses", None)
+        if callable(method):
+            losses.update(method(targets))
+    return losses
+
+
 LAYOUTS = {
     "NCHW": "[batch, segments (clips x crops x frames), channels, height, width]",
     "NCTHW": "[batch, views (clips x crops), channels, frames, height, width]",
@@ -112,6 +128,11 @@ class RecognitionAdapter:
                                                  label_smoothing=self.task.label_smoothing)
         scores = model(inputs)
         out = {"loss": self.loss(scores, targets) * self.task.loss_weight}
+        auxiliary = auxiliary_losses(model, targets)
+        if auxiliary:
+            out["loss_cls"] = out["loss"]
+            out.update(auxiliary)
+            out["loss"] = out["loss"] + sum(auxiliary.values())
         if targets.dim() == 1:
             out["top1"] = (scores.detach().argmax(dim=1) == targets).float().mean()
         return out
