@@ -230,6 +230,11 @@ def actioncore_after_epoch(run: RunState) -> None:
 
     Who implements this: loggers, early-stopping rules, schedulers outside the optimizer.
 
+    Any lifecycle hook may end training early with ``run.request_stop("why")``: the loop finishes
+    the current epoch (its evaluation and a checkpoint), skips the remaining epochs, evaluates the
+    test split and ends the run as ``"finished"`` (``run.stop_reason`` says why; a ``--resume``
+    of that checkpoint does not train further). Only the main process's request counts.
+
     :param run: the run state; ``run.epoch`` counts epochs done so far.
     """
 
@@ -238,7 +243,8 @@ def actioncore_after_epoch(run: RunState) -> None:
 def actioncore_after_evaluation(run: RunState, split: str, metrics: Mapping[str, float]) -> None:
     """Called after an evaluation pass over a split, on every rank, with the gathered metrics.
 
-    Who implements this: loggers, best-checkpoint rules, early stopping.
+    Who implements this: loggers, best-checkpoint rules, early stopping (``run.request_stop``,
+    see :func:`actioncore_after_epoch`).
 
     :param run: the run state; ``run.epoch`` is the epoch just evaluated (0 for ``actioncore test``).
     :param split: ``"val"`` or ``"test"``.

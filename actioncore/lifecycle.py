@@ -31,6 +31,19 @@ class RunState:
     optimizer: Any = None
     extra: dict[str, Any] = attrs.field(factory=dict)
     """Room for task-specific state that hooks may want (the best metric so far, ...)."""
+    stop_reason: str | None = None
+    """Why the run stops before ``max_epochs`` (set by :meth:`request_stop`), or None."""
+
+    def request_stop(self, reason: str) -> None:
+        """Ask the training loop to stop after the current epoch, its evaluation and its checkpoint;
+        the run then tests and ends as ``finished`` (early stopping). The first reason is kept;
+        the main process's request is the one every process follows."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop_reason is not None
 
     @property
     def is_main_process(self) -> bool:

@@ -43,6 +43,21 @@ ViewsDataset = Annotated[Any, ComponentOf("dataset", extra=(("strong_pipeline", 
 finished weak view (same frames, crop and flip) to make a second, strongly augmented view."""
 
 
+TrainDataset = Annotated[Any, ComponentOf("dataset", extra=(
+    ("strong_pipeline", list[Transform]),
+    ("sources", list[dict[str, Any]]),
+    ("times", int),
+    ("sample_by_class", bool),
+    ("power", float),
+))]
+"""The ``[data.train]`` table: a :data:`ViewsDataset` that may also be composed (MMAction2's
+``ConcatDataset`` / ``RepeatDataset``) and sampled by class (see :mod:`actioncore.data.compose`):
+``sources``, more annotation lists of the same format, each a table of the dataset's parameters
+that replace the main table's (``ann_file``, ``root``, ...); ``times``, the whole list repeated
+in one epoch; ``sample_by_class`` with ``power``, class ``k`` drawn with probability
+proportional to ``n_k ** power``."""
+
+
 def component_marker(annotation: Any) -> ComponentOf | None:
     """The :class:`ComponentOf` marker of an annotation, or None for plain values."""
     if get_origin(annotation) is Annotated:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ..types import Dataset, Decoder, Model, Task, ViewsDataset
+from ..types import Dataset, Decoder, Model, Task, TrainDataset, ViewsDataset
 from .structure import ComponentSpec, KeyProblem
 
 
@@ -52,9 +52,10 @@ class DataSection:
     prefetch_factor: int = attrs.field(default=2, validator=at_least(1))
     val_batch_size: int | None = attrs.field(default=None, validator=at_least(1))
     test_batch_size: int | None = attrs.field(default=None, validator=at_least(1))
-    train: ViewsDataset | None = None
+    train: TrainDataset | None = None
     """The (labeled) training clips. ``strong_pipeline`` here gives each clip a strong view too,
-    for tasks that train on strong views of labeled clips (``semi_recognition``)."""
+    for tasks that train on strong views of labeled clips (``semi_recognition``). ``sources``,
+    ``times``, ``sample_by_class`` and ``power`` compose and balance it (docs/training.md)."""
     val: Dataset | None = None
     test: Dataset | None = None
     unlabeled: ViewsDataset | None = None
@@ -113,7 +114,7 @@ class OptimSection:
 @attrs.define
 class ScheduleSection:
     epochs: int = attrs.field(default=1, validator=at_least(1))
-    policy: Literal["constant", "step", "multistep", "cosine"] = "constant"
+    policy: Literal["constant", "step", "multistep", "cosine", "poly", "cyclic"] = "constant"
     step: int = attrs.field(default=1, validator=at_least(1))
     """``step`` policy: decay every this many epochs."""
     milestones: list[int] = attrs.Factory(list)
@@ -123,6 +124,23 @@ class ScheduleSection:
     """``cosine`` policy: the rate at the end."""
     warmup_epochs: float = attrs.field(default=0.0, validator=at_least(0))
     warmup_start_factor: float = 0.1
+    power: float = attrs.field(default=1.0, validator=at_least(0))
+    """``poly`` policy: ``lr = (base - min_lr) * (1 - iteration / total) ** power + min_lr`` every
+    iteration (mmcv's ``PolyLrUpdaterHook``, ``by_epoch=False``; MMAction2 recipes use 0.9)."""
+    target_ratio: tuple[float, float] = (10.0, 1e-4)
+    """``cyclic`` policy: the peak and the end of each cycle, as multiples of ``optim.lr``
+    (mmcv's ``CyclicLrUpdater``: up from ``lr`` to ``lr * target_ratio[0]``, down to ``lr * target_ratio[1]``)."""
+    cyclic_times: int = attrs.field(default=1, validator=at_least(1))
+    """``cyclic`` policy: cycles over the run."""
+    step_ratio_up: float = attrs.field(default=0.4)
+    """``cyclic`` policy: the share of each cycle spent rising, in ``[0, 1)``."""
+    anneal_strategy: Literal["cos", "linear"] = "cos"
+    """``cyclic`` policy: the shape of each phase."""
+
+    @step_ratio_up.validator
+    def _check_ratio_up(self, attribute: attrs.Attribute, value: float) -> None:
+        if not 0 <= value < 1:
+            raise KeyProblem(attribute.name, f"must be in [0, 1), got {value}")
 
 
 @attrs.define
@@ -155,6 +173,66 @@ class RuntimeSection:
 
 
 @attrs.define
+class EmaSection:
+    """``[hooks.ema]``: an exponential moving average of the weights (MMAction2 1.x's ``EMAHook``
+    with mmengine's ``ExponentialMovingAverage``), evaluated and saved as the checkpoint's model."""
+
+    momentum: float = attrs.field(default=0.0002)
+    """Weight of the current weights in each update: ``ema = (1 - momentum) * ema + momentum * w``."""
+    interval: int = attrs.field(default=1, validator=at_least(1))
+    """Update every this many iterations (the first update copies the weights)."""
+    begin_iter: int = attrs.field(default=0, validator=at_least(0))
+    """Before this iteration the average is a copy of the weights."""
+    update_buffers: bool = False
+    """Average the buffers (BN statistics) too; otherwise they are copied from the model."""
+
+    @momentum.validator
+    def _check_momentum(self, attribute: attrs.Attribute, value: float) -> None:
+        if not 0 < value < 1:
+            raise KeyProblem(attribute.name, f"must be in (0, 1), got {value}")
+
+
+@attrs.define
+class PreciseBNSection:
+    """``[hooks.precise_bn]``: before evaluation, batch-norm running statistics recomputed as the
+    average over ``num_iters`` training batches (MMAction2 0.24's ``PreciseBNHook``)."""
+
+    num_iters: int = attrs.field(default=200, validator=at_least(1))
+    interval: int = attrs.field(default=1, validator=at_least(1))
+    """Every this many epochs."""
+
+
+@attrs.define
+class EarlyStoppingSection:
+    """``[hooks.early_stopping]``: stop when a validation metric stops improving (MMAction2 1.x's
+    ``EarlyStoppingHook``); the run still saves its checkpoint, tests and ends as finished."""
+
+    monitor: str
+    """The validation metric (``top1_acc``, ...)."""
+    rule: Literal["greater", "less"] | None = None
+    """Which way is better; None: ``less`` for a metric named ``*loss*``, else ``greater``."""
+    min_delta: float = attrs.field(default=0.1, validator=at_least(0))
+    """An improvement smaller than this does not count (mmengine's default 0.1)."""
+    patience: int = attrs.field(default=5, validator=at_least(1))
+    """Evaluations without improvement before stopping."""
+    stopping_threshold: float | None = None
+    """Stop as soon as the metric is better than this."""
+    check_finite: bool = True
+    """Stop when the metric is NaN or infinite."""
+    strict: bool = False
+    """A missing metric is an error (else a warning)."""
+
+
+@attrs.define
+class HooksSection:
+    """Training features MMAction2 configures as ``custom_hooks``; each table turns one on."""
+
+    ema: EmaSection | None = None
+    precise_bn: PreciseBNSection | None = None
+    early_stopping: EarlyStoppingSection | None = None
+
+
+@attrs.define
 class Experiment:
     """A whole experiment. Build it with :func:`actioncore.load_config`."""
 
@@ -166,7 +244,8 @@ class Experiment:
     optim: OptimSection = attrs.Factory(OptimSection)
     schedule: ScheduleSection = attrs.Factory(ScheduleSection)
     runtime: RuntimeSection = attrs.Factory(RuntimeSection)
+    hooks: HooksSection = attrs.Factory(HooksSection)
 
 
-__all__ = ["ComponentSpec", "DataSection", "Experiment", "OptimSection", "PluginsSection",
-           "RuntimeSection", "ScheduleSection"]
+__all__ = ["ComponentSpec", "DataSection", "EarlyStoppingSection", "EmaSection", "Experiment", "HooksSection",
+           "OptimSection", "PluginsSection", "PreciseBNSection", "RuntimeSection", "ScheduleSection"]

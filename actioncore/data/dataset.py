@@ -87,11 +87,16 @@ class ClipDataset(torch.utils.data.Dataset):
 
     Under ``on_error="skip"`` a bad sample is replaced by the next good one, and the replaced
     files travel with the batch (``sample.meta["skipped"]``) so the loop can report them.
+
+    ``times`` repeats the records within an epoch (MMAction2's ``RepeatDataset``): index ``i``
+    is record ``i % len(records)``, its randomness seeded by ``i`` so each repeat is augmented
+    differently. ``sample_weights`` (one per index, summing to 1, or None), set by the split's
+    builder, makes the training sampler draw by these probabilities (class-balanced sampling).
     """
 
     def __init__(self, annotations: AnnotationSet, *, decoder: Any, on_error: OnError = "raise",
                  seed: int = 0, num_classes: int | None = None, pipeline: Pipeline | None = None,
-                 max_consecutive_bad: int = MAX_CONSECUTIVE_BAD, timeout: float = 0.0):
+                 max_consecutive_bad: int = MAX_CONSECUTIVE_BAD, timeout: float = 0.0, times: int = 1):
         records = list(annotations.records)
         self.bad_records = check_labels(records, num_classes)
         if self.bad_records:
@@ -115,16 +120,19 @@ class ClipDataset(torch.utils.data.Dataset):
         """Seconds one sample may take to prepare (0: no limit); see :func:`time_limit`."""
         self.reading: WorkerProgress | None = None
         """Set by the loader: what each worker process is reading, for when one dies."""
+        self.times = times
+        self.sample_weights: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.records) * self.times
 
-    def load(self, index: int, epoch: int = 0) -> VideoSample:
-        """Prepare one sample; a bad file raises :class:`DataError` naming it and its list line."""
+    def load(self, index: int, epoch: int = 0, *, draw: int | None = None) -> VideoSample:
+        """Prepare record ``index``; a bad file raises :class:`DataError` naming it and its list
+        line. ``draw`` (default ``index``) seeds its randomness: the repeat's own index."""
         record = self.records[index]
         sample = VideoSample(source=record.source, label=record.label, index=index,
                              num_frames=record.num_frames,
-                             rng=np.random.default_rng([self.seed, epoch, index]))
+                             rng=np.random.default_rng([self.seed, epoch, index if draw is None else draw]))
         if record.frame_offset:
             sample.meta["frame_offset"] = record.frame_offset
         if self.reading is not None:
@@ -157,14 +165,16 @@ class ClipDataset(torch.utils.data.Dataset):
             return WorkerFailure(exc)
 
     def _prepare(self, key: int | tuple[int, int]) -> VideoSample:
-        epoch, index = key if isinstance(key, tuple) else (0, key)
+        epoch, draw = key if isinstance(key, tuple) else (0, key)
+        count = len(self.records)
+        index, repeat_offset = draw % count, draw - draw % count
         if self.on_error == "raise":
-            return self.load(index, epoch)
+            return self.load(index, epoch, draw=draw)
         skipped: list[BadSample] = []
         for attempt in range(self.max_consecutive_bad):
-            candidate = (index + attempt) % len(self)
+            candidate = (index + attempt) % count
             try:
-                sample = self.load(candidate, epoch)
+                sample = self.load(candidate, epoch, draw=candidate + repeat_offset)
             except DataError as exc:
                 record = self.records[candidate]
                 reason = str(exc).removeprefix(f"{record.where}: ")  # the report names it already

@@ -26,11 +26,18 @@ class EpochSampler(torch.utils.data.Sampler):
     gives each index to exactly one rank, so metrics count every sample once.
 
     ``skip`` drops the first indices of this rank's order, to resume mid-epoch exactly.
+
+    ``weights`` (probabilities, one per index) replaces the permutation with ``num_samples``
+    draws with replacement by these probabilities, from the same per-epoch generator (class-
+    balanced sampling); the order stays a function of ``(seed, epoch)``, so ``skip`` resumes it.
     """
 
     def __init__(self, num_samples: int, *, shuffle: bool, seed: int = 0, rank: int = 0,
-                 world_size: int = 1, pad: bool = True):
+                 world_size: int = 1, pad: bool = True, weights: np.ndarray | None = None):
+        if weights is not None and len(weights) != num_samples:
+            raise ValueError(f"{len(weights)} sampling weights for {num_samples} samples")
         self.num_samples = num_samples
+        self.weights = weights
         self.shuffle = shuffle
         self.seed = seed
         self.rank = rank
@@ -45,7 +52,10 @@ class EpochSampler(torch.utils.data.Sampler):
 
     def order(self) -> np.ndarray:
         """This rank's indices for the current epoch, before ``skip``."""
-        if self.shuffle:
+        if self.shuffle and self.weights is not None:
+            rng = np.random.default_rng([self.seed, self.epoch])
+            order = rng.choice(self.num_samples, size=self.num_samples, replace=True, p=self.weights)
+        elif self.shuffle:
             order = np.random.default_rng([self.seed, self.epoch]).permutation(self.num_samples)
         else:
             order = np.arange(self.num_samples)
@@ -152,10 +162,12 @@ def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle
                  pin_memory: bool = False, persistent_workers: bool = True,
                  prefetch_factor: int = 2) -> ClipLoader:
     """A :class:`ClipLoader` over ``dataset`` with an :class:`EpochSampler`; call
-    ``loader.sampler.set_epoch``. Worker processes wait at most ``batch_size`` times the
+    ``loader.sampler.set_epoch``. A shuffled loader draws by the dataset's ``sample_weights``
+    when it has them (class-balanced sampling). Worker processes wait at most ``batch_size`` times the
     dataset's per-sample ``timeout`` for a batch."""
+    weights = getattr(dataset, "sample_weights", None) if shuffle else None
     sampler = EpochSampler(len(dataset), shuffle=shuffle, seed=seed, rank=rank,
-                           world_size=world_size, pad=train)
+                           world_size=world_size, pad=train, weights=weights)
     extra: dict[str, Any] = {}
     if workers > 0:
         extra = dict(persistent_workers=persistent_workers, prefetch_factor=prefetch_factor,

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..config.build import instantiate
-from ..config.structure import component_spec
+from ..config.structure import ComponentSpec, component_spec
 from ..config.experiment import Experiment
 from ..errors import ConfigError, DataError
 from ..plugin.registry import ComponentRegistry
+from .compose import ConcatAnnotations, class_power, class_weights, repeat_times, source_specs
 from .dataset import ClipDataset
 from .views import ViewsPipeline
 
@@ -46,16 +49,29 @@ def build_split(experiment: Experiment, split: str, registry: ComponentRegistry)
     spec = getattr(experiment.data, split)
     if spec is None:
         raise ConfigError(f"data.{split}: the experiment has no [data.{split}] table")
-    annotations = instantiate(spec, registry, f"data.{split}")
-    if not annotations.records:  # a dataset component may allow an empty list; no split may be empty
-        raise DataError(f"data.{split}: {spec.params.get('ann_file', 'the annotation')} lists no samples",
-                        path=spec.params.get("ann_file"))
+    where = f"data.{split}"
+    parts = []
+    for i, part_spec in enumerate(source_specs(spec, registry, where) if isinstance(spec, ComponentSpec) else [spec]):
+        part_where = where if i == 0 else f"{where}.sources[{i - 1}]"
+        part = instantiate(part_spec, registry, part_where)
+        if not part.records:  # a dataset component may allow an empty list; no split (or source) may be empty
+            ann_file = part_spec.params.get("ann_file") if isinstance(part_spec, ComponentSpec) else None
+            raise DataError(f"{part_where}: {ann_file or 'the annotation'} lists no samples", path=ann_file)
+        parts.append(part)
+    annotations = parts[0] if len(parts) == 1 else ConcatAnnotations(
+        records=[r for part in parts for r in part.records], pipeline=parts[0].pipeline,
+        default_decoder=getattr(parts[0], "default_decoder", "pyav"))
     decoder = build_decoder(experiment, getattr(annotations, "default_decoder", "pyav"), registry)
     pipeline = None
     strong = getattr(spec, "extra", {}).get("strong_pipeline")
     if strong is not None:
-        pipeline = ViewsPipeline(annotations.pipeline, instantiate(strong, registry, f"data.{split}.strong_pipeline"))
+        pipeline = ViewsPipeline(annotations.pipeline, instantiate(strong, registry, f"{where}.strong_pipeline"))
     data = experiment.data
-    return ClipDataset(annotations, decoder=decoder, on_error=data.on_error, seed=experiment.runtime.seed,
-                       num_classes=split_num_classes(experiment, split), pipeline=pipeline,
-                       max_consecutive_bad=data.max_consecutive_bad, timeout=data.timeout)
+    times = repeat_times(spec, where) if isinstance(spec, ComponentSpec) else 1
+    dataset = ClipDataset(annotations, decoder=decoder, on_error=data.on_error, seed=experiment.runtime.seed,
+                          num_classes=split_num_classes(experiment, split), pipeline=pipeline,
+                          max_consecutive_bad=data.max_consecutive_bad, timeout=data.timeout, times=times)
+    power = class_power(spec, where) if isinstance(spec, ComponentSpec) else None
+    if power is not None:
+        dataset.sample_weights = np.tile(class_weights(dataset.records, power, where), times) / times
+    return dataset

@@ -63,8 +63,11 @@ class LRSchedule:
     """The learning rate as a function of the iteration, set on the optimizer before each step.
 
     Stateless apart from the iteration, which the trainer checkpoints; ``step``, ``multistep``
-    and ``milestones`` count whole epochs as MMAction2's epoch-based policies do, ``cosine``
-    decays every iteration, and warm-up ramps linearly from ``warmup_start_factor``.
+    and ``milestones`` count whole epochs as MMAction2's epoch-based policies do, ``cosine``,
+    ``poly`` and ``cyclic`` change every iteration, and warm-up ramps linearly from
+    ``warmup_start_factor``. Closed forms rather than torch's stateful schedulers, so that a
+    resumed run needs only the iteration; tests check them against torch's ``PolynomialLR`` and
+    ``CyclicLR``.
     """
 
     def __init__(self, cfg: ScheduleSection, base_lr: float, iterations_per_epoch: int):
@@ -81,16 +84,35 @@ class LRSchedule:
             factor = cfg.gamma ** (epoch // cfg.step)
         elif cfg.policy == "multistep":
             factor = cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
-        elif cfg.policy == "cosine":
+        elif cfg.policy in ("cosine", "poly"):
             floor = cfg.min_lr / self.base_lr if self.base_lr else 0.0
             progress = min(1.0, iteration / max(1, self.total))
-            factor = floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+            decay = 0.5 * (1 + math.cos(math.pi * progress)) if cfg.policy == "cosine" else (1 - progress) ** cfg.power
+            factor = floor + (1 - floor) * decay
+        elif cfg.policy == "cyclic":
+            factor = self._cyclic(iteration)
         else:
             factor = 1.0
         if iteration < self.warmup:
             start = cfg.warmup_start_factor
             factor *= start + (1 - start) * iteration / self.warmup
         return factor
+
+    def _cyclic(self, iteration: int) -> float:
+        """mmcv's ``CyclicLrUpdater`` (``by_epoch=False``): each of ``cyclic_times`` cycles rises
+        from 1 to ``target_ratio[0]`` over ``step_ratio_up`` of it, then falls to ``target_ratio[1]``.
+        With ``anneal_strategy = "linear"`` and ``target_ratio = (r, 1)`` this is torch's
+        ``CyclicLR`` (``triangular``) with ``max_lr = r * lr``."""
+        cfg = self.cfg
+        per_cycle = max(1, self.total // cfg.cyclic_times)
+        up = int(cfg.step_ratio_up * per_cycle)
+        position = iteration % per_cycle
+        high, low = cfg.target_ratio
+        start, end, progress = ((1.0, high, position / up) if position < up
+                                else (high, low, (position - up) / (per_cycle - up)))
+        if cfg.anneal_strategy == "linear":
+            return start + (end - start) * progress
+        return end + 0.5 * (start - end) * (1 + math.cos(math.pi * progress))
 
     def apply(self, optimizer: torch.optim.Optimizer, iteration: int) -> float:
         """Set every group's rate for ``iteration``; returns the base group's rate."""

@@ -34,7 +34,10 @@ from ..weights.files import load_into
 from . import checkpoint as ckpt
 from .layout import to_channels_last
 from .distributed import Placement, all_gather_objects, barrier, broadcast_object, setup_placement, teardown
+from .early_stop import EarlyStopping
+from .ema import ModelEma
 from .optim import LRSchedule, build_optimizer
+from .precise_bn import update_bn_stats
 from .resume_check import experiment_changes
 
 log = logging.getLogger(LOGGER_NAME)
@@ -146,6 +149,9 @@ class Trainer:
         self.host = host or current_host()
         self.work_dir = Path(experiment.runtime.work_dir)
         self.checkpoints = self.work_dir / "checkpoints"
+        self.ema: ModelEma | None = None
+        """The averaged weights under ``[hooks.ema]``: what is evaluated and saved as ``model``."""
+        self.early_stopping: EarlyStopping | None = None
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -233,33 +239,51 @@ class Trainer:
                        world_size=placement.world_size, max_epochs=exp.schedule.epochs,
                        iterations_per_epoch=per_epoch, model=model, optimizer=optimizer)
         run.extra["best"] = None
+        hooks = exp.hooks
+        self.ema = ModelEma(model, hooks.ema) if hooks.ema is not None else None
+        self.early_stopping = EarlyStopping(hooks.early_stopping) if hooks.early_stopping is not None else None
         skip_batches = 0
         if resume:
             skip_batches = self._resume(run, model, optimizer, scaler, placement, allow_changes)
         elif rt.load_from:
             for note in load_weights(model, rt.load_from, strict=False):
                 log.info("load_from %s: %s", rt.load_from, note)
+            if self.ema is not None:
+                self.ema.module.load_state_dict(model.state_dict())
         train_model: nn.Module = model
         if placement.distributed:
             ids = [placement.device.index] if placement.device.type == "cuda" else None
             train_model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        eval_model = self.ema.module if self.ema is not None else model
         lifecycle = self.host.lifecycle
         lifecycle.run_start(run)
         status, error, metrics = "failed", None, {}
         try:
-            while run.epoch < exp.schedule.epochs:
+            if run.stop_requested:
+                log.info("not training further: the run stopped early at epoch %d (%s)", run.epoch, run.stop_reason)
+            while run.epoch < exp.schedule.epochs and not run.stop_requested:
                 with _failures_explained(loader):
                     self._train_epoch(run, train_model, loader, optimizer, schedule, scaler, placement, skip_batches)
                 skip_batches = 0
                 lifecycle.after_epoch(run)
+                precise_bn = exp.hooks.precise_bn
+                if precise_bn is not None and run.epoch % precise_bn.interval == 0:
+                    with _failures_explained(loader):
+                        self._precise_bn(eval_model, loader, run, placement)
                 # evaluate before saving, so that the checkpoint holds this epoch's best: a run
                 # killed after the save resumes with it and best.pth is re-pointed on resume
                 improved = False
                 if val_loader is not None and (run.epoch % rt.eval_interval == 0 or run.epoch == exp.schedule.epochs):
-                    metrics = self._evaluate(model, val_loader, "val", placement, run)
+                    metrics = self._evaluate(eval_model, val_loader, "val", placement, run)
                     improved = self._update_best(run, metrics)
+                    reason = self.early_stopping.check(metrics) if self.early_stopping is not None else None
+                    if reason is not None:
+                        run.request_stop(f"early stopping: {reason}")
+                run.stop_reason = broadcast_object(run.stop_reason, placement)
+                if run.stop_requested:
+                    log.info("stopping after epoch %d of %d: %s", run.epoch, exp.schedule.epochs, run.stop_reason)
                 saved = None
-                if run.epoch % rt.checkpoint_interval == 0 or run.epoch == exp.schedule.epochs:
+                if run.epoch % rt.checkpoint_interval == 0 or run.epoch == exp.schedule.epochs or run.stop_requested:
                     saved = self._save(run, model, optimizer, scaler, placement, epoch_end=True)
                 if improved and saved is not None:
                     self._link_best(run, saved, placement)
@@ -267,9 +291,9 @@ class Trainer:
                 barrier(placement)  # rank 0 may still be linking best.pth
                 best = self.checkpoints / "best.pth"
                 if best.is_file():
-                    load_weights(model, best)
+                    load_weights(eval_model, best)
                 test_loader = self._loader("test", placement, train=False)
-                metrics = self._evaluate(model, test_loader, "test", placement, run)
+                metrics = self._evaluate(eval_model, test_loader, "test", placement, run)
             status = "finished"
             return metrics
         except KeyboardInterrupt as exc:
@@ -317,6 +341,8 @@ class Trainer:
                 scaler.step(optimizer)
                 scaler.update()
                 optimizer.zero_grad(set_to_none=True)
+            if self.ema is not None:
+                self.ema.update(_unwrap(model), run.iteration)
             run.iteration += 1
             epoch_iteration += 1
             step_time = time.perf_counter() - tick
@@ -377,9 +403,13 @@ class Trainer:
             "experiment": dump_experiment(self.exp, self.host.registry),
             "epoch": run.epoch, "iteration": run.iteration, "epoch_iteration": epoch_iteration,
             "world_size": placement.world_size,
-            "model": _unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
+            "model": (self.ema.module if self.ema is not None else _unwrap(model)).state_dict(),
+            "optimizer": optimizer.state_dict(),
             "scaler": scaler.state_dict(), "rng": all_gather_objects(ckpt.rng_state(), placement),
             "best": run.extra.get("best"),
+            **({"ema": self.ema.state(_unwrap(model))} if self.ema is not None else {}),
+            **({"early_stopping": self.early_stopping.state()} if self.early_stopping is not None else {}),
+            **({"stop_reason": run.stop_reason} if run.stop_requested else {}),
         }
 
     def _save(self, run: RunState, model: nn.Module, optimizer, scaler, placement: Placement, *,
@@ -417,17 +447,53 @@ class Trainer:
                               "or add --allow-changes to continue under the new values")
         for change in changes:
             log.warning("resuming under a changed experiment: %s", change)
-        load_into(model, state["model"], path)
+        self._restore_weights(model, state, path)
         self._restore_optimizer(optimizer, state["optimizer"], path, changed=bool(changes))
         scaler.load_state_dict(state["scaler"])
         ckpt.restore_rng(state["rng"][placement.rank])
         run.epoch, run.iteration = state["epoch"], state["iteration"]
         run.extra["best"] = state.get("best")
+        run.stop_reason = state.get("stop_reason")
+        if self.early_stopping is not None and "early_stopping" in state:
+            self.early_stopping.restore(state["early_stopping"])
         best_file = self.checkpoints / f"epoch_{run.extra['best']['epoch']}.pth" if run.extra["best"] else None
         if placement.is_main and best_file is not None and best_file.is_file():
             ckpt.link_checkpoint(best_file, self.checkpoints / "best.pth")  # killed before it was linked
         log.info("resumed from %s at epoch %d, iteration %d", path, run.epoch, run.iteration)
         return state["epoch_iteration"]
+
+    def _restore_weights(self, model: nn.Module, state: Mapping[str, Any], path: Path) -> None:
+        """The trained weights and, under ``[hooks.ema]``, the average: a checkpoint written with
+        EMA holds the average as ``model`` and the trained weights in ``ema.source`` (as mmengine's
+        EMAHook swaps them); one written without starts the average from the trained weights."""
+        ema_state = state.get("ema")
+        load_into(model, ema_state["source"] if ema_state is not None else state["model"], path)
+        if self.ema is None:
+            if ema_state is not None:
+                log.warning("resuming without [hooks.ema] from %s, which holds an EMA: training continues "
+                            "from its trained weights (ema.source)", path)
+            return
+        if ema_state is None:
+            log.warning("resuming with [hooks.ema] from %s, which holds none: the average starts from its weights", path)
+            self.ema.module.load_state_dict(model.state_dict())
+        else:
+            self.ema.restore(state["model"], ema_state)
+
+    def _precise_bn(self, model: nn.Module, loader, run: RunState, placement: Placement) -> None:
+        """``[hooks.precise_bn]``: BN statistics of ``model`` (the evaluated one) from this
+        epoch's first training batches (the sampler's order, so a resumed run uses the same)."""
+        cfg = self.exp.hooks.precise_bn
+        was_training = model.training
+        model.train()
+        loader.sampler.set_epoch(run.epoch - 1)
+
+        def forward(batch: Mapping[str, Any]) -> None:
+            with _autocast(placement.device, self.exp.runtime.amp):
+                model(self.adapter.prepare_inputs(batch, placement.device))
+
+        used = update_bn_stats(model, loader, forward, num_iters=cfg.num_iters, distributed=placement.distributed)
+        model.train(was_training)
+        log.info("precise BN: statistics recomputed over %d batch(es)", used)
 
     def _restore_optimizer(self, optimizer: torch.optim.Optimizer, stored: Mapping[str, Any], path: Path, *,
                            changed: bool) -> None:
