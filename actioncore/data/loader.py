@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -128,15 +130,46 @@ class ClipLoader(torch.utils.data.DataLoader):
         """Turn torch's "worker exited unexpectedly / timed out" into a DataError naming the files."""
         try:
             yield
-        except RuntimeError as exc:
-            dataset = self.dataset
-            workers = {w.pid for w in getattr(self._workers_iterator, "_workers", ())}
-            explained = explain(exc, getattr(dataset, "reading", None), lambda i: _describe(dataset.records[i]),
-                                workers=workers or None)
-            if explained is None:
+        except (ConnectionError, EOFError):
+            # a worker that dies while it sends a batch breaks the pipe before torch sees it dead
+            try:
+                report = self._death_report()
+            except RuntimeError as exc:  # torch's SIGCHLD handler saw it first, while we waited
+                self._explain(exc)
                 raise
+            if report is None:
+                raise
+            self._explain(RuntimeError(report))
+            raise
+        except RuntimeError as exc:
+            self._explain(exc)
+            raise
+
+    def _explain(self, exc: RuntimeError) -> None:
+        """Raise the DataError naming the files for torch's report of a dead or silent worker."""
+        dataset = self.dataset
+        workers = {w.pid for w in getattr(self._workers_iterator, "_workers", ())}
+        explained = explain(exc, getattr(dataset, "reading", None), lambda i: _describe(dataset.records[i]),
+                            workers=workers or None)
+        if explained is not None:
             self.close()
             raise explained from None
+
+    def _death_report(self, wait: float = 5.0) -> str | None:
+        """torch's words for the first of this loader's workers to have exited (waiting up to
+        ``wait`` s for the process to finish dying), or None if they all live."""
+        workers = list(getattr(self._workers_iterator, "_workers", ()))
+        deadline = time.monotonic() + wait
+        while workers:
+            dead = [w for w in workers if not w.is_alive()]
+            if dead:
+                code = dead[0].exitcode or 0
+                how = f"is killed by signal: {signal.strsignal(-code)}" if code < 0 else "exited unexpectedly"
+                return f"DataLoader worker (pid {dead[0].pid}) {how}."
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return None
 
     def close(self) -> None:
         """Stop the worker processes now (a failed run's cleanup must not meet torch's SIGCHLD
