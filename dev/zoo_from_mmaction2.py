@@ -53,6 +53,7 @@ PLUGINS: dict[str, str] = {
     "localization/bmn": "backbones/bmn", "localization/bsn": "backbones/bsn",
     "detection/slowfast": "backbones/ava_detector", "detection/slowonly": "backbones/ava_detector",
     "detection/acrn": "backbones/ava_detector", "detection/lfb": "backbones/ava_detector",
+    "recognition/videomae": "backbones/videomae", "recognition/videomaev2": "backbones/videomae",
 }
 NOT_REPRODUCED = re.compile(r"dense161|swin|mobileone|rn101-32x4d|r50-heavy")
 """Backbones of MMAction2 checkpoints that our plugins do not build (DenseNet, Swin, MobileOne,
@@ -67,6 +68,7 @@ DATASETS = [  # name suffix -> (dataset, class list or "")
     # AVA v2.1 and v2.2 share one action list (v2.2 re-annotated the videos): both use ava_v2.2
     ("gym", "gym99", "gym99"), ("ava21", "ava_v2.1", "ava_v2.2"), ("ava22", "ava_v2.2", "ava_v2.2"),
     ("activitynet", "activitynet_v1.3", ""), ("multisports", "multisports", ""),
+    ("kinetics-400", "kinetics400", "kinetics400"),  # VideoMAE's records spell it with a hyphen
 ]
 METRICS = {"Top 1 Accuracy": "top1", "Top 5 Accuracy": "top5", "mean Top 1 Accuracy": "mean_top1",
            "Top 1 Accuracy (efficient)": "top1_efficient", "Top 5 Accuracy (efficient)": "top5_efficient",
@@ -254,6 +256,12 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
                 part = re.search(r"/bsn_(\w+?)_", url).group(1)
                 config = f"{folder}/bsn_{part}_1xb16-400x100-20e_activitynet-feature.py"
                 cfg = Config.fromfile(str(configs_root / config))
+            owner = next((other for other in records if other != model["Name"] and Path(url).name.startswith(other)
+                          and not Path(url).name.startswith(name)), None)
+            if owner is not None:
+                # videomaev2's ViT-S record links the ViT-B record's checkpoint: a file of another network
+                skipped.append(f"{name} (its metafile URL is another model's checkpoint: {Path(url).name})")
+                continue
             match = HASH.search(url)
             if match is None:
                 raise SystemExit(f"{name}: no hash in the file name of {url}")
@@ -326,7 +334,12 @@ def parameter_counts() -> dict[str, int]:
 def render(entries: list[dict[str, Any]], skipped: list[str], version: str) -> str:
     text = HEADER.format(version=version)
     if skipped:
-        text += "# Not listed (architecture not reproduced by this plugin): " + ", ".join(sorted(skipped)) + "\n"
+        slips = sorted(s for s in skipped if " (" in s)
+        others = sorted(s for s in skipped if " (" not in s)
+        if others:
+            text += "# Not listed (architecture not reproduced by this plugin): " + ", ".join(others) + "\n"
+        for slip in slips:
+            text += f"# Not listed: {slip}\n"
     return text + "\n" + tomli_w.dumps({"weights": entries})
 
 

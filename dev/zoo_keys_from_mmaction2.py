@@ -72,7 +72,8 @@ def build_detector(relative: str, bank: Path) -> nn.Module:
 
 def build(relative: str, bank: Path) -> nn.Module:
     """The config's model on the meta device, or on the CPU for a model whose constructor
-    initialises its weights (TANet's calls ``init_weights``, which reads tensor values)."""
+    initialises its weights (TANet's calls ``init_weights``, which reads tensor values) or reads
+    a tensor's value (VideoMAE's drop-path rates)."""
     from mmaction2_peer import build_mmaction2
 
     def build_here() -> nn.Module:
@@ -84,7 +85,7 @@ def build(relative: str, bank: Path) -> nn.Module:
         try:
             with torch.device("meta"):
                 return build_here()
-        except NotImplementedError:  # "Cannot copy out of meta tensor"
+        except (NotImplementedError, RuntimeError):  # "Cannot copy out of meta tensor"; VideoMAE's .item()
             return build_here()
 
 
