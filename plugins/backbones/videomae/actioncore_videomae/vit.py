@@ -19,26 +19,12 @@ import logging
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchvision.ops import StochasticDepth
 
 from actioncore.sdk import CheckpointError
 from actioncore.sdk.weights import PretrainedMixin, backbone_weights
 
 logger = logging.getLogger("actioncore.videomae")
-
-
-class DropPath(nn.Module):
-    """Stochastic depth: zero a whole sample's residual branch with probability ``drop_prob``."""
-
-    def __init__(self, drop_prob: float = 0.0):
-        super().__init__()
-        self.drop_prob = drop_prob
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.drop_prob == 0.0 or not self.training:
-            return x
-        keep = 1.0 - self.drop_prob
-        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
-        return x * mask / keep
 
 
 class Attention(nn.Module):
@@ -81,7 +67,8 @@ class Block(nn.Module):
         self.norm1 = nn.LayerNorm(embed_dims, eps=norm_eps)
         self.attn = Attention(embed_dims, num_heads, qkv_bias=qkv_bias, qk_scale=qk_scale,
                               attn_drop_rate=attn_drop_rate, drop_rate=drop_rate)
-        self.drop_path = DropPath(drop_path_rate) if drop_path_rate > 0 else nn.Identity()
+        # stochastic depth per sample (timm's / mmcv's DropPath is torchvision's "row" mode)
+        self.drop_path = StochasticDepth(drop_path_rate, "row") if drop_path_rate > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(embed_dims, eps=norm_eps)
         hidden = int(embed_dims * mlp_ratio)
         # mmcv FFN(add_identity=False): layers.0 = (Linear, GELU, Dropout), layers.1 = Linear, then Dropout
@@ -279,5 +266,5 @@ class VisionTransformer(PretrainedMixin):
         return {**own, **usable}
 
 
-__all__ = ["Attention", "Block", "DropPath", "VisionTransformer", "drop_path_rates", "init_vit_weights",
+__all__ = ["Attention", "Block", "VisionTransformer", "drop_path_rates", "init_vit_weights",
            "sinusoid_table"]
