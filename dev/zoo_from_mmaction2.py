@@ -54,6 +54,7 @@ PLUGINS: dict[str, str] = {
     "detection/slowfast": "backbones/ava_detector", "detection/slowonly": "backbones/ava_detector",
     "detection/acrn": "backbones/ava_detector", "detection/lfb": "backbones/ava_detector",
     "recognition/videomae": "backbones/videomae", "recognition/videomaev2": "backbones/videomae",
+    "recognition/uniformerv2": "backbones/uniformerv2",
 }
 NOT_REPRODUCED = re.compile(r"dense161|swin|mobileone|rn101-32x4d|r50-heavy")
 """Backbones of MMAction2 checkpoints that our plugins do not build (DenseNet, Swin, MobileOne,
@@ -69,6 +70,7 @@ DATASETS = [  # name suffix -> (dataset, class list or "")
     ("gym", "gym99", "gym99"), ("ava21", "ava_v2.1", "ava_v2.2"), ("ava22", "ava_v2.2", "ava_v2.2"),
     ("activitynet", "activitynet_v1.3", ""), ("multisports", "multisports", ""),
     ("kinetics-400", "kinetics400", "kinetics400"),  # VideoMAE's records spell it with a hyphen
+    ("kinetics600", "kinetics600", "kinetics600"), ("mitv1", "mit_v1", "mit"),
 ]
 METRICS = {"Top 1 Accuracy": "top1", "Top 5 Accuracy": "top5", "mean Top 1 Accuracy": "mean_top1",
            "Top 1 Accuracy (efficient)": "top1_efficient", "Top 5 Accuracy (efficient)": "top5_efficient",
@@ -82,8 +84,11 @@ except for the few tables ``RENAMED`` lists."""
 RENAMED = {"model.shared_head.fbo_cfg": "model.shared_head.fbo", "model.shared_head.lfb_cfg": "model.shared_head.lfb"}
 IGNORED = re.compile(r"(^|\.)(pretrained|pretrained2d|init_cfg|init_std|dropout_ratio|norm_eval|frozen_stages|"
                      r"bn_frozen|average_clips|loss_cls|train_cfg|test_cfg|data_preprocessor|zero_init_residual|"
-                     r"with_cp|partial_bn|loss_bbox|focal_alpha|focal_gamma|multilabel|topk)(\.|$)")
+                     r"with_cp|partial_bn|loss_bbox|focal_alpha|focal_gamma|multilabel|topk|clip_pretrained|channel_map)(\.|$)")
 """Model keys that change training or the test protocol but not the network's parameters."""
+SAME_NETWORK = [{"UniFormerHead", "TimeSformerHead"}]
+"""MMAction2 component types that build the same parameters (dropout + ``fc_cls``): our one
+component serves both, so a ``type`` that changes between them needs no override."""
 LICENSE = "Apache-2.0 (MMAction2 model zoo); the training data's own terms apply"
 HASH = re.compile(r"[-_](\d{8})-([0-9a-f]{8})\.pth$")
 CITE = re.compile(r"configs/(\S+?\.py)")
@@ -153,6 +158,8 @@ def model_diff(base: dict[str, Any], other: dict[str, Any]) -> tuple[list[str], 
     unmapped = []
     for key in sorted(set(a) | set(b)):
         if a.get(key) == b.get(key) or IGNORED.search(key):
+            continue
+        if key.endswith(".type") and {a.get(key), b.get(key)} in SAME_NETWORK:
             continue
         ours = our_key(key)
         if ours is None or key not in b:
@@ -245,9 +252,14 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
             config = f"{folder}/{Path(config).name}"
         if not config.endswith(".py"):  # and one record forgets the suffix
             config += ".py"
+        weights = model["Weights"] if isinstance(model["Weights"], str) else ""
+        if not (configs_root / config).is_file() and HASH.search(weights):
+            # uniformerv2's K700 record names a config that does not exist; its checkpoint's file name is the config's
+            config = f"{folder}/{HASH.sub('', Path(weights).name)}.py"
         cfg = Config.fromfile(str(configs_root / config))
         urls = model["Weights"] if isinstance(model["Weights"], list) else [model["Weights"]]
-        results = model["Results"][0] if isinstance(model["Results"], list) else model["Results"]
+        results = model.get("Results", {"Metrics": {}, "Dataset": ""})  # uniformerv2's Kinetics-710 records have none
+        results = results[0] if isinstance(results, list) else results
         metrics = {METRICS[k]: round(float(v) / 100, 6) for k, v in results["Metrics"].items() if k in METRICS}
         dataset, classes = dataset_of(name)
         for url in urls:
@@ -303,7 +315,8 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
             if isinstance(num_classes, int):
                 entry["num_classes"] = num_classes
             entry["metrics"] = metrics
-            entry["metrics_dataset"] = results["Dataset"]
+            if results["Dataset"]:
+                entry["metrics_dataset"] = results["Dataset"]
             if "kinetic" in results["Dataset"].lower() and not dataset.startswith("kinetics"):
                 entry["metrics_dataset"] = dataset  # the TSN/TSM sthv2 records say Kinetics-400 by mistake
             params = model["Metadata"].get("Parameters")

@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mmaction2_peer import build_mmaction2, build_ours, convert_into, count, parity_arguments, run_parity  # noqa: E402
+from mmaction2_peer import (  # noqa: E402
+    build_mmaction2, build_ours, convert_into, count, parity_arguments, randomise_parameters, run_parity)
 
 EXAMPLE = "vit_base_p16_videomae_k400_pre_16x4x1_kinetics400.toml"
 SIZES = {  # embed_dims, depth, num_heads, as the configs set them
@@ -60,19 +61,6 @@ def ours(config: str, img_size: int | None = None, frames: int | None = None) ->
     return build_ours(EXAMPLE, overrides)
 
 
-@torch.no_grad()
-def randomise(model: nn.Module, seed: int) -> None:
-    g = torch.Generator().manual_seed(seed)
-    for name, p in model.named_parameters():
-        noise = torch.randn(p.shape, generator=g)
-        if p.dim() == 1 and ("norm" in name) and name.endswith("weight"):
-            p.copy_(1 + 0.1 * noise)
-        elif p.dim() > 1:
-            p.copy_(noise / p[0].numel() ** 0.5)
-        else:
-            p.copy_(0.1 * noise)
-
-
 def scores(model: nn.Module, x: torch.Tensor, *, mmaction2: bool) -> torch.Tensor:
     with torch.no_grad():
         if mmaction2:
@@ -87,7 +75,7 @@ def check(config: str, args) -> dict:
     result = {"mmaction2_parameters": count(full_theirs), "actioncore_parameters": count(full_ours)}
     del full_theirs, full_ours
     mm, ac = theirs(config, args.img_size, args.frames), ours(config, args.img_size, args.frames)
-    randomise(mm, args.seed)
+    randomise_parameters(mm, args.seed)
     convert_into(ac, mm)
     mm.eval()
     ac.eval()
