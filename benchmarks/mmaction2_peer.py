@@ -192,3 +192,22 @@ def compare_recognizers(theirs: nn.Module, ours: nn.Module, clips: torch.Tensor)
         our_scores = ours.head(ours.features(clips))
     return {"logits_max_abs_diff": (their_scores - our_scores).abs().max().item(),
             "logit_scale": their_scores.abs().max().item()}
+
+
+def randomise_parameters(model: nn.Module, seed: int) -> None:
+    """Every parameter random, for transformers whose zero / one initial values (attention biases,
+    zero-initialised projections, LayerNorms) would hide conversion mistakes: 1-d scales named
+    ``*weight`` near 1, matrices fan-in scaled, other vectors small; BatchNorm statistics too."""
+    g = torch.Generator().manual_seed(seed)
+    for name, p in model.named_parameters():
+        noise = torch.randn(p.shape, generator=g)
+        if p.dim() == 1 and name.endswith("weight"):
+            p.copy_(1 + 0.1 * noise)
+        elif p.dim() > 1:
+            p.copy_(noise / p[0].numel() ** 0.5)
+        else:
+            p.copy_(0.1 * noise)
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.running_mean is not None:
+            module.running_mean.copy_(0.1 * torch.randn(module.running_mean.shape, generator=g))
+            module.running_var.copy_(0.5 + torch.rand(module.running_var.shape, generator=g))

@@ -56,6 +56,8 @@ PLUGINS: dict[str, str] = {
     "recognition_audio/resnet": "backbones/audio",
     "recognition/swin": "backbones/swin", "recognition/mvit": "backbones/mvit",
     "recognition/tpn": "necks/tpn",
+    "recognition/videomae": "backbones/videomae", "recognition/videomaev2": "backbones/videomae",
+    "recognition/uniformerv2": "backbones/uniformerv2",
 }
 NOT_REPRODUCED = re.compile(r".swin|mobileone|rn101-32x4d|r50-heavy")
 """Backbones of MMAction2 checkpoints that our plugins do not build (TSN with timm's 2D Swin
@@ -74,6 +76,8 @@ DATASETS = [  # name suffix -> (dataset, class list or "")
     # AVA v2.1 and v2.2 share one action list (v2.2 re-annotated the videos): both use ava_v2.2
     ("gym", "gym99", "gym99"), ("ava21", "ava_v2.1", "ava_v2.2"), ("ava22", "ava_v2.2", "ava_v2.2"),
     ("activitynet", "activitynet_v1.3", ""), ("multisports", "multisports", ""),
+    ("kinetics-400", "kinetics400", "kinetics400"),  # VideoMAE's records spell it with a hyphen
+    ("kinetics600", "kinetics600", "kinetics600"), ("mitv1", "mit_v1", "mit"),
 ]
 METRICS = {"Top 1 Accuracy": "top1", "Top 5 Accuracy": "top5", "mean Top 1 Accuracy": "mean_top1",
            "Top 1 Accuracy (efficient)": "top1_efficient", "Top 5 Accuracy (efficient)": "top5_efficient",
@@ -87,8 +91,11 @@ except for the few tables ``RENAMED`` lists."""
 RENAMED = {"model.shared_head.fbo_cfg": "model.shared_head.fbo", "model.shared_head.lfb_cfg": "model.shared_head.lfb"}
 IGNORED = re.compile(r"(^|\.)(pretrained|pretrained2d|init_cfg|init_std|dropout_ratio|norm_eval|frozen_stages|"
                      r"bn_frozen|average_clips|loss_cls|train_cfg|test_cfg|data_preprocessor|zero_init_residual|"
-                     r"with_cp|partial_bn|loss_bbox|focal_alpha|focal_gamma|multilabel|topk)(\.|$)")
+                     r"with_cp|partial_bn|loss_bbox|focal_alpha|focal_gamma|multilabel|topk|clip_pretrained|channel_map)(\.|$)")
 """Model keys that change training or the test protocol but not the network's parameters."""
+SAME_NETWORK = [{"UniFormerHead", "TimeSformerHead"}]
+"""MMAction2 component types that build the same parameters (dropout + ``fc_cls``): our one
+component serves both, so a ``type`` that changes between them needs no override."""
 LICENSE = "Apache-2.0 (MMAction2 model zoo); the training data's own terms apply"
 HASH = re.compile(r"[-_](\d{8})-([0-9a-f]{8})\.pth$")
 CITE = re.compile(r"configs/(\S+?\.py)")
@@ -158,6 +165,8 @@ def model_diff(base: dict[str, Any], other: dict[str, Any]) -> tuple[list[str], 
     unmapped = []
     for key in sorted(set(a) | set(b)):
         if a.get(key) == b.get(key) or IGNORED.search(key):
+            continue
+        if key.endswith(".type") and {a.get(key), b.get(key)} in SAME_NETWORK:
             continue
         ours = our_key(key)
         if ours is None or key not in b:
@@ -252,10 +261,15 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
             config = f"{folder}/{Path(config).name}"
         if not config.endswith(".py"):  # and one record forgets the suffix
             config += ".py"
+        weights = model["Weights"] if isinstance(model["Weights"], str) else ""
+        if not (configs_root / config).is_file() and HASH.search(weights):
+            # uniformerv2's K700 record names a config that does not exist; its checkpoint's file name is the config's
+            config = f"{folder}/{HASH.sub('', Path(weights).name)}.py"
         cfg = Config.fromfile(str(configs_root / config))
         urls = model["Weights"] if isinstance(model["Weights"], list) else [model["Weights"]]
         urls = [url.strip("()") for url in urls]  # the TPN-TSM record wraps its URL in parentheses
-        results = model["Results"][0] if isinstance(model["Results"], list) else model["Results"]
+        results = model.get("Results", {"Metrics": {}, "Dataset": ""})  # uniformerv2's Kinetics-710 records have none
+        results = results[0] if isinstance(results, list) else results
         metrics = {METRICS[k]: round(float(v) / 100, 6) for k, v in results["Metrics"].items() if k in METRICS}
         dataset, classes = dataset_of(name)
         for url in urls:
@@ -264,6 +278,12 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
                 part = re.search(r"/bsn_(\w+?)_", url).group(1)
                 config = f"{folder}/bsn_{part}_1xb16-400x100-20e_activitynet-feature.py"
                 cfg = Config.fromfile(str(configs_root / config))
+            owner = next((other for other in records if other != model["Name"] and Path(url).name.startswith(other)
+                          and not Path(url).name.startswith(name)), None)
+            if owner is not None:
+                # videomaev2's ViT-S record links the ViT-B record's checkpoint: a file of another network
+                skipped.append(f"{name} (its metafile URL is another model's checkpoint: {Path(url).name})")
+                continue
             match = HASH.search(url)
             if match is None:
                 raise SystemExit(f"{name}: no hash in the file name of {url}")
@@ -305,7 +325,8 @@ def entries_for(metafile: Path, folder: str, configs_root: Path, cited: dict[str
             if isinstance(num_classes, int):
                 entry["num_classes"] = num_classes
             entry["metrics"] = metrics
-            entry["metrics_dataset"] = results["Dataset"]
+            if results["Dataset"]:
+                entry["metrics_dataset"] = results["Dataset"]
             if "kinetic" in results["Dataset"].lower() and not dataset.startswith("kinetics"):
                 entry["metrics_dataset"] = dataset  # the TSN/TSM sthv2 records say Kinetics-400 by mistake
             params = model["Metadata"].get("Parameters")
@@ -336,7 +357,12 @@ def parameter_counts() -> dict[str, int]:
 def render(entries: list[dict[str, Any]], skipped: list[str], version: str) -> str:
     text = HEADER.format(version=version)
     if skipped:
-        text += "# Not listed (architecture not reproduced by this plugin): " + ", ".join(sorted(skipped)) + "\n"
+        slips = sorted(s for s in skipped if " (" in s)
+        others = sorted(s for s in skipped if " (" not in s)
+        if others:
+            text += "# Not listed (architecture not reproduced by this plugin): " + ", ".join(others) + "\n"
+        for slip in slips:
+            text += f"# Not listed: {slip}\n"
     return text + "\n" + tomli_w.dumps({"weights": entries})
 
 

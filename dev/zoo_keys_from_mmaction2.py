@@ -72,8 +72,8 @@ def build_detector(relative: str, bank: Path) -> nn.Module:
 
 def build(relative: str, bank: Path) -> nn.Module:
     """The config's model on the meta device, or on the CPU for a model whose constructor
-    initialises its weights or reads tensor values (TANet's calls ``init_weights``; Swin's
-    constructor takes its drop-path rates out of a tensor)."""
+    initialises its weights or reads tensor values (TANet's calls ``init_weights``; Swin's and
+    VideoMAE's constructors take their drop-path rates out of a tensor)."""
     from mmaction2_peer import build_mmaction2
 
     def build_here() -> nn.Module:
@@ -85,10 +85,9 @@ def build(relative: str, bank: Path) -> nn.Module:
         try:
             with torch.device("meta"):
                 return build_here()
-        except NotImplementedError:  # "Cannot copy out of meta tensor"
-            return build_here()
-        except RuntimeError as exc:  # Swin's drop-path rates: "Tensor.item() cannot be called on meta tensors"
-            if "meta" not in str(exc):
+        except (NotImplementedError, RuntimeError) as exc:
+            # "Cannot copy out of meta tensor"; "Tensor.item() cannot be called on meta tensors"
+            if isinstance(exc, RuntimeError) and "meta" not in str(exc):
                 raise
             return build_here()
 

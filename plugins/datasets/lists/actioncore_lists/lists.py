@@ -5,6 +5,7 @@
 | ``video_list`` (MMAction2) | ``relative/path.mp4 LABEL [LABEL ...]`` | ``pyav`` |
 | ``rawframe_list`` (MMAction2) | ``relative/dir [OFFSET] TOTAL_FRAMES LABEL [LABEL ...]`` | ``frame_folder`` |
 | ``cmr_list`` (X-Temporal, CMR) | ``path TOTAL_FRAMES LABEL``, path a video or a frame folder | ``auto`` |
+| ``unlabeled_video_list`` | ``relative/path.mp4 [ANYTHING ...]`` (later columns ignored) | ``pyav`` |
 
 Paths are joined to ``root``. Blank lines and lines starting with ``#`` are skipped. Every
 malformed line raises a :class:`~actioncore.errors.DataError` naming the file and line.
@@ -91,6 +92,20 @@ class VideoList(_ListDataset):
         return ClipRecord(self._path(fields[0]),
                           _labels(self.ann_file, number, fields[1:], self.multi_class),
                           ann_file=self.ann_file, line=number)
+
+
+class UnlabeledVideoList(_ListDataset):
+    """Videos without labels, one path per line (self-supervised pre-training, e.g. VideoMAE's):
+    the first column is the path; any later ones (a labeled list's labels) are ignored, so that a
+    labeled list can be reused as it is. Every record's label is None."""
+
+    default_decoder = "pyav"
+
+    def __init__(self, *, ann_file: str, pipeline: list[Transform], root: str = ""):
+        super().__init__(ann_file, root, pipeline)
+
+    def _record(self, number: int, fields: list[str]) -> ClipRecord:
+        return ClipRecord(self._path(fields[0]), None, ann_file=self.ann_file, line=number)
 
 
 class RawframeList(_ListDataset):

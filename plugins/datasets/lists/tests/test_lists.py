@@ -22,6 +22,13 @@ def build(host, kind, tmp_path, text, **params):
                                      {"ann_file": write(tmp_path, text), "pipeline": PIPELINE, **params})
 
 
+def test_unlabeled_video_list_keeps_paths_only(actioncore_host, tmp_path):
+    videos = build(actioncore_host, "unlabeled_video_list", tmp_path, "a/x.mp4\n# comment\nb/y.mp4 3 7\n", root="/data")
+    assert [(r.source, r.label, r.line) for r in videos.records] == [("/data/a/x.mp4", None, 1), ("/data/b/y.mp4", None, 3)]
+    with pytest.raises(DataError, match="lists no samples"):
+        build(actioncore_host, "unlabeled_video_list", tmp_path, "# nothing\n")
+
+
 def test_video_list_single_and_multi_label(actioncore_host, tmp_path):
     videos = build(actioncore_host, "video_list", tmp_path, "a/x.mp4 3\n\n# comment\nb/y.mp4 0\n", root="/data")
     assert [(r.source, r.label, r.line) for r in videos.records] == [("/data/a/x.mp4", 3, 1), ("/data/b/y.mp4", 0, 4)]
