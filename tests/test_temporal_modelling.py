@@ -2,12 +2,12 @@
 
 Each motion-only class of ``actioncore data synth recognition`` has a partner that is the same
 clip played backwards (``grow``/``shrink``, ``approach``/``separate``, ...). A model that averages
-per-frame scores sees the same frames in both and can get at most one of each pair right: 50 %
-on these classes. TSM (the same ResNet-18 with temporal shift) and SlowFast must do much better.
-The three models train on the whole default set with the quickstart recipes
-(``examples/quickstart_tsm.toml``, TSN being the same network with the shift off, and
-``examples/quickstart_slowfast.toml``); the test split's predictions are scored on the eight
-motion-only classes. Measured (seed 0): TSN 0.50, TSM 0.90, SlowFast 0.9875; about 9 CPU minutes.
+per-frame scores (TSN) sees the same frames in both and can get at most one of each pair right:
+50 % on these classes, whatever it learns (measured: TSN, the quickstart TSM network with the
+shift off, 0.50). TSM and SlowFast must do much better. Both train on the whole default set with
+the quickstart recipes (``examples/quickstart_tsm.toml``, ``examples/quickstart_slowfast.toml``);
+the test split's predictions are scored on the eight motion-only classes. Measured (seed 0): TSM
+0.90, SlowFast 0.9875; about 6 CPU minutes, one test each so that two workers share them.
 """
 from __future__ import annotations
 
@@ -59,12 +59,12 @@ def motion_only_accuracy(root: Path, example: str, work: Path, *overrides: str) 
     return sum(s["predictions"][0]["label"] == s["label"] for s in motion) / len(motion)
 
 
-def test_tsm_and_slowfast_beat_frame_averaging_on_motion_only_classes(synth_set, tmp_path):
+FRAME_AVERAGING_CEILING = 0.5  # one clip of each time-reversed pair
+
+
+@pytest.mark.parametrize("example", ["quickstart_tsm.toml", "quickstart_slowfast.toml"])
+def test_temporal_models_beat_the_frame_averaging_ceiling_on_motion_only_classes(synth_set, tmp_path, example):
     assert len(MOTION_ONLY) == 8
-    tsn = motion_only_accuracy(synth_set, "quickstart_tsm.toml", tmp_path / "tsn", "model.backbone.is_shift=false")
-    tsm = motion_only_accuracy(synth_set, "quickstart_tsm.toml", tmp_path / "tsm")
-    slowfast = motion_only_accuracy(synth_set, "quickstart_slowfast.toml", tmp_path / "slowfast")
-    print(f"motion-only test top-1: TSN {tsn:.3f}, TSM {tsm:.3f}, SlowFast {slowfast:.3f}")
-    assert tsn <= 0.6  # at most one clip of each time-reversed pair, plus chance
-    assert tsm >= tsn + 0.25
-    assert slowfast >= tsn + 0.25
+    accuracy = motion_only_accuracy(synth_set, example, tmp_path / "run")
+    print(f"motion-only test top-1 of {example}: {accuracy:.3f}")
+    assert accuracy >= FRAME_AVERAGING_CEILING + 0.25
