@@ -56,11 +56,21 @@ MODELS = {
               "x3d/x3d_m_16x5x1_facebook-kinetics400-rgb.py"),
     "timesformer_divst": ("timesformer_divST_8x32x1_15e_kinetics400_rgb.toml",
                           "timesformer/timesformer_divST_8xb8-8x32x1-15e_kinetics400-rgb.py"),
+    "swin_t": ("swin_tiny_p244_w877_in1k_pre_32x2x1_30e_kinetics400_rgb.toml",
+               "swin/swin-tiny-p244-w877_in1k-pre_8xb8-amp-32x2x1-30e_kinetics400-rgb.py"),
+    "mvit_s": ("mvit_small_p244_16x4x1_200e_kinetics400_rgb.toml",
+               "mvit/mvit-small-p244_32xb16-16x4x1-200e_kinetics400-rgb.py"),
+    "videomae_b": ("vit_base_p16_videomae_k400_pre_16x4x1_kinetics400.toml",
+                   "videomae/vit-base-p16_videomae-k400-pre_16x4x1_kinetics-400.py"),
+    "uniformerv2_b": ("uniformerv2_base_p16_res224_clip_kinetics710_pre_u8_kinetics400.toml",
+                      "uniformerv2/uniformerv2-base-p16-res224_clip-kinetics710-pre_8xb32-u8_kinetics400-rgb.py"),
 }
 FIXED_EMBEDDING = {MODELS["timesformer_divst"][0]}
 """Examples whose networks fix the input side (position embeddings): ``--size`` rebuilds them."""
-RESIZABLE = {example for example, _ in MODELS.values()} - {MODELS["c3d"][0]}
-"""C3D's classifier is sized for its 112 x 112 input, already small."""
+RESIZABLE = {example for example, _ in MODELS.values()} - {MODELS[m][0] for m in ("c3d", "mvit_s", "videomae_b",
+                                                                                   "uniformerv2_b")}
+"""C3D's classifier is sized for its 112 x 112 input, already small; MViT's, VideoMAE's and
+UniFormerV2's position tables fix theirs (timed at the config's size)."""
 NOT_ON_CPU = {
     # MMAction2's TIN calls mmcv.ops.tin_shift, a CUDA kernel with no CPU build.
     "tin_r50": "MMAction2's TIN needs mmcv.ops.tin_shift (CUDA only); ours runs on CPU",
