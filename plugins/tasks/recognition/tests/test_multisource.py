@@ -74,7 +74,7 @@ def train_events(folder: Path) -> list[dict]:
 
 
 def test_two_sources_train_log_both_losses_and_resume_exactly(data, tmp_path, capsys, monkeypatch):
-    from actioncore.engine.trainer import Trainer
+    from actioncore.sdk.engine import Trainer
 
     exp = experiment(data, tmp_path / "a", every=2, extra_runtime="checkpoint_every_iters = 3\n")
     save, kept = Trainer._save, tmp_path / "kept"
