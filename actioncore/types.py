@@ -43,12 +43,30 @@ ViewsDataset = Annotated[Any, ComponentOf("dataset", extra=(("strong_pipeline", 
 finished weak view (same frames, crop and flip) to make a second, strongly augmented view."""
 
 
+ExtraTrainSource = Annotated[Any, ComponentOf("dataset", extra=(
+    ("name", str),
+    ("batch_size", int),
+    ("loss_weight", float),
+    ("every", int),
+    ("batches", int),
+    ("times", int),
+    ("sample_by_class", bool),
+    ("power", float),
+))]
+"""One ``[[data.train.extra_sources]]`` table (OmniSource multi-source training): a dataset of
+its own type, list and pipeline, read by its dataset's default decoder (``image`` for
+``image_list``), with ``name`` (logged as ``loss_NAME``), ``batch_size`` (default
+``data.batch_size``), ``loss_weight`` (1), ``every`` / ``batches`` (a batch share: ``batches``
+batches on every ``every``-th iteration; 1 / 1) and the composition keys ``times``,
+``sample_by_class``, ``power``. Tasks that support it read it through ``train_loader``."""
+
 TrainDataset = Annotated[Any, ComponentOf("dataset", extra=(
     ("strong_pipeline", list[Transform]),
     ("sources", list[dict[str, Any]]),
     ("times", int),
     ("sample_by_class", bool),
     ("power", float),
+    ("extra_sources", list[ExtraTrainSource]),
 ))]
 """The ``[data.train]`` table: a :data:`ViewsDataset` that may also be composed (MMAction2's
 ``ConcatDataset`` / ``RepeatDataset``) and sampled by class (see :mod:`actioncore.data.compose`):

@@ -22,8 +22,10 @@ def actioncore_models() -> Mapping[str, Factory]:
 def actioncore_decoders() -> Mapping[str, Factory]:
     from .decoders import FrameFolderDecoder, PyAVDecoder
     from .decoders.auto import AutoDecoder
+    from .decoders.image import ImageDecoder
 
-    return {"pyav": PyAVDecoder, "frame_folder": FrameFolderDecoder, "auto": AutoDecoder}
+    return {"pyav": PyAVDecoder, "frame_folder": FrameFolderDecoder, "auto": AutoDecoder,
+            "image": ImageDecoder}
 
 
 @hookimpl

@@ -77,7 +77,8 @@ class TaskAdapter(Protocol):
     # Optional: ``train_loader(self, build: SplitLoaderFactory) -> TrainLoader``. A task that
     # trains on more than ``[data.train]`` (``[data.unlabeled]``, strong views) supplies its
     # own training batches; the trainer still does DDP, AMP, accumulation, clipping,
-    # checkpoints and exact resume around them. Without it the trainer loads ``data.train``.
+    # checkpoints and exact resume around them. Without it, or when it returns None, the trainer
+    # loads ``data.train``.
 
 
 class TrainLoader(Protocol):
@@ -106,7 +107,9 @@ class SplitLoaderFactory(Protocol):
     """Given to ``TaskAdapter.train_loader``: the kernel's training DataLoader of a split
     (epoch-seeded :class:`~actioncore.data.loader.EpochSampler`, rank shard, workers, seed)."""
 
-    def __call__(self, split: str, *, batch_size: int | None = None) -> torch.utils.data.DataLoader: ...
+    def __call__(self, split: str, *, batch_size: int | None = None,
+                 source: int | None = None) -> torch.utils.data.DataLoader: ...
+    # ``source``: the loader of ``data.train.extra_sources[source]`` (multi-source training).
 
 
 def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
@@ -165,8 +168,9 @@ class Trainer:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.benchmark = False
 
-    def _loader(self, split: str, placement: Placement, *, train: bool, batch_size: int | None = None):
-        dataset = build_split(self.exp, split, self.host.registry)
+    def _loader(self, split: str, placement: Placement, *, train: bool, batch_size: int | None = None,
+                source: int | None = None):
+        dataset = build_split(self.exp, split, self.host.registry, source=source)
         data = self.exp.data
         batch = data.batch_size if train else (getattr(data, f"{split}_batch_size", None) or data.batch_size)
         batch = batch_size or batch
@@ -179,9 +183,14 @@ class Trainer:
         """The adapter's own training data when it has ``train_loader``, else ``data.train``'s."""
         own = getattr(self.adapter, "train_loader", None)
         if own is not None:
-            return own(lambda split, *, batch_size=None: self._loader(split, placement, train=True,
-                                                                      batch_size=batch_size))
+            loader = own(lambda split, *, batch_size=None, source=None: self._loader(
+                split, placement, train=True, batch_size=batch_size, source=source))
+            if loader is not None:
+                return loader
         task = self.exp.task.type if self.exp.task is not None else "the task"
+        if self.exp.data.train is not None and self.exp.data.train.extra.get("extra_sources"):
+            raise ConfigError(f"data.train.extra_sources: task '{task}' does not train on several sources "
+                              "(multi-source training is the recognition task's)")
         if self.exp.data.unlabeled is not None:
             raise ConfigError(f"data.unlabeled: task '{task}' does not train on unlabeled clips "
                               "(use a semi-supervised task, e.g. semi_recognition)")

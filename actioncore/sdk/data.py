@@ -35,7 +35,7 @@ from ..data.pickles import PICKLE_SUFFIXES, load_trusted_npy, load_trusted_pickl
 from ..data.pipeline import Pipeline, Step
 from ..data.probe import PROBE, probe
 from ..data.sample import VideoSample
-from ..data.splits import num_classes_of
+from ..data.splits import extra_source_specs, num_classes_of
 from ..data.score_fusion import top_predictions
 from ..builtin.synth import MARKER as SYNTH_MARKER
 from ..builtin.synth import SynthReport, check_seed, prepare_out, write_jpegs, write_mp4
@@ -45,7 +45,7 @@ from ..plugin.host import current_host
 __all__ = ["PICKLE_SUFFIXES", "PROBE", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "ImageScores", "ImageScoresWriter",
            "Pipeline", "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split",
            "check_seed", "check_splits", "collate", "example_batch", "load_trusted_npy", "load_trusted_pickle", "normalize_on_device",
-           "num_classes_of", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "find_key", "inference_split_name", "key_tails",
+           "num_classes_of", "extra_source_specs", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "find_key", "inference_split_name", "key_tails",
            "unique_keys", "write_jpegs",
            "write_mp4", "RandomResizedCrop", "Resize",
            "top_predictions"]

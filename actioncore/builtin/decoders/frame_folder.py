@@ -160,7 +160,7 @@ class FrameFolderReader(VideoReader):
         for slot, index in enumerate(indices.tolist()):
             for channel, name in enumerate(self._names(index)):
                 file = os.path.join(self.path, name)
-                image = _decode_image(file, gray=self.flow)
+                image = decode_image_file(file, gray=self.flow)
                 if image.shape[:2] != (self.height, self.width):
                     raise DataError(
                         f"{file}: image is {image.shape[1]}x{image.shape[0]}, the folder's first "
@@ -198,4 +198,5 @@ def _decode_with_pil(file: str, *, gray: bool) -> np.ndarray:
     return array[..., None] if gray else array
 
 
-_decode_image = _decode_with_pil if decode_image is None else _decode_with_torchvision
+decode_image_file = _decode_with_pil if decode_image is None else _decode_with_torchvision
+"""uint8 ``[H, W, 1 or 3]`` of one image file (``gray``: one channel); DataError naming a bad file."""

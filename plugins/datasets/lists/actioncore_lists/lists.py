@@ -5,6 +5,7 @@
 | ``video_list`` (MMAction2) | ``relative/path.mp4 LABEL [LABEL ...]`` | ``pyav`` |
 | ``rawframe_list`` (MMAction2) | ``relative/dir [OFFSET] TOTAL_FRAMES LABEL [LABEL ...]`` | ``frame_folder`` |
 | ``cmr_list`` (X-Temporal, CMR) | ``path TOTAL_FRAMES LABEL``, path a video or a frame folder | ``auto`` |
+| ``image_list`` (MMAction2 0.24's ``ImageDataset``) | ``relative/path.jpg LABEL`` | ``image`` |
 | ``unlabeled_video_list`` | ``relative/path.mp4 [ANYTHING ...]`` (later columns ignored) | ``pyav`` |
 
 Paths are joined to ``root``. Blank lines and lines starting with ``#`` are skipped. Every
@@ -92,6 +93,17 @@ class VideoList(_ListDataset):
         return ClipRecord(self._path(fields[0]),
                           _labels(self.ann_file, number, fields[1:], self.multi_class),
                           ann_file=self.ann_file, line=number)
+
+
+class ImageList(VideoList):
+    """Images as one-frame clips (OmniSource's web images): ``path LABEL`` per line, read by the
+    ``image`` decoder; a sampler asking for more frames repeats the image."""
+
+    default_decoder = "image"
+
+    def _record(self, number: int, fields: list[str]) -> ClipRecord:
+        return ClipRecord(self._path(fields[0]), _labels(self.ann_file, number, fields[1:], self.multi_class),
+                          num_frames=1, ann_file=self.ann_file, line=number)
 
 
 class UnlabeledVideoList(_ListDataset):

@@ -14,13 +14,15 @@ from torch import nn
 
 from actioncore.sdk import ConfigError, DataError, Experiment, Metric, Transform, build_model
 from actioncore.sdk.data import (
-    ClipDataset, ClipRecord, build_decoder, collate, example_batch, inference_split_name, normalize_on_device,
+    ClipDataset, ClipRecord, build_decoder, collate, example_batch, extra_source_specs, inference_split_name,
+    normalize_on_device,
     num_classes_of, split_pipeline, top_predictions,
 )
 from actioncore.sdk.engine import ExportExample, TrainerTask, load_weights, resolve_device
 from actioncore.sdk.vis import DemoRequest, ExplainExample
 
 from .blending import BatchBlending
+from .multisource import MAIN, MultiSourceLoader, Source, source_settings
 from .metrics import MeanClassAccuracy, TopKAccuracy, confusion_matrix, render_confusion_matrix
 
 
@@ -81,6 +83,8 @@ class RecognitionAdapter:
     """How the trainer builds, trains and scores a recognizer for one experiment."""
 
     _class_names: list[str] | None = None
+    loss_weights: dict[str, float] = {}
+    """Per-source loss weights of multi-source training (set by :meth:`train_loader`)."""
 
     def __init__(self, task: RecognitionTask, experiment: Experiment):
         self.task = task
@@ -119,7 +123,42 @@ class RecognitionAdapter:
             return -(targets * scores.log_softmax(dim=1)).sum(dim=1).mean()
         return F.cross_entropy(scores, targets, label_smoothing=self.task.label_smoothing)
 
+    def train_loader(self, build: Any) -> MultiSourceLoader | None:
+        """Multi-source batches when ``data.train.extra_sources`` is set; None (the trainer's own
+        ``data.train`` loader) otherwise."""
+        specs = extra_source_specs(self.experiment)
+        if not specs:
+            return None
+        settings = source_settings(specs, default_batch_size=self.experiment.data.batch_size)
+        self.loss_weights = {setting.name: setting.loss_weight for setting in settings}
+        return MultiSourceLoader(main=build("train"), sources=[
+            Source(setting, build("train", batch_size=setting.batch_size, source=i))
+            for i, setting in enumerate(settings)])
+
     def train_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        """One iteration's losses; with several sources (:class:`MultiSourceLoader` batches) the
+        sum of each source batch's loss times its ``loss_weight``, one forward per batch (sources
+        differ in clip shape: images are one-frame clips), ``loss_NAME`` logged unweighted."""
+        if "per_source" not in batch:
+            return self.source_step(model, batch, device)
+        total, out = None, {}
+        for name, batches in batch["per_source"].items():
+            weight = self.loss_weights.get(name, 1.0)
+            for part in batches:
+                losses = self.source_step(model, {**part, "iteration": batch["iteration"]}, device)
+                out.setdefault(f"loss_{name}", []).append(losses["loss"].detach())
+                if name == MAIN and "top1" in losses:
+                    out["top1"] = losses["top1"]
+                if weight != 0:  # a source weighted 0 adds no gradient (nor a NaN of its own)
+                    weighted = losses["loss"] * weight
+                    total = weighted if total is None else total + weighted
+        logged = {k: torch.stack(v).mean() if isinstance(v, list) else v for k, v in out.items()}
+        if total is None:  # every batch of the iteration weighted 0: a zero loss that keeps the graph
+            total = sum(p.sum() * 0.0 for p in model.parameters() if p.requires_grad)
+        return {"loss": total, **logged}
+
+    def source_step(self, model: nn.Module, batch: Mapping[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        """The losses of one batch of one source."""
         inputs = prepare_inputs(batch, device)
         targets = self.targets(batch["labels"], device)
         if self.task.blending is not None:
