@@ -63,6 +63,10 @@ class DataSection:
     weak view, ``strong_pipeline`` continues it into the strong view (see :mod:`actioncore.data.views`).
     Its labels, when the list has them, are only compared with pseudo-labels, and are not checked
     against ``model.head.num_classes`` (the list may be another data set's)."""
+    num_repeats: int = attrs.field(default=1, validator=at_least(1))
+    """Repeated augmentation (MMAction2's ``RepeatAugDataset``, MViT recipes: 2): each training
+    batch holds ``batch_size`` videos, each this many times with its own augmentation; an epoch
+    keeps its number of iterations (:class:`~actioncore.data.loader.EpochSampler`)."""
 
 
 @attrs.define
@@ -136,6 +140,14 @@ class ScheduleSection:
     """``cyclic`` policy: the share of each cycle spent rising, in ``[0, 1)``."""
     anneal_strategy: Literal["cos", "linear"] = "cos"
     """``cyclic`` policy: the shape of each phase."""
+    cosine_after_warmup: bool = False
+    """``cosine`` policy: mmengine's chain ``LinearLR(begin=0, end=warmup_epochs)`` then
+    ``CosineAnnealingLR(begin=warmup_epochs, T_max=cosine_epochs, eta_min=min_lr)``, both
+    ``convert_to_iter_based`` (MMAction2 1.x transformer recipes): the cosine starts after the
+    warm-up instead of spanning every epoch under it (see :class:`~actioncore.engine.optim.LRSchedule`)."""
+    cosine_epochs: float | None = attrs.field(default=None, validator=attrs.validators.optional(at_least(0)))
+    """``cosine_after_warmup``: the cosine's ``T_max`` in epochs (None: ``epochs - warmup_epochs``;
+    MMAction2's MViT recipes use ``epochs``, so their rate stops above ``min_lr``)."""
 
     @step_ratio_up.validator
     def _check_ratio_up(self, attribute: attrs.Attribute, value: float) -> None:

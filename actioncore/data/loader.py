@@ -32,12 +32,25 @@ class EpochSampler(torch.utils.data.Sampler):
     ``weights`` (probabilities, one per index) replaces the permutation with ``num_samples``
     draws with replacement by these probabilities, from the same per-epoch generator (class-
     balanced sampling); the order stays a function of ``(seed, epoch)``, so ``skip`` resumes it.
+
+    ``repeats`` > 1 is repeated augmentation (Hoffer et al., 2019) as MMAction2 1.2.0's MViT
+    recipes run it (``RepeatAugDataset(num_repeats)`` under a ``DefaultSampler``): the videos
+    are shuffled, padded and sharded across ranks as without repeats, then each of this rank's
+    videos is given ``repeats`` times in a row, as draws ``index + r * num_samples`` (the
+    dataset maps a draw back to its index and seeds the sample from the draw, so every copy gets
+    its own augmentation). A batch of ``batch_size * repeats`` then holds ``batch_size`` videos,
+    each ``repeats`` times, and an epoch has the same number of iterations as without repeats.
+    The order is still a function of ``(seed, epoch)``: ``skip`` counts draws and resumes exactly.
     """
 
     def __init__(self, num_samples: int, *, shuffle: bool, seed: int = 0, rank: int = 0,
-                 world_size: int = 1, pad: bool = True, weights: np.ndarray | None = None):
+                 world_size: int = 1, pad: bool = True, weights: np.ndarray | None = None,
+                 repeats: int = 1):
         if weights is not None and len(weights) != num_samples:
             raise ValueError(f"{len(weights)} sampling weights for {num_samples} samples")
+        if repeats < 1:
+            raise ValueError(f"repeats must be >= 1, got {repeats}")
+        self.repeats = repeats
         self.num_samples = num_samples
         self.weights = weights
         self.shuffle = shuffle
@@ -64,7 +77,10 @@ class EpochSampler(torch.utils.data.Sampler):
         if self.pad and self.world_size > 1:
             total = math.ceil(self.num_samples / self.world_size) * self.world_size
             order = np.resize(order, total)
-        return order[self.rank::self.world_size]
+        order = order[self.rank::self.world_size]
+        if self.repeats > 1:
+            order = (order[:, None] + self.num_samples * np.arange(self.repeats)).reshape(-1)
+        return order
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         for index in self.order()[self.skip:]:
@@ -193,14 +209,15 @@ def _describe(record: Any) -> str:
 def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle: bool,
                  seed: int = 0, rank: int = 0, world_size: int = 1, train: bool = True,
                  pin_memory: bool = False, persistent_workers: bool = True,
-                 prefetch_factor: int = 2) -> ClipLoader:
+                 prefetch_factor: int = 2, repeats: int = 1) -> ClipLoader:
     """A :class:`ClipLoader` over ``dataset`` with an :class:`EpochSampler`; call
     ``loader.sampler.set_epoch``. A shuffled loader draws by the dataset's ``sample_weights``
     when it has them (class-balanced sampling). Worker processes wait at most ``batch_size`` times the
-    dataset's per-sample ``timeout`` for a batch."""
+    dataset's per-sample ``timeout`` for a batch. ``repeats`` > 1 (training) is repeated
+    augmentation: batches of ``batch_size`` videos, each ``repeats`` times (:class:`EpochSampler`)."""
     weights = getattr(dataset, "sample_weights", None) if shuffle else None
     sampler = EpochSampler(len(dataset), shuffle=shuffle, seed=seed, rank=rank,
-                           world_size=world_size, pad=train, weights=weights)
+                           world_size=world_size, pad=train, weights=weights, repeats=repeats)
     extra: dict[str, Any] = {}
     if workers > 0:
         extra = dict(persistent_workers=persistent_workers, prefetch_factor=prefetch_factor,
@@ -213,7 +230,7 @@ def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle
     # a private generator: creating an iterator would otherwise draw from torch's global RNG
     # (the workers' base seed) and shift dropout after a resume
     generator = torch.Generator().manual_seed(seed)
-    return ClipLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
+    return ClipLoader(dataset, batch_size=batch_size * repeats, sampler=sampler, num_workers=workers,
                       collate_fn=collate, generator=generator, pin_memory=pin_memory, drop_last=False,
                       **extra)
 

@@ -84,6 +84,8 @@ class LRSchedule:
             factor = cfg.gamma ** (epoch // cfg.step)
         elif cfg.policy == "multistep":
             factor = cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
+        elif cfg.policy == "cosine" and cfg.cosine_after_warmup:
+            return self._warmup_then_cosine(iteration)
         elif cfg.policy in ("cosine", "poly"):
             floor = cfg.min_lr / self.base_lr if self.base_lr else 0.0
             progress = min(1.0, iteration / max(1, self.total))
@@ -97,6 +99,24 @@ class LRSchedule:
             start = cfg.warmup_start_factor
             factor *= start + (1 - start) * iteration / self.warmup
         return factor
+
+    def _warmup_then_cosine(self, iteration: int) -> float:
+        """mmengine's ``LinearLR`` then ``CosineAnnealingLR`` (chainable forms, stepped per iteration).
+
+        mmengine's ``LinearLR`` runs ``end - begin - 1`` steps, so its rate at warm-up iteration
+        ``t`` of ``W`` is ``start + (1 - start) * t / (W - 1)``: the base rate already at ``W - 1``
+        (the default warm-up reaches it only at ``W``). The cosine then starts from the base rate at
+        iteration ``W``: ``min_lr + (base - min_lr) * (1 + cos(pi * (i - W) / T_max)) / 2``.
+        benchmarks/parity/warmup_cosine.py checks this against mmengine at every iteration.
+        """
+        cfg = self.cfg
+        if iteration < self.warmup:
+            start = cfg.warmup_start_factor
+            return start + (1 - start) * iteration / max(1, self.warmup - 1)
+        floor = cfg.min_lr / self.base_lr if self.base_lr else 0.0
+        epochs = cfg.epochs - cfg.warmup_epochs if cfg.cosine_epochs is None else cfg.cosine_epochs
+        t_max = max(1, int(round(epochs * self.per_epoch)))
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * (iteration - self.warmup) / t_max))
 
     def _cyclic(self, iteration: int) -> float:
         """mmcv's ``CyclicLrUpdater`` (``by_epoch=False``): each of ``cyclic_times`` cycles rises

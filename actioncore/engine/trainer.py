@@ -177,7 +177,8 @@ class Trainer:
         return build_loader(dataset, batch_size=batch, workers=data.workers, shuffle=train,
                             seed=self.exp.runtime.seed, rank=placement.rank, world_size=placement.world_size,
                             train=train, pin_memory=data.pin_memory and placement.device.type == "cuda",
-                            persistent_workers=data.persistent_workers, prefetch_factor=data.prefetch_factor)
+                            persistent_workers=data.persistent_workers, prefetch_factor=data.prefetch_factor,
+                            repeats=data.num_repeats if train else 1)
 
     def _train_loader(self, placement: Placement) -> TrainLoader:
         """The adapter's own training data when it has ``train_loader``, else ``data.train``'s."""

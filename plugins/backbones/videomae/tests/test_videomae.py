@@ -11,7 +11,8 @@ from actioncore_videomae import VideoMAEPretrainer, VisionTransformer
 from actioncore_videomae.vit import Attention, sinusoid_table
 
 pytestmark = [pytest.mark.usefixtures("torch_one_thread"), pytest.mark.actioncore_plugins(
-    "actioncore_videomae.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks", "actioncore_lists.hooks")]
+    "actioncore_videomae.hooks", "actioncore_cls_heads.hooks", "actioncore_recognition.hooks", "actioncore_lists.hooks",
+    "actioncore_augment.hooks")]
 
 EXAMPLE = (Path(__file__).resolve().parents[1] / "actioncore_videomae" / "examples"
            / "vit_base_p16_videomae_k400_pre_16x4x1_kinetics400.toml")

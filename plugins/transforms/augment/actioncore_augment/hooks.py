@@ -6,6 +6,7 @@ from actioncore.sdk import Factory
 
 @actioncore.hookimpl
 def actioncore_transforms() -> Mapping[str, Factory]:
+    from .erasing import RandomErasing
     from .mixing import ActorCutMixStep, CutmixStep, MixupStep
     from .person import PersonBoxesStep, PersonMask, SceneCutout
     from .rand_augment import RandAugment
@@ -20,6 +21,7 @@ def actioncore_transforms() -> Mapping[str, Factory]:
         "actor_cutmix": ActorCutMixStep,
         "mixup": MixupStep,
         "cutmix": CutmixStep,
+        "random_erasing": RandomErasing,
     }
 
 
