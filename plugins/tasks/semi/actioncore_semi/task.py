@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from actioncore.sdk import ConfigError, Experiment, Metric
+from actioncore.sdk.data import extra_source_specs
 from actioncore_recognition import RecognitionAdapter, RecognitionTask, prepare_inputs
 
 from .distill import DistillRecognizer, distill_loss, distill_targets
@@ -148,6 +149,9 @@ class SemiAdapter(RecognitionAdapter):
 
     def train_loader(self, build: Any) -> SemiLoader:
         data = self.experiment.data
+        if extra_source_specs(self.experiment):
+            raise ConfigError("data.train.extra_sources: multi-source training is the recognition task's; "
+                              "semi_recognition trains on [data.train] and [data.unlabeled]")
         labeled = build("train")
         if self.task.method == "supervised_aug":
             return SemiLoader(labeled=labeled)

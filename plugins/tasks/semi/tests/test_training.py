@@ -132,6 +132,10 @@ def test_empty_unlabeled_list_and_missing_strong_pipeline_are_named(tmp_path, se
     assert "data.unlabeled: method 'fixmatch' needs a [data.unlabeled] table" in result.stderr
     result = actioncore("run", str(semi_experiment(tmp_path / "c", task="threshold = 2.0")), check=False)
     assert result.returncode != 0 and "task.threshold: must be in (0, 1], got 2.0" in result.stderr
+    multi = semi_experiment(tmp_path / "d")
+    multi.write_text(multi.read_text() + '\n[[data.train.extra_sources]]\ntype = "video_list"\nann_file = "x.txt"\npipeline = []\n')
+    result = actioncore("run", str(multi), check=False)
+    assert result.returncode == 2 and "data.train.extra_sources: multi-source training is the recognition" in result.stderr
 
 
 TSN = """
