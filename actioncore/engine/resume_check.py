@@ -25,13 +25,20 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def experiment_changes(stored: str, current: str) -> list[str]:
-    """``key: stored -> current`` for every key whose value differs (added and removed keys too)."""
+def experiment_changes(stored: str, current: str, defaults: str = "") -> list[str]:
+    """``key: stored -> current`` for every key whose value differs (added and removed keys too).
+
+    A key the stored experiment lacks whose current value is its default in ``defaults`` (a
+    section option a newer actioncore added, doing what the older one did) is no change.
+    """
     before, after = _flatten(tomllib.loads(stored)), _flatten(tomllib.loads(current))
+    default = _flatten(tomllib.loads(defaults)) if defaults else {}
     missing = object()
     changes = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key, missing), after.get(key, missing)
+        if old is missing and key in default and default[key] == new:
+            continue
         if key not in IGNORED and old != new:
             changes.append(f"{key}: {'(unset)' if old is missing else repr(old)} -> "
                            f"{'(unset)' if new is missing else repr(new)}")

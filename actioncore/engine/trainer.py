@@ -450,7 +450,8 @@ class Trainer:
         if state["world_size"] != placement.world_size:
             raise CheckpointError(f"{path}: written by {state['world_size']} process(es); resume with the same "
                                   f"number (now {placement.world_size}) to continue exactly")
-        changes = experiment_changes(state.get("experiment", ""), dump_experiment(self.exp, self.host.registry))
+        changes = experiment_changes(state.get("experiment", ""), dump_experiment(self.exp, self.host.registry),
+                                     defaults=dump_experiment(Experiment(), self.host.registry))
         if changes and not allow_changes:
             raise ConfigError(f"--resume: the experiment differs from the one {path} was trained with: "
                               f"{'; '.join(changes)}. Resume with the same experiment to continue exactly, "
