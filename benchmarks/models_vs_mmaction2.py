@@ -137,6 +137,8 @@ def compare(name: str, args: argparse.Namespace) -> dict:
     ours_cl = channels_last(ours)
 
     def shrink(cfg) -> None:
+        if "clip_pretrained" in cfg.backbone:  # UniFormerV2 would download CLIP's weights
+            cfg.backbone.clip_pretrained = False
         if args.size is not None and example in FIXED_EMBEDDING:
             cfg.backbone.img_size = args.size
 
