@@ -32,6 +32,7 @@ def actioncore_decoders() -> Mapping[str, Factory]:
 def actioncore_transforms() -> Mapping[str, Factory]:
     from . import samplers
     from .decode import Decode
+    from .uniform_sampler import UniformSample
     from .transforms import TRANSFORMS
 
     return {
@@ -39,6 +40,7 @@ def actioncore_transforms() -> Mapping[str, Factory]:
         "dense_sample_frames": samplers.DenseSampleFrames,
         "untrimmed_sample_frames": samplers.UntrimmedSampleFrames,
         "time_clip_sampler": samplers.TimeClipSampler,
+        "uniform_sample": UniformSample,
         "decode": Decode,
         **TRANSFORMS,
     }
