@@ -309,7 +309,7 @@ def test_flow_folder_returns_x_and_y_as_two_channels(flow_folder, read_ids):
 
 def test_pil_backend_reads_the_same_frames(frame_folder, flow_folder, read_ids, monkeypatch):
     """PIL takes over where torchvision's deprecated image decoding is gone."""
-    monkeypatch.setattr(frame_folder_module, "_decode_image", frame_folder_module._decode_with_pil)
+    monkeypatch.setattr(frame_folder_module, "decode_image_file", frame_folder_module._decode_with_pil)
     with FrameFolderDecoder().open(frame_folder) as reader:
         assert read_ids(reader.read([39, 0, 7])) == [39, 0, 7]
     with FrameFolderDecoder(filename_tmpl="flow_{}_{:05d}.jpg").open(flow_folder) as reader:
@@ -393,7 +393,7 @@ def test_frame_folder_errors(frame_folder, tmp_path):
 
 @pytest.mark.parametrize("backend", ["_decode_with_torchvision", "_decode_with_pil"])
 def test_corrupt_jpeg_in_a_folder_names_the_image(frame_folder, tmp_path, backend, monkeypatch):
-    monkeypatch.setattr(frame_folder_module, "_decode_image", getattr(frame_folder_module, backend))
+    monkeypatch.setattr(frame_folder_module, "decode_image_file", getattr(frame_folder_module, backend))
     folder = tmp_path / "video"
     folder.mkdir()
     for name in ("img_00001.jpg", "img_00002.jpg"):

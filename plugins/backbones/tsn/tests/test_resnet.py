@@ -202,8 +202,10 @@ def test_unreadable_or_unfitting_pretrained_files_name_the_file(tmp_path, resnet
     torch.save([torch.zeros(1)], listing)
     with pytest.raises(CheckpointError, match="list.pth.*not a state dict"):
         load_pretrained_files(ResNet(depth=18, pretrained=str(listing)))
-    with pytest.raises(CheckpointError, match=r"resnet18.pth.*shape mismatch for conv1\.conv\.weight"):
-        load_pretrained_files(ResNet(depth=18, in_channels=2, pretrained=path))
+    tampered = tmp_path / "tampered.pth"  # (another in_channels is no mismatch: the stem is averaged)
+    torch.save({**torch.load(path, weights_only=True), "layer1.0.conv1.weight": torch.zeros(64, 32, 3, 3)}, tampered)
+    with pytest.raises(CheckpointError, match=r"tampered.pth.*shape mismatch for layer1\.0\.conv1\.conv\.weight"):
+        load_pretrained_files(ResNet(depth=18, pretrained=str(tampered)))
     with pytest.raises(CheckpointError, match=r"resnet18.pth.*tensors are missing: layer1\.2\."):
         load_pretrained_files(ResNet(depth=34, num_stages=3, out_indices=(2,), strides=(1, 2, 2),
                                dilations=(1, 1, 1), pretrained=path))
