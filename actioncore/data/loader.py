@@ -202,6 +202,27 @@ class ClipLoader(torch.utils.data.DataLoader):
                 shutdown()
 
 
+@contextlib.contextmanager
+def failures_explained(*loaders: Any) -> Iterator[None]:
+    """Run a block inside every loader's ``failures_explained`` (those that have one): a loader
+    that combines several kernel loaders lets each name the file its own dead worker was reading
+    (torch reports a death wherever the main process is)."""
+    with contextlib.ExitStack() as stack:
+        for loader in loaders:
+            explained = getattr(loader, "failures_explained", None)
+            if explained is not None:
+                stack.enter_context(explained())
+        yield
+
+
+def close_loaders(*loaders: Any) -> None:
+    """Stop the worker processes of every loader that can (``close``), e.g. when a run fails."""
+    for loader in loaders:
+        close = getattr(loader, "close", None)
+        if close is not None:
+            close()
+
+
 def _describe(record: Any) -> str:
     return record.where if record.where == record.source else f"{record.where} ({record.source})"
 

@@ -23,7 +23,7 @@ from torch import nn
 from ..config import dump_experiment
 from ..config.experiment import Experiment
 from ..data.dataset import BadSample
-from ..data.loader import build_loader, report_skipped, unique_bad
+from ..data.loader import build_loader, close_loaders, report_skipped, unique_bad
 from ..data.splits import build_split
 from ..errors import CheckpointError, ConfigError, TrainingError
 from ..lifecycle import RunState
@@ -314,7 +314,7 @@ class Trainer:
             raise
         finally:
             if status != "finished":
-                _stop_loading(loader, val_loader)
+                close_loaders(loader, val_loader)  # before the cleanup hooks
             lifecycle.run_end(run, status, error)
 
     def _train_epoch(self, run: RunState, model: nn.Module, loader, optimizer, schedule: LRSchedule,
@@ -622,14 +622,6 @@ def _failures_explained(loader: Any) -> contextlib.AbstractContextManager:
     """The loader's translation of a dead DataLoader worker into an error naming its file; torch
     reports the death wherever the main process is, so the work on each batch runs inside it."""
     return getattr(loader, "failures_explained", contextlib.nullcontext)()
-
-
-def _stop_loading(*loaders: Any) -> None:
-    """Stop the worker processes of a failed run's loaders before its cleanup hooks run."""
-    for loader in loaders:
-        close = getattr(loader, "close", None)
-        if close is not None:
-            close()
 
 
 def _tracked(loader: Any, bar: Any) -> Any:

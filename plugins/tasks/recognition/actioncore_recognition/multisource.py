@@ -19,6 +19,7 @@ import attrs
 import torch
 
 from actioncore.sdk import ConfigError
+from actioncore.sdk.data import close_loaders, failures_explained
 
 MAIN = "main"
 """The name ``[data.train]``'s batches and loss are logged under (``loss_main``)."""
@@ -98,22 +99,13 @@ class MultiSourceLoader:
     def loaders(self) -> list[Any]:
         return [self.main, *(source.loader for source in self.sources)]
 
-    @contextlib.contextmanager
-    def failures_explained(self) -> Iterator[None]:
+    def failures_explained(self) -> contextlib.AbstractContextManager:
         """Each kernel loader names the file its own dead worker was reading."""
-        with contextlib.ExitStack() as stack:
-            for loader in self.loaders():
-                explained = getattr(loader, "failures_explained", None)
-                if explained is not None:
-                    stack.enter_context(explained())
-            yield
+        return failures_explained(*self.loaders())
 
     def close(self) -> None:
         """Stop every loader's worker processes (a failed run, before its cleanup hooks)."""
-        for loader in self.loaders():
-            close = getattr(loader, "close", None)
-            if close is not None:
-                close()
+        close_loaders(*self.loaders())
 
     def set_epoch(self, epoch: int, skip: int = 0) -> None:
         self.epoch = epoch

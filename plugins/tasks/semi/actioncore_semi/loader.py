@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from actioncore.sdk.data import close_loaders, failures_explained
+
 
 class SemiLoader:
     """``{"labeled": batch, "unlabeled": batch | None, "iteration": k, "indices", "skipped"}``.
@@ -34,23 +36,14 @@ class SemiLoader:
         self.epoch = 0
         self.skip_batches = 0
 
-    @contextlib.contextmanager
-    def failures_explained(self) -> Iterator[None]:
+    def failures_explained(self) -> contextlib.AbstractContextManager:
         """Each kernel loader names the file its own dead worker was reading (the trainer runs an
-        epoch inside this; torch reports a death wherever the main process is)."""
-        with contextlib.ExitStack() as stack:
-            for loader in (self.labeled, self.unlabeled):
-                explained = getattr(loader, "failures_explained", None)
-                if explained is not None:
-                    stack.enter_context(explained())
-            yield
+        epoch inside this)."""
+        return failures_explained(self.labeled, self.unlabeled)
 
     def close(self) -> None:
         """Stop both loaders' worker processes (a failed run, before its cleanup hooks)."""
-        for loader in (self.labeled, self.unlabeled):
-            close = getattr(loader, "close", None)
-            if close is not None:
-                close()
+        close_loaders(self.labeled, self.unlabeled)
 
     def set_epoch(self, epoch: int, skip: int = 0) -> None:
         self.epoch = epoch
