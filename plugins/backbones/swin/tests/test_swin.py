@@ -84,6 +84,13 @@ def test_window_attention_adds_bias_and_mask_as_mmaction2():
     with torch.no_grad():
         torch.testing.assert_close(attn(x, mask), expected, atol=1e-5, rtol=1e-5)
         assert (attn(x, None) - expected).abs().max() > 1e-2  # the mask matters
+    # with gradients (training) the attention is written out on the CPU: same values, and the
+    # bias table gets the gradient of the hand-written form
+    out = attn(x, mask)
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
+    (grad_ours,) = torch.autograd.grad(out.square().sum(), attn.relative_position_bias_table)
+    (grad_hand,) = torch.autograd.grad(expected.square().sum(), attn.relative_position_bias_table)
+    torch.testing.assert_close(grad_ours, grad_hand, atol=1e-5, rtol=1e-5)
 
 
 def test_gradient_checkpointing_gives_the_same_gradients(actioncore_host):
