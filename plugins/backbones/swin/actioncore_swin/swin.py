@@ -130,9 +130,9 @@ class WindowAttention3D(nn.Module):
         else:  # the windows of each clip share the shift mask: one call per clip, no copied mask
             windows = mask.shape[0]
             full = (bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype)).to(q.dtype)  # [windows, heads, N, N]
-            x = torch.cat([attend(q[i:i + windows], k[i:i + windows], v[i:i + windows], attn_mask=full,
-                                  scale=self.scale, dropout_p=dropout)
-                           for i in range(0, bw, windows)])
+            parts = [attend(q[i:i + windows], k[i:i + windows], v[i:i + windows], attn_mask=full,
+                            scale=self.scale, dropout_p=dropout) for i in range(0, bw, windows)]
+            x = parts[0] if len(parts) == 1 else torch.cat(parts)
         x = x.reshape(bw, self.num_heads, n, -1)
         return self.proj_drop(self.proj(x.transpose(1, 2).reshape(bw, n, c)))
 
