@@ -170,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.add_argument("--clips", type=int, default=64, help="clips to time after warm-up (default 64)")
     p.add_argument("--split", default="train")
+    p.add_argument("--workers-sweep", nargs="*", type=int, metavar="N", default=None,
+                   help="clips/s with each of these worker counts (no value: 0 to the number of cores)")
+    p.add_argument("--with-model", action="store_true",
+                   help="with --workers-sweep: also with the model's training step consuming each batch")
     _add_json(p)
     p.set_defaults(handler="bench_data")
     p = bench_sub.add_parser("model", help="training and inference clips/s of the model")

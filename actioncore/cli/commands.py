@@ -318,20 +318,52 @@ def data_check(args: argparse.Namespace) -> int:
 
 
 def bench_data(args: argparse.Namespace) -> int:
-    from ..data.bench import bench_split
+    from ..data.bench import bench_split, workers_sweep
     from ..data.splits import build_split
+    from ..errors import ConfigError
     from ..plugin.host import current_host
 
     experiment = _load(args)
     dataset = build_split(experiment, args.split, current_host().registry)
-    result = bench_split(dataset, workers=experiment.data.workers,
-                         batch_size=experiment.data.batch_size, clips=args.clips)
+    batch_size = experiment.data.batch_size
+    if args.workers_sweep is not None:
+        counts = args.workers_sweep or list(range((os.cpu_count() or 1) + 1))
+        if any(n < 0 for n in counts):
+            raise ConfigError(f"--workers-sweep: worker counts must be 0 or more, got {counts}")
+        step = _training_step(experiment) if args.with_model else None
+        rows = workers_sweep(dataset, workers=counts, batch_size=batch_size, clips=args.clips, step=step)
+        if args.json:
+            _print_json({"split": args.split, "batch_size": batch_size, "sweep": rows})
+            return 0
+        for row in rows:
+            model = (f", {row['with_model_step_clips_per_s']:.1f} with the model's training step"
+                     if "with_model_step_clips_per_s" in row else "")
+            print(f"{args.split} pipeline, {row['workers']} worker(s): {row['clips_per_s']:.1f} clips/s{model}")
+        return 0
+    result = bench_split(dataset, workers=experiment.data.workers, batch_size=batch_size, clips=args.clips)
     if args.json:
         _print_json(result)
     else:
         print(f"{args.split} pipeline: {result['single_process_clips_per_s']:.1f} clips/s in one process, "
               f"{result['clips_per_s']:.1f} clips/s with {result['workers']} workers")
     return 0
+
+
+def _training_step(experiment):
+    """The experiment's training step (forward, loss, backward, SGD step) on a batch, on the CPU."""
+    import torch
+
+    adapter = _adapter(experiment)
+    model = adapter.build_model(experiment).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
+    device = torch.device("cpu")
+
+    def step(batch) -> None:
+        adapter.train_step(model, batch, device)["loss"].backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step
 
 
 def _adapter(experiment):

@@ -180,3 +180,20 @@ def test_bench_data_reports_clips_per_second(synth_root, tmp_path, capsys):
     assert main(["bench", "data", str(path), "--json", "--clips", "8", "--set", "data.workers=1"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["workers"] == 1 and result["clips_per_s"] > 0 and result["single_process_clips_per_s"] > 0
+
+
+@pytest.mark.actioncore_plugins("actioncore_toy3d.hooks", "actioncore_recognition.hooks", "actioncore_lists.hooks")
+def test_bench_data_workers_sweep_with_the_model_step(synth_root, tmp_path, capsys, actioncore_host):
+    path = experiment(synth_root, tmp_path, num_classes=12)
+    path.write_text('[task]\ntype = "recognition"\n'
+                    + path.read_text().replace("[model.backbone]", '[model]\ntype = "recognizer3d"\n[model.backbone]'))
+    assert main(["bench", "data", str(path), "--json", "--clips", "8", "--workers-sweep", "0", "1",
+                 "--with-model"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [row["workers"] for row in result["sweep"]] == [0, 1]
+    for row in result["sweep"]:
+        # the model's step only adds work to each batch
+        assert 0 < row["with_model_step_clips_per_s"] and 0 < row["clips_per_s"]
+    assert main(["bench", "data", str(path), "--clips", "4", "--workers-sweep", "0"]) == 0
+    assert "train pipeline, 0 worker(s):" in capsys.readouterr().out
+    assert main(["bench", "data", str(path), "--workers-sweep", "-1"]) == 2
