@@ -92,13 +92,13 @@ def test_two_sources_train_log_both_losses_and_resume_exactly(data, tmp_path, ca
     # every = 2: the web source joins iterations 0, 2, 4, ... only
     assert [("loss_web" in e) for e in events[:4]] == [True, False, True, False]
     ckpts = tmp_path / "a/wd/checkpoints"
-    final = torch.load(ckpts / "epoch_2.pth", weights_only=False)["model"]
+    final = torch.load(ckpts / "epoch_2.pth", weights_only=True)["model"]
     # resume from the mid-epoch checkpoint (iteration 3 of epoch 1): same weights at the end
     for path in ckpts.iterdir():
         path.unlink()
     shutil.copy(kept / "iter_3.pth", ckpts / "latest.pth")
     assert main(["run", str(exp), "--resume", "--json"]) == 0
-    again = torch.load(ckpts / "epoch_2.pth", weights_only=False)["model"]
+    again = torch.load(ckpts / "epoch_2.pth", weights_only=True)["model"]
     for key, value in final.items():
         assert torch.equal(value, again[key]), key
     capsys.readouterr()

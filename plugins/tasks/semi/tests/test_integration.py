@@ -235,7 +235,7 @@ def test_distillation_loss_falls_and_the_checkpoint_holds_the_distill_head(tiny_
     assert first > last + 0.3 and last < 1.2, (first, last)  # measured 1.60 -> 0.80 (floor: the targets' 0.72)
     assert all(e["loss"] == pytest.approx(e["loss_labeled"] + e["loss_unlabeled"] + e["loss_distill"], rel=1e-4)
                for e in events)
-    state = torch.load(tmp_path / "wd/checkpoints/latest.pth", map_location="cpu", weights_only=False)["model"]
+    state = torch.load(tmp_path / "wd/checkpoints/latest.pth", map_location="cpu", weights_only=True)["model"]
     assert state["distill_head.fc.weight"].shape == (10, 8) and state["distill_head.fc.bias"].shape == (10,)
     assert {k.split(".")[0] for k in state} == {"recognizer", "distill_head"}
     metrics = json.loads(cli("test", str(exp), "--checkpoint", str(tmp_path / "wd/checkpoints/latest.pth"),

@@ -29,7 +29,7 @@ def actioncore(*args: str, env=None, check: bool = True) -> subprocess.Completed
 
 
 def load(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=False)
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def train_events(work_dir: Path) -> list[dict]:
