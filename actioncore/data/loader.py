@@ -14,7 +14,7 @@ import torch.utils.data
 
 from .dataset import BadSample, ClipDataset
 from .sample import VideoSample
-from .watch import WorkerFailure, WorkerProgress, explain
+from .watch import WorkerFailure, WorkerProgress, dead_worker_error, explain
 from .views import STRONG_VIEW
 from ..builtin.transforms import collate as collate_clips
 
@@ -149,39 +149,42 @@ class ClipLoader(torch.utils.data.DataLoader):
         except (ConnectionError, EOFError):
             # a worker that dies while it sends a batch breaks the pipe before torch sees it dead
             try:
-                report = self._death_report()
+                dead = self._dead_worker()
             except RuntimeError as exc:  # torch's SIGCHLD handler saw it first, while we waited
                 self._explain(exc)
                 raise
-            if report is None:
+            if dead is None:
                 raise
-            self._explain(RuntimeError(report))
-            raise
+            code = dead.exitcode or 0
+            how = f"is killed by signal: {signal.strsignal(-code)}" if code < 0 else "exited unexpectedly"
+            self.close()
+            raise dead_worker_error([dead.pid], how, *self._progress()) from None
         except RuntimeError as exc:
             self._explain(exc)
             raise
 
     def _explain(self, exc: RuntimeError) -> None:
         """Raise the DataError naming the files for torch's report of a dead or silent worker."""
-        dataset = self.dataset
         workers = {w.pid for w in getattr(self._workers_iterator, "_workers", ())}
-        explained = explain(exc, getattr(dataset, "reading", None), lambda i: _describe(dataset.records[i]),
-                            workers=workers or None)
+        explained = explain(exc, *self._progress(), workers=workers or None)
         if explained is not None:
             self.close()
             raise explained from None
 
-    def _death_report(self, wait: float = 5.0) -> str | None:
-        """torch's words for the first of this loader's workers to have exited (waiting up to
-        ``wait`` s for the process to finish dying), or None if they all live."""
+    def _progress(self) -> tuple[WorkerProgress | None, Any]:
+        """What the workers were reading, and how to name a dataset index (its list line and file)."""
+        dataset = self.dataset
+        return getattr(dataset, "reading", None), lambda i: _describe(dataset.records[i])
+
+    def _dead_worker(self, wait: float = 5.0) -> Any | None:
+        """The first of this loader's worker processes to have exited (waiting up to ``wait`` s
+        for one to finish dying), or None if they all live."""
         workers = list(getattr(self._workers_iterator, "_workers", ()))
         deadline = time.monotonic() + wait
         while workers:
             dead = [w for w in workers if not w.is_alive()]
             if dead:
-                code = dead[0].exitcode or 0
-                how = f"is killed by signal: {signal.strsignal(-code)}" if code < 0 else "exited unexpectedly"
-                return f"DataLoader worker (pid {dead[0].pid}) {how}."
+                return dead[0]
             if time.monotonic() > deadline:
                 break
             time.sleep(0.05)

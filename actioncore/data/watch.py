@@ -64,14 +64,21 @@ def explain(exc: RuntimeError, progress: WorkerProgress | None, where: Callable[
         pids = [int(p) for p in re.findall(r"\d+", died.group(1))]
         if workers is not None and not workers.intersection(pids):
             return None
-        indices = [i for pid in pids for i in (progress.reading(pid) if progress else [])]
-        files = ", ".join(where(i) for i in indices) or "an unknown file"
-        return DataError(f"a DataLoader worker died ({died.group(2)}) while reading {files}; "
-                         "the decoder crashed on it: check the file with 'actioncore data check'")
+        return dead_worker_error(pids, died.group(2), progress, where)
     indices = progress.reading() if progress else []
     files = ", ".join(where(i) for i in indices) or "unknown files"
     return DataError(f"no batch from the DataLoader workers in {timed_out.group(1)} s while they were reading "
                      f"{files} (data.timeout)")
+
+
+def dead_worker_error(pids: list[int], how: str, progress: WorkerProgress | None,
+                      where: Callable[[int], str]) -> DataError:
+    """The DataError for workers ``pids`` that died (``how``: torch's words, e.g. ``is killed by
+    signal: Segmentation fault``), naming the files they were reading."""
+    indices = [i for pid in pids for i in (progress.reading(pid) if progress else [])]
+    files = ", ".join(where(i) for i in indices) or "an unknown file"
+    return DataError(f"a DataLoader worker died ({how}) while reading {files}; "
+                     "the decoder crashed on it: check the file with 'actioncore data check'")
 
 
 @contextlib.contextmanager
