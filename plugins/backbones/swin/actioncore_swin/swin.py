@@ -6,8 +6,11 @@ Module, parameter and buffer names are MMAction2's (``patch_embed.proj``,
 ``layers.i.downsample.reduction``, ``norm3``, ...), so its checkpoints load with identical keys.
 
 Window attention runs through :func:`torch.nn.functional.scaled_dot_product_attention`: the
-relative position bias and, for shifted windows, MMAction2's -100 mask between tokens of different
-regions are added together into one float ``attn_mask`` (the same logits MMAction2 softmaxes).
+relative position bias and, for shifted windows, the mask between tokens of different regions are
+added together into one float ``attn_mask``. The mask is -inf where MMAction2's is -100: its weights
+after the softmax, exp(-100) ~ 4e-44, are float32 denormals, which the CPU computes about 2x slower
+in the softmax and its backward (measured on Swin-T's first stage); they round to nothing in the
+output, so converted checkpoints give MMAction2's outputs (``benchmarks/parity/swin.py``).
 """
 from __future__ import annotations
 
@@ -62,8 +65,8 @@ def fit_window(size: Sequence[int], window: Size3, shift: Size3) -> tuple[Size3,
 
 @lru_cache(maxsize=32)
 def shift_mask(d: int, h: int, w: int, window: Size3, shift: Size3, device: torch.device) -> torch.Tensor:
-    """``[windows, N, N]``: 0 between tokens of one region of the rolled map, -100 otherwise
-    (MMAction2's ``compute_mask``, its constant included)."""
+    """``[windows, N, N]``: 0 between tokens of one region of the rolled map, -inf otherwise
+    (MMAction2's ``compute_mask``, with -inf for its -100: see the module's docstring)."""
     regions = torch.zeros((1, d, h, w, 1), device=device)
     count = 0
     for ds in (slice(-window[0]), slice(-window[0], -shift[0]), slice(-shift[0], None)):
@@ -73,7 +76,7 @@ def shift_mask(d: int, h: int, w: int, window: Size3, shift: Size3, device: torc
                 count += 1
     windows = window_partition(regions, window).squeeze(-1)
     diff = windows.unsqueeze(1) - windows.unsqueeze(2)
-    return torch.zeros_like(diff).masked_fill(diff != 0, -100.0)
+    return torch.zeros_like(diff).masked_fill(diff != 0, float("-inf"))
 
 
 def relative_position_index(window: Size3) -> torch.Tensor:
@@ -87,13 +90,23 @@ def relative_position_index(window: Size3) -> torch.Tensor:
     return rel.sum(-1)
 
 
-def _attention_with_bias_grad(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, attn_mask: torch.Tensor,
-                              scale: float, dropout_p: float) -> torch.Tensor:
-    """softmax(q k^T * scale + attn_mask) v, written out: on the CPU, when the bias needs a
+def _attention_with_bias_grad(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, bias: torch.Tensor,
+                              mask: torch.Tensor | None, scale: float, dropout_p: float) -> torch.Tensor:
+    """softmax(q k^T * scale + bias + mask) v, written out: on the CPU, when the bias needs a
     gradient (training), SDPA can only take its unfused path, about 1.25x slower than this
-    (measured at Swin-T's first stage, one thread); inference keeps SDPA's fused kernel."""
-    weights = ((q * scale) @ k.transpose(-2, -1) + attn_mask).softmax(dim=-1)
-    return F.dropout(weights, dropout_p) @ v
+    (measured at Swin-T's first stage, one thread); inference keeps SDPA's fused kernel.
+
+    ``q`` ``[clips * windows, heads, N, d]``, ``bias`` ``[heads, N, N]``, ``mask`` ``[windows, N, N]``:
+    the mask goes in in place (the addition's backward needs neither operand), saving a pass over
+    and an allocation of the largest tensor of the block; on the logits themselves, not a view of
+    them, which autograd would copy back in the backward pass."""
+    if mask is not None:  # [clips, windows, heads, N, d], so that the mask broadcasts
+        q, k, v = (t.unflatten(0, (-1, mask.shape[0])) for t in (q, k, v))
+    logits = (q * scale) @ k.transpose(-2, -1) + bias
+    if mask is not None:
+        logits.add_(mask.unsqueeze(1))
+    x = F.dropout(logits.softmax(dim=-1), dropout_p) @ v
+    return x if mask is None else x.flatten(0, 1)
 
 
 class WindowAttention3D(nn.Module):
@@ -115,23 +128,26 @@ class WindowAttention3D(nn.Module):
             nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02, a=-2.0, b=2.0)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``x`` ``[B * windows, N, C]``; ``mask`` ``[windows, N, N]`` of 0 / -100 or None."""
+        """``x`` ``[B * windows, N, C]``; ``mask`` ``[windows, N, N]`` of 0 / -inf or None."""
         bw, n, c = x.shape
         q, k, v = self.qkv(x).reshape(bw, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
         index = self.relative_position_index[:n, :n].reshape(-1)
         bias = self.relative_position_bias_table[index].reshape(n, n, -1).permute(2, 0, 1)  # [heads, N, N]
         dropout = self.attn_drop if self.training else 0.0
-        attend = _attention_with_bias_grad if bias.requires_grad and torch.is_grad_enabled() and q.is_cpu \
-            else F.scaled_dot_product_attention
+        if bias.requires_grad and torch.is_grad_enabled() and q.is_cpu:
+            x = _attention_with_bias_grad(q, k, v, bias=bias.to(q.dtype), scale=self.scale, dropout_p=dropout,
+                                          mask=None if mask is None else mask.to(q.dtype))
         # torch's fused CPU kernel takes a 4-D mask whose batch is 1 or q's; a 3-D bias or 5-D
         # inputs fall back to the unfused path, 2-5x slower here
-        if mask is None:
-            x = attend(q, k, v, attn_mask=bias.unsqueeze(0).to(q.dtype), scale=self.scale, dropout_p=dropout)
+        elif mask is None:
+            x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0).to(q.dtype), scale=self.scale,
+                                               dropout_p=dropout)
         else:  # the windows of each clip share the shift mask: one call per clip, no copied mask
             windows = mask.shape[0]
             full = (bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype)).to(q.dtype)  # [windows, heads, N, N]
-            parts = [attend(q[i:i + windows], k[i:i + windows], v[i:i + windows], attn_mask=full,
-                            scale=self.scale, dropout_p=dropout) for i in range(0, bw, windows)]
+            parts = [F.scaled_dot_product_attention(q[i:i + windows], k[i:i + windows], v[i:i + windows],
+                                                    attn_mask=full, scale=self.scale, dropout_p=dropout)
+                     for i in range(0, bw, windows)]
             x = parts[0] if len(parts) == 1 else torch.cat(parts)
         x = x.reshape(bw, self.num_heads, n, -1)
         return self.proj_drop(self.proj(x.transpose(1, 2).reshape(bw, n, c)))
