@@ -304,7 +304,7 @@ class SampleFrames:
             temporal_jitter=self.temporal_jitter,
             fps=sample.fps,
             target_fps=self.target_fps,
-            rng=sample.rng,
+            rng=sample.frame_rng,
         )
         return _store(sample, indices)
 
@@ -427,7 +427,7 @@ class DenseSampleFrames:
             test_mode=self.test_mode,
             temporal_jitter=self.temporal_jitter,
             out_of_bound_opt=self.out_of_bound_opt,
-            rng=sample.rng,
+            rng=sample.frame_rng,
         )
         return _store(sample, indices)
 
@@ -633,7 +633,7 @@ class TimeClipSampler:
             num_frames_per_clip=self.num_frames_per_clip,
             num_clips=self.num_clips,
             test_mode=self.test_mode,
-            rng=sample.rng,
+            rng=sample.frame_rng,
         )
         return _store(sample, indices)
 

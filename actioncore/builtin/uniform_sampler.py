@@ -64,7 +64,7 @@ class UniformSample:
 
     def __call__(self, sample: VideoSample) -> VideoSample:
         indices = uniform_sample_indices(_num_frames(sample), clip_len=self.clip_len, num_clips=self.num_clips,
-                                         test_mode=self.test_mode, rng=sample.rng)
+                                         test_mode=self.test_mode, rng=sample.frame_rng)
         return _store(sample, indices)
 
     def __repr__(self) -> str:

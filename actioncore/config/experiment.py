@@ -67,6 +67,10 @@ class DataSection:
     """Repeated augmentation (MMAction2's ``RepeatAugDataset``, MViT recipes: 2): each training
     batch holds ``batch_size`` videos, each this many times with its own augmentation; an epoch
     keeps its number of iterations (:class:`~actioncore.data.loader.EpochSampler`)."""
+    sample_once: bool = False
+    """With ``num_repeats`` > 1: the copies of a video read the same frames and differ only in
+    what follows the frame sampling (MMAction2's ``RepeatAugDataset(sample_once=True)``, its MViT
+    recipes). Each copy still decodes them itself."""
 
 
 @attrs.define

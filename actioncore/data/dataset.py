@@ -75,6 +75,11 @@ def check_labels(records: Sequence[ClipRecord], num_classes: int | None) -> list
     return bad
 
 
+FRAMES_STREAM = 1
+"""Fourth seed word of the frame-sampling generator the copies of a video share (``sample_once``),
+so it is not the stream of any draw (those are seeded by three words)."""
+
+
 class ClipDataset(torch.utils.data.Dataset):
     """A map-style dataset of prepared :class:`VideoSample` objects.
 
@@ -121,6 +126,10 @@ class ClipDataset(torch.utils.data.Dataset):
         self.reading: WorkerProgress | None = None
         """Set by the loader: what each worker process is reading, for when one dies."""
         self.times = times
+        self.sample_once = False
+        """Set by the loader under repeated augmentation with ``data.sample_once``: every copy of
+        a video in an epoch samples the same frames (its sampling seeded by the index, not the
+        draw); what follows the sampling still differs per copy."""
         self.sample_weights: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -133,6 +142,8 @@ class ClipDataset(torch.utils.data.Dataset):
         sample = VideoSample(source=record.source, label=record.label, index=index,
                              num_frames=record.num_frames,
                              rng=np.random.default_rng([self.seed, epoch, index if draw is None else draw]))
+        if self.sample_once:
+            sample.shared_frames_rng = np.random.default_rng([self.seed, epoch, index, FRAMES_STREAM])
         if record.frame_offset:
             sample.meta["frame_offset"] = record.frame_offset
         if self.reading is not None:

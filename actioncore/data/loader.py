@@ -233,12 +233,15 @@ def _describe(record: Any) -> str:
 def build_loader(dataset: ClipDataset, *, batch_size: int, workers: int, shuffle: bool,
                  seed: int = 0, rank: int = 0, world_size: int = 1, train: bool = True,
                  pin_memory: bool = False, persistent_workers: bool = True,
-                 prefetch_factor: int = 2, repeats: int = 1) -> ClipLoader:
+                 prefetch_factor: int = 2, repeats: int = 1, sample_once: bool = False) -> ClipLoader:
     """A :class:`ClipLoader` over ``dataset`` with an :class:`EpochSampler`; call
     ``loader.sampler.set_epoch``. A shuffled loader draws by the dataset's ``sample_weights``
     when it has them (class-balanced sampling). Worker processes wait at most ``batch_size`` times the
     dataset's per-sample ``timeout`` for a batch. ``repeats`` > 1 (training) is repeated
-    augmentation: batches of ``batch_size`` videos, each ``repeats`` times (:class:`EpochSampler`)."""
+    augmentation: batches of ``batch_size`` videos, each ``repeats`` times (:class:`EpochSampler`);
+    ``sample_once`` makes the copies of a video read the same frames (``ClipDataset.sample_once``)."""
+    if sample_once and repeats > 1 and isinstance(dataset, ClipDataset):
+        dataset.sample_once = True
     weights = getattr(dataset, "sample_weights", None) if shuffle else None
     sampler = EpochSampler(len(dataset), shuffle=shuffle, seed=seed, rank=rank,
                            world_size=world_size, pad=train, weights=weights, repeats=repeats)

@@ -48,4 +48,12 @@ class VideoSample:
     """The open video (a decoder's reader) while the pipeline runs; None before and after."""
     modality: str = "RGB"
     rng: np.random.Generator = attrs.field(factory=np.random.default_rng)
+    shared_frames_rng: np.random.Generator | None = None
+    """Where frame samplers draw from instead of ``rng`` when set: the copies of a video under
+    repeated augmentation with ``data.sample_once`` get equal ones, so they read the same frames."""
     meta: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def frame_rng(self) -> np.random.Generator:
+        """The generator frame samplers draw from: ``shared_frames_rng`` when set, else ``rng``."""
+        return self.rng if self.shared_frames_rng is None else self.shared_frames_rng

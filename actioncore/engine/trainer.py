@@ -178,7 +178,7 @@ class Trainer:
                             seed=self.exp.runtime.seed, rank=placement.rank, world_size=placement.world_size,
                             train=train, pin_memory=data.pin_memory and placement.device.type == "cuda",
                             persistent_workers=data.persistent_workers, prefetch_factor=data.prefetch_factor,
-                            repeats=data.num_repeats if train else 1)
+                            repeats=data.num_repeats if train else 1, sample_once=data.sample_once)
 
     def _train_loader(self, placement: Placement) -> TrainLoader:
         """The adapter's own training data when it has ``train_loader``, else ``data.train``'s."""

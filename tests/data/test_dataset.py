@@ -99,6 +99,22 @@ def test_loader_batches_are_identical_with_0_and_2_workers(synth_root, tmp_path,
     assert sorted(i for ids, _ in batches[0] for i in ids) == list(range(len(dataset)))
 
 
+
+@pytest.mark.parametrize("sample_once", [False, True])
+def test_repeated_copies_share_their_frames_only_with_sample_once(synth_root, tmp_path, host, sample_once):
+    path = experiment(synth_root, tmp_path)  # 2 of the tiny videos' 8 frames: room to sample elsewhere
+    path.write_text(path.read_text().replace("clip_len = 4, frame_interval = 2", "clip_len = 2, frame_interval = 1"))
+    dataset = build_split(load_config(path), "train", host.registry)
+    loader = build_loader(dataset, batch_size=2, workers=0, shuffle=True, seed=1, repeats=2, sample_once=sample_once)
+    loader.sampler.set_epoch(1)
+    pairs = [(batch["frame_indices"][i:i + 2], batch["inputs"][i:i + 2], batch["indices"][i:i + 2].tolist())
+             for batch in loader for i in range(0, len(batch["indices"]), 2)]
+    assert len(pairs) == len(dataset) and all(a == b for _, _, (a, b) in pairs)  # each video twice in a row
+    same_frames = [torch.equal(f[0], f[1]) for f, _, _ in pairs]
+    assert all(same_frames) if sample_once else not all(same_frames)
+    # what follows the sampling (crop, flip) is still drawn per copy
+    assert not all(torch.equal(x[0], x[1]) for _, x, _ in pairs)
+
 def test_epoch_sampler_pads_for_training_and_splits_exactly_for_evaluation():
     train = [EpochSampler(10, shuffle=True, seed=0, rank=r, world_size=3) for r in range(3)]
     assert [len(s) for s in train] == [4, 4, 4]

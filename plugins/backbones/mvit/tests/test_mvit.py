@@ -37,7 +37,10 @@ def tiny_overrides(*, classes: int = 5, with_cp: bool = False, arch: str = SHALL
 COUNTS = {"mvit_small_p244_16x4x1_200e_kinetics400_rgb.toml": (34_537_744, 307_600),
           "mvit_base_p244_32x3x1_kinetics400_rgb.toml": (51_230_128, 307_600),
           "mvit_large_p244_40x3x1_kinetics400_rgb.toml": (213_390_112, 461_200),
-          "mvit_small_p244_k400_maskfeat_pre_16x4x1_100e_kinetics400_rgb.toml": (36_475_120, 307_600)}
+          "mvit_small_p244_k400_maskfeat_pre_16x4x1_100e_kinetics400_rgb.toml": (36_475_120, 307_600),
+          "mvit_small_p244_k400_pre_u16_100e_sthv2_rgb.toml": (34_363_950, 133_806),
+          "mvit_base_p244_u32_sthv2_rgb.toml": (51_056_334, 133_806),
+          "mvit_large_p244_u40_sthv2_rgb.toml": (213_129_534, 200_622)}
 
 
 def test_full_size_parameter_counts_are_mmaction2s(actioncore_host):
