@@ -415,7 +415,7 @@ def bench_model(args: argparse.Namespace) -> int:
     result = bench(experiment, _adapter(experiment), current_host().registry,
                    device=resolve_device(experiment.runtime.device), iterations=args.iterations,
                    channels_last=args.channels_last or experiment.runtime.channels_last,
-                   compile=args.compile)
+                   compile=args.compile or experiment.runtime.compile)
     if args.json:
         _print_json(result)
     else:

@@ -181,6 +181,11 @@ class RuntimeSection:
     channels_last: bool = False
     """Convolution weights (and so activations) in channels-last layout: faster convolutions on
     CPU and GPU for most CNNs (see ``benchmarks/models_vs_mmaction2.py``); same numbers."""
+    compile: bool = False
+    """Run the model's forward through :func:`torch.compile` (TorchInductor) for training and
+    evaluation: faster steps after a first one that compiles (a minute or more for a ResNet-50 on
+    the CPU, where a C++ compiler is needed); checkpoints are unchanged. Measured per model with
+    ``benchmarks/models_vs_mmaction2.py --compile`` (README, Performance)."""
 
     @device.validator
     def _check_device(self, _: attrs.Attribute, value: str) -> None:

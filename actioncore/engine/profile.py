@@ -14,6 +14,7 @@ from ..data.loader import collate
 from ..data.probe import probe, split_pipeline
 from ..errors import ConfigError
 from ..plugin.registry import ComponentRegistry
+from .compile import compile_model
 from .layout import to_channels_last
 from .trainer import TaskAdapter
 
@@ -72,7 +73,7 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
     model: nn.Module = adapter.build_model(experiment).to(device)
     if channels_last:
         to_channels_last(model)
-    runner = torch.compile(model) if compile else model
+    runner = compile_model(model) if compile else model
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
 
     def train_step() -> None:

@@ -32,6 +32,7 @@ from ..progress import progress_bar, set_postfix
 from ..runlog import LOGGER_NAME, record_failure, run_log, write_work_file
 from ..weights.files import load_into
 from . import checkpoint as ckpt
+from .compile import compile_model
 from .layout import to_channels_last
 from .distributed import Placement, all_gather_objects, barrier, broadcast_object, setup_placement, teardown
 from .early_stop import EarlyStopping
@@ -260,6 +261,8 @@ class Trainer:
                 log.info("load_from %s: %s", rt.load_from, note)
             if self.ema is not None:
                 self.ema.module.load_state_dict(model.state_dict())
+        if rt.compile:  # after the EMA copy (which stays eager) and after loading weights
+            compile_model(model)
         train_model: nn.Module = model
         if placement.distributed:
             ids = [placement.device.index] if placement.device.type == "cuda" else None
@@ -604,6 +607,8 @@ class Trainer:
             self._seed(placement)
             model = self._build_model(placement)
             load_weights(model, checkpoint)
+            if self.exp.runtime.compile:
+                compile_model(model)
             loader = self._loader(split, placement, train=False)
             run = RunState(experiment=self.exp, work_dir=self.work_dir, rank=placement.rank,
                            world_size=placement.world_size, model=model)
