@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import av
@@ -128,14 +128,24 @@ def synthetic_video(path: Path, seed: int, content: str = "natural") -> Path:
     step = int(rng.integers(2, 5))
     scenes = [_natural_scene(rng) if content == "natural" else _noise_scene(rng, step)
               for _ in cuts]
+
+    def pictures():
+        for index in range(FRAMES):
+            scene = int(np.searchsorted(cuts, index, side="right")) - 1
+            yield scenes[scene](index - cuts[scene])
+
+    return write_h264(path, pictures(), width=WIDTH, height=HEIGHT)
+
+
+def write_h264(path: Path, pictures: Iterable[np.ndarray], *, width: int, height: int) -> Path:
+    """Encode RGB ``pictures`` to an mp4 at 25 fps with x264's defaults (GOP 250, B-frames),
+    written under another name first so that an interrupted run leaves no partial ``path``."""
     partial = path.with_suffix(".partial.mp4")
     with av.open(str(partial), "w") as out:
         stream = out.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.gop_size = 250  # x264's own default keyint (FFmpeg's would be 12)
-        for index in range(FRAMES):
-            scene = int(np.searchsorted(cuts, index, side="right")) - 1
-            picture = scenes[scene](index - cuts[scene])
+        for picture in pictures:
             for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode(None):
@@ -290,7 +300,7 @@ def check_shapes(run: dict[str, Callable[[int, int], object]], style: str) -> di
     return shapes
 
 
-class _CountingDecoder:
+class CountingDecoder:
     """Wraps a decoder and keeps its readers, to read their work counters afterwards."""
 
     def __init__(self, decoder):
@@ -309,7 +319,7 @@ def decoder_work(style: str, videos: list[Path], workdir: Path, clips: int) -> d
     for label, decoder in (("skipping", '"pyav"'),
                            ("no_skipping", '{type = "pyav", skip_nonref = false}')):
         dataset = actioncore_dataset(style, videos, workdir, decoder)
-        dataset.decoder = counting = _CountingDecoder(dataset.decoder)
+        dataset.decoder = counting = CountingDecoder(dataset.decoder)
         last = [int(dataset[(1, clip % len(videos))].frame_indices.max()) for clip in range(clips)]
         work[label] = {
             "frames_decoded": statistics.mean(r.frames_decoded for r in counting.readers),
