@@ -250,6 +250,14 @@ def process_memory(pid: int) -> dict[str, float]:
             "uss_mb": fields["Private_Clean"] + fields["Private_Dirty"]}
 
 
+def child_processes(pid: int) -> list[int]:
+    """Process ids of ``pid``'s children (the loader's workers), from /proc."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return sorted(children)
+
+
 def bench_workers(args: argparse.Namespace) -> dict:
     from actioncore.config import load_config
     from actioncore.data.loader import build_loader
@@ -266,12 +274,14 @@ def bench_workers(args: argparse.Namespace) -> dict:
         iterator = iter(loader)
         for _ in range(args.batches):
             next(iterator)
-        workers = [w.pid for w in getattr(iterator, "_workers", [])]
-        run = {"workers": count, "main": process_memory(os.getpid()),
-               "per_worker": [process_memory(pid) for pid in workers]}
-        del iterator
+        workers = child_processes(os.getpid())
+        if len(workers) != count:
+            raise SystemExit(f"expected {count} worker processes, found {len(workers)}: {workers}")
+        report["runs"].append({"workers": count, "main": process_memory(os.getpid()),
+                               "per_worker": [process_memory(pid) for pid in workers]})
+        iterator.close()
+        loader.close()
         gc.collect()
-        report["runs"].append(run)
     return report
 
 
