@@ -1,21 +1,18 @@
 """benchmarks/data_vs_mmaction2.py --busy: the CPU burner runs beside the block and is stopped
 when it ends, also when it ends with an error (the benchmark itself needs MMAction2: not in CI)."""
-import importlib.util
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "data_vs_mmaction2.py"
+from .conftest import load_benchmark
+
 
 
 @pytest.fixture(scope="module")
 def data_benchmark():
-    spec = importlib.util.spec_from_file_location("data_vs_mmaction2", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("data_vs_mmaction2")
 
 
 def _running(pid: int) -> bool:
