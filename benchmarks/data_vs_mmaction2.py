@@ -29,7 +29,8 @@ Install them with ``shared/peers/setup.sh /tmp/peers`` and run::
 
 More options: ``--rounds``, ``--styles`` (``tsn`` 1x1x8, ``tsn3`` 1x1x3, ``slowfast``),
 ``--content natural|noise``, ``--noskip`` (also time actioncore without skipping non-reference
-frames), ``--cache`` (where the videos are kept), ``--busy`` (a CPU burner process keeps one
+frames), ``--nocache`` (also time actioncore without its packet-index cache), ``--cache``
+(where the videos are kept), ``--busy`` (a CPU burner process keeps one
 core busy beside the benchmark, as another job would: see :func:`cpu_burner`). The report
 records the load average before and after, and with ``--busy`` the share of a core the burner
 got (about 1.0 when the machine had a core for it).
@@ -276,12 +277,14 @@ pipeline = [
     return build_split(experiment, "train", current_host().registry)
 
 
-def runners(style: str, videos: list[Path], workdir: Path, *,
-            noskip: bool = False) -> dict[str, Callable[[int, int], object]]:
+def runners(style: str, videos: list[Path], workdir: Path, *, noskip: bool = False,
+            nocache: bool = False) -> dict[str, Callable[[int, int], object]]:
     """``run(round, clip)`` per toolbox; clip ``j`` of every round is drawn from video ``j % N``.
 
     ``noskip`` adds actioncore with ``skip_nonref = false`` (every frame up to a wanted one
-    decoded), to show what skipping non-reference frames buys.
+    decoded), to show what skipping non-reference frames buys. ``nocache`` adds actioncore with
+    ``index_cache_frames = 0``: each clip builds its video's packet index anew, as MMAction2's
+    readers do on every open (``actioncore`` reuses the index of a video it opened before).
     """
     paths = [str(p) for p in videos]
 
@@ -301,6 +304,9 @@ def runners(style: str, videos: list[Path], workdir: Path, *,
     if noskip:
         decoder = '{type = "pyav", skip_nonref = false}'
         run["actioncore-noskip"] = ours(actioncore_dataset(style, videos, workdir, decoder))
+    if nocache:
+        decoder = '{type = "pyav", index_cache_frames = 0}'
+        run["actioncore-nocache"] = ours(actioncore_dataset(style, videos, workdir, decoder))
     return run
 
 
@@ -445,6 +451,8 @@ def main() -> int:
     cache = os.path.join(tempfile.gettempdir(), f"actioncore_bench_videos_v{ENCODING_VERSION}")
     parser.add_argument("--cache", default=cache,
                         help="folder for the encoded videos, reused between runs")
+    parser.add_argument("--nocache", action="store_true",
+                        help="also time actioncore with index_cache_frames = 0 (no packet-index cache)")
     parser.add_argument("--noskip", action="store_true",
                         help="also time actioncore with skip_nonref = false")
     parser.add_argument("--busy", action="store_true",
@@ -484,7 +492,7 @@ def main() -> int:
         print(f"{args.clips} clips per toolbox per round, {args.rounds} rounds, one process\n")
     with tempfile.TemporaryDirectory() as tmp, cpu_burner(args.busy) as busy:
         for style in args.styles.split(","):
-            run = runners(style, videos, Path(tmp), noskip=args.noskip)
+            run = runners(style, videos, Path(tmp), noskip=args.noskip, nocache=args.nocache)
             check_shapes(run, style)
             for r in run.values():  # warm-up: page cache, lazy imports, first-call setup
                 for clip in range(len(videos)):
