@@ -85,7 +85,8 @@ class PyAVDecoder:
                           index_cache=self.index_cache)
 
     def __repr__(self) -> str:
-        return f"PyAVDecoder(threads={self.threads}, skip_nonref={self.skip_nonref})"
+        return (f"PyAVDecoder(threads={self.threads}, skip_nonref={self.skip_nonref}, "
+                f"index_cache_frames={self.index_cache.max_frames})")
 
 
 class _IndexMismatch(Exception):
