@@ -27,20 +27,27 @@ Install them with ``shared/peers/setup.sh /tmp/peers`` and run::
 
     PYTHONPATH=/tmp/peers python benchmarks/data_vs_mmaction2.py [--videos N] [--clips N] [--json]
 
-More options: ``--rounds``, ``--styles``, ``--content natural|noise``, ``--noskip`` (also time
-actioncore without skipping non-reference frames), ``--cache`` (where the videos are kept).
+More options: ``--rounds``, ``--styles`` (``tsn`` 1x1x8, ``tsn3`` 1x1x3, ``slowfast``),
+``--content natural|noise``, ``--noskip`` (also time actioncore without skipping non-reference
+frames), ``--nocache`` (also time actioncore without its packet-index cache), ``--cache``
+(where the videos are kept), ``--busy`` (a CPU burner process keeps one
+core busy beside the benchmark, as another job would: see :func:`cpu_burner`). The report
+records the load average before and after, and with ``--busy`` the share of a core the burner
+got (about 1.0 when the machine had a core for it).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import av
@@ -53,8 +60,15 @@ ENCODING_VERSION = 2
 
 STYLES = {
     "tsn": {"clip_len": 1, "frame_interval": 1, "num_clips": 8},
+    "tsn3": {"clip_len": 1, "frame_interval": 1, "num_clips": 3},
     "slowfast": {"clip_len": 32, "frame_interval": 2, "num_clips": 1},
 }
+LABELS = {"tsn": "TSN 1x1x8", "tsn3": "TSN 1x1x3", "slowfast": "SlowFast 32x2x1"}
+
+
+def is_tsn(style: str) -> bool:
+    """TSN styles: 2D input (NCHW) and MultiScaleCrop; the others are SlowFast's (NCTHW)."""
+    return style.startswith("tsn")
 
 
 # Videos
@@ -128,14 +142,24 @@ def synthetic_video(path: Path, seed: int, content: str = "natural") -> Path:
     step = int(rng.integers(2, 5))
     scenes = [_natural_scene(rng) if content == "natural" else _noise_scene(rng, step)
               for _ in cuts]
+
+    def pictures():
+        for index in range(FRAMES):
+            scene = int(np.searchsorted(cuts, index, side="right")) - 1
+            yield scenes[scene](index - cuts[scene])
+
+    return write_h264(path, pictures(), width=WIDTH, height=HEIGHT)
+
+
+def write_h264(path: Path, pictures: Iterable[np.ndarray], *, width: int, height: int) -> Path:
+    """Encode RGB ``pictures`` to an mp4 at 25 fps with x264's defaults (GOP 250, B-frames),
+    written under another name first so that an interrupted run leaves no partial ``path``."""
     partial = path.with_suffix(".partial.mp4")
     with av.open(str(partial), "w") as out:
         stream = out.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.gop_size = 250  # x264's own default keyint (FFmpeg's would be 12)
-        for index in range(FRAMES):
-            scene = int(np.searchsorted(cuts, index, side="right")) - 1
-            picture = scenes[scene](index - cuts[scene])
+        for picture in pictures:
             for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode(None):
@@ -190,7 +214,7 @@ def mmaction2_pipeline(style: str, backend: str) -> Callable[[str], object]:
     crop = (
         dict(type="MultiScaleCrop", input_size=224, scales=(1, 0.875, 0.75, 0.66),
              random_crop=False, max_wh_scale_gap=1)
-        if style == "tsn" else dict(type="RandomResizedCrop")
+        if is_tsn(style) else dict(type="RandomResizedCrop")
     )
     configs = [
         dict(type=init),
@@ -200,7 +224,7 @@ def mmaction2_pipeline(style: str, backend: str) -> Callable[[str], object]:
         crop,
         dict(type="Resize", scale=(224, 224), keep_ratio=False),
         dict(type="Flip", flip_ratio=0.5),
-        dict(type="FormatShape", input_format="NCHW" if style == "tsn" else "NCTHW"),
+        dict(type="FormatShape", input_format="NCHW" if is_tsn(style) else "NCTHW"),
     ]
     steps = [TRANSFORMS.build(c) for c in configs]
 
@@ -225,7 +249,7 @@ def actioncore_dataset(style: str, videos: list[Path], workdir: Path, decoder: s
     crop = (
         '{type = "multi_scale_crop", input_size = 224, scales = [1, 0.875, 0.75, 0.66], '
         "random_crop = false, max_wh_scale_gap = 1}"
-        if style == "tsn" else '{type = "random_resized_crop"}'
+        if is_tsn(style) else '{type = "random_resized_crop"}'
     )
     sample = ", ".join(f"{key} = {value}" for key, value in sampling.items())
     toml = f"""
@@ -244,7 +268,7 @@ pipeline = [
   {crop},
   {{type = "resize", scale = [224, 224], keep_ratio = false}},
   {{type = "flip", flip_ratio = 0.5}},
-  {{type = "format_shape", input_format = "{'NCHW' if style == 'tsn' else 'NCTHW'}"}},
+  {{type = "format_shape", input_format = "{'NCHW' if is_tsn(style) else 'NCTHW'}"}},
 ]
 """
     experiment_file = workdir / f"{style}-{len(list(workdir.glob('*.toml')))}.toml"
@@ -253,12 +277,14 @@ pipeline = [
     return build_split(experiment, "train", current_host().registry)
 
 
-def runners(style: str, videos: list[Path], workdir: Path, *,
-            noskip: bool = False) -> dict[str, Callable[[int, int], object]]:
+def runners(style: str, videos: list[Path], workdir: Path, *, noskip: bool = False,
+            nocache: bool = False) -> dict[str, Callable[[int, int], object]]:
     """``run(round, clip)`` per toolbox; clip ``j`` of every round is drawn from video ``j % N``.
 
     ``noskip`` adds actioncore with ``skip_nonref = false`` (every frame up to a wanted one
-    decoded), to show what skipping non-reference frames buys.
+    decoded), to show what skipping non-reference frames buys. ``nocache`` adds actioncore with
+    ``index_cache_frames = 0``: each clip builds its video's packet index anew, as MMAction2's
+    readers do on every open (``actioncore`` reuses the index of a video it opened before).
     """
     paths = [str(p) for p in videos]
 
@@ -278,19 +304,22 @@ def runners(style: str, videos: list[Path], workdir: Path, *,
     if noskip:
         decoder = '{type = "pyav", skip_nonref = false}'
         run["actioncore-noskip"] = ours(actioncore_dataset(style, videos, workdir, decoder))
+    if nocache:
+        decoder = '{type = "pyav", index_cache_frames = 0}'
+        run["actioncore-nocache"] = ours(actioncore_dataset(style, videos, workdir, decoder))
     return run
 
 
 def check_shapes(run: dict[str, Callable[[int, int], object]], style: str) -> dict[str, tuple]:
     shapes = {name: tuple(np.asarray(r(0, 0)).shape) for name, r in run.items()}
-    expected = (8, 3, 224, 224) if style == "tsn" else (1, 3, 32, 224, 224)
+    expected = (STYLES[style]["num_clips"], 3, 224, 224) if is_tsn(style) else (1, 3, 32, 224, 224)
     for name, shape in shapes.items():
         if shape != expected:
             raise SystemExit(f"{name} {style} output shape {shape}, expected {expected}")
     return shapes
 
 
-class _CountingDecoder:
+class CountingDecoder:
     """Wraps a decoder and keeps its readers, to read their work counters afterwards."""
 
     def __init__(self, decoder):
@@ -309,7 +338,7 @@ def decoder_work(style: str, videos: list[Path], workdir: Path, clips: int) -> d
     for label, decoder in (("skipping", '"pyav"'),
                            ("no_skipping", '{type = "pyav", skip_nonref = false}')):
         dataset = actioncore_dataset(style, videos, workdir, decoder)
-        dataset.decoder = counting = _CountingDecoder(dataset.decoder)
+        dataset.decoder = counting = CountingDecoder(dataset.decoder)
         last = [int(dataset[(1, clip % len(videos))].frame_indices.max()) for clip in range(clips)]
         work[label] = {
             "frames_decoded": statistics.mean(r.frames_decoded for r in counting.readers),
@@ -317,6 +346,54 @@ def decoder_work(style: str, videos: list[Path], workdir: Path, clips: int) -> d
         }
         work["from_start_frames"] = statistics.mean(last) + 1
     return work
+
+
+# Load
+
+BURNER = """
+import os, sys
+parent = int(sys.argv[1])
+while os.getppid() == parent:  # the benchmark died without stopping us: stop
+    for _ in range(200_000):
+        pass
+"""
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def cpu_burner(enabled: bool) -> Iterator[dict]:
+    """With ``enabled``, a process spinning a pure-Python loop (one busy core) while the block runs.
+
+    It is stopped when the block ends, on Ctrl-C and on errors too; killed outright, this process
+    leaves it orphaned, and the burner stops itself when it sees its parent change. The dict
+    yielded holds the burner's ``pid``, and is filled on exit with its CPU seconds, the block's
+    wall-clock seconds and their ratio: the share of a core the burner had (below 1.0, other
+    jobs took part of it).
+    """
+    report: dict = {}
+    if not enabled:
+        yield report
+        return
+    burner = subprocess.Popen([sys.executable, "-c", BURNER, str(os.getpid())])
+    report["pid"] = burner.pid
+    start = time.perf_counter()
+    try:
+        yield report
+    finally:
+        try:
+            cpu = process_cpu_seconds(burner.pid)
+        except OSError:  # it stopped already
+            cpu = float("nan")
+        burner.terminate()
+        burner.wait()
+        wall = time.perf_counter() - start
+        report.update(burner_cpu_s=cpu, wall_s=wall, burner_core_share=cpu / wall)
 
 
 # Timing
@@ -368,14 +445,18 @@ def main() -> int:
     parser.add_argument("--clips", type=int, default=16,
                         help="clips per toolbox per round and style (default 16)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    parser.add_argument("--styles", default="tsn,slowfast", help="comma-separated: tsn, slowfast")
+    parser.add_argument("--styles", default="tsn,slowfast", help="comma-separated: tsn (1x1x8), tsn3 (1x1x3), slowfast")
     parser.add_argument("--content", choices=("natural", "noise"), default="natural",
                         help="synthetic video content (see synthetic_video; default natural)")
     cache = os.path.join(tempfile.gettempdir(), f"actioncore_bench_videos_v{ENCODING_VERSION}")
     parser.add_argument("--cache", default=cache,
                         help="folder for the encoded videos, reused between runs")
+    parser.add_argument("--nocache", action="store_true",
+                        help="also time actioncore with index_cache_frames = 0 (no packet-index cache)")
     parser.add_argument("--noskip", action="store_true",
                         help="also time actioncore with skip_nonref = false")
+    parser.add_argument("--busy", action="store_true",
+                        help="keep one core busy with a CPU burner process beside the benchmark")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
@@ -402,16 +483,16 @@ def main() -> int:
         "streams": stats,
         "versions": {"av": av.__version__, "torch": torch.__version__,
                      "mmaction2": mmaction.__version__, "decord": decord.__version__},
-        "styles": {},
+        "styles": {}, "loadavg_before": os.getloadavg(),
     }
     if not args.json:
         share = statistics.mean(s["nonref_share"] for s in stats.values())
         print(f"{args.videos} videos, {report['video']}: keyframes of the first at "
               f"{stats[videos[0].name]['keyframes']}, {share:.0%} non-reference frames")
         print(f"{args.clips} clips per toolbox per round, {args.rounds} rounds, one process\n")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, cpu_burner(args.busy) as busy:
         for style in args.styles.split(","):
-            run = runners(style, videos, Path(tmp), noskip=args.noskip)
+            run = runners(style, videos, Path(tmp), noskip=args.noskip, nocache=args.nocache)
             check_shapes(run, style)
             for r in run.values():  # warm-up: page cache, lazy imports, first-call setup
                 for clip in range(len(videos)):
@@ -421,6 +502,12 @@ def main() -> int:
             report["styles"][style] = result
             if not args.json:
                 print_style(style, result)
+    report.update(loadavg_after=os.getloadavg(), busy=busy or None)
+    if not args.json:
+        print(f"load average (1, 5, 15 min) before {report['loadavg_before']}, after {report['loadavg_after']}")
+        if busy:
+            print(f"CPU burner: {busy['burner_cpu_s']:.1f} CPU-s in {busy['wall_s']:.1f} s, "
+                  f"{busy['burner_core_share']:.0%} of a core")
     if args.json:
         stdout.write(json.dumps(report, indent=2) + "\n")
         stdout.flush()
@@ -428,7 +515,7 @@ def main() -> int:
 
 
 def print_style(style: str, result: dict) -> None:
-    label = {"tsn": "TSN 1x1x8", "slowfast": "SlowFast 32x2x1"}[style]
+    label = LABELS[style]
     wall, cpu = result["wall"], result["cpu"]
     print(f"{label}: clips/s wall-clock (per round min-max), clips per CPU-second")
     for name, rate in wall["clips_per_s"].items():

@@ -266,3 +266,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     workers finish together instead of one running the longest training alone at the end."""
     if getattr(config.option, "numprocesses", None):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str):
+    """The script ``benchmarks/NAME.py`` as a module (benchmarks are scripts, not a package);
+    its folder goes on ``sys.path`` as when it runs, for the scripts that import each other."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.append(str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

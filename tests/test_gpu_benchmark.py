@@ -1,19 +1,15 @@
 """benchmarks/gpu.py --dry-run: every code path of the GPU benchmark on the CPU, as CI can run it."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu.py"
+from .conftest import load_benchmark
+
 
 
 @pytest.fixture(scope="module")
 def gpu_benchmark():
-    spec = importlib.util.spec_from_file_location("gpu_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("gpu")
 
 
 def test_dry_run_reports_every_variant_the_loader_and_decoding(gpu_benchmark, tmp_path, capsys):
