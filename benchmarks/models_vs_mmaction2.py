@@ -2,14 +2,15 @@
 
     ../shared/peers/setup.sh /tmp/peers
     PYTHONPATH=/tmp/peers .venv/bin/python benchmarks/models_vs_mmaction2.py [--models tsn_r50 ...]
-        [--batch 1] [--rounds 4] [--size N] [--threads N] [--clock wall|cpu] [--json]
+        [--batch 1] [--rounds 4] [--size N] [--threads N] [--clock wall|cpu] [--compile] [--json]
 
 For each model both toolboxes build the default config's network (random weights, no
 pretrained files) and get the same input: the shape our train pipeline makes (batch
 ``--batch``; ``--size`` sets another spatial side, to time the big 3D models in less time). A training step (forward,
 cross-entropy, backward) and an inference forward are timed for our default model, for ours
 with convolution weights in channels-last layout (``runtime.channels_last``), and for
-MMAction2's, interleaved step by step so that a busy machine slows all three alike; each
+MMAction2's (with ``--compile`` also ours through ``torch.compile``, as ``runtime.compile`` runs it),
+interleaved step by step so that a busy machine slows all of them alike; each
 figure is the median over ``--rounds``. The ratio is our time over theirs: at most 1.0 means
 we are no slower. MMAction2 is imported here only; never from the package or CI tests.
 """
@@ -148,6 +149,11 @@ def compare(name: str, args: argparse.Namespace) -> dict:
         "ours_channels_last": steps(ours_cl, inputs, ours_cl),
         "mmaction2": steps(theirs, inputs, lambda x: theirs.extract_feat(x, stage="head")[0]),
     }
+    if args.compile:  # runtime.compile; the warm-up step of each mode compiles
+        from actioncore.engine.compile import compile_model
+
+        ours_compiled = compile_model(copy.deepcopy(ours))
+        contenders["ours_compiled"] = steps(ours_compiled, inputs, ours_compiled)
     times: dict[str, dict[str, list[float]]] = {c: {"train": [], "infer": []} for c in contenders}
     for mode in ("train", "infer"):
         for c in contenders:  # warm-up: first-call allocations and oneDNN primitive creation
@@ -161,6 +167,8 @@ def compare(name: str, args: argparse.Namespace) -> dict:
         result[f"{mode}_s"] = med
         result[f"{mode}_ratio"] = med["ours"] / med["mmaction2"]
         result[f"{mode}_ratio_channels_last"] = med["ours_channels_last"] / med["mmaction2"]
+        if args.compile:
+            result[f"{mode}_ratio_compiled"] = med["ours_compiled"] / med["mmaction2"]
     return result
 
 
@@ -174,6 +182,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="wall time, or this process's CPU time (use with --threads 1 on a shared machine)")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time ours through torch.compile (runtime.compile; compiling takes minutes)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.threads:
@@ -188,7 +198,10 @@ def main() -> int:
                   f"(channels-last {r['train_s']['ours_channels_last']:.3f}s) vs {r['train_s']['mmaction2']:.3f}s "
                   f"x{r['train_ratio']:.2f}/x{r['train_ratio_channels_last']:.2f}   infer {r['infer_s']['ours']:.3f}s "
                   f"({r['infer_s']['ours_channels_last']:.3f}s) vs {r['infer_s']['mmaction2']:.3f}s "
-                  f"x{r['infer_ratio']:.2f}/x{r['infer_ratio_channels_last']:.2f}", flush=True)
+                  f"x{r['infer_ratio']:.2f}/x{r['infer_ratio_channels_last']:.2f}"
+                  + (f"   compiled: train {r['train_s']['ours_compiled']:.3f}s x{r['train_ratio_compiled']:.2f}, "
+                     f"infer {r['infer_s']['ours_compiled']:.3f}s x{r['infer_ratio_compiled']:.2f}"
+                     if args.compile else ""), flush=True)
     if args.json:
         json.dump(results, sys.stdout, indent=2)
     else:
