@@ -14,6 +14,7 @@ import torch.utils.data
 
 from .dataset import BadSample, ClipDataset
 from .sample import VideoSample
+from .threads import one_torch_thread
 from .watch import WorkerFailure, WorkerProgress, dead_worker_error, explain
 from .views import STRONG_VIEW
 from ..builtin.transforms import collate as collate_clips
@@ -132,7 +133,9 @@ class ClipLoader(torch.utils.data.DataLoader):
     def __iter__(self):
         iterator = self._workers_iterator = super().__iter__()
         while True:
-            with self.failures_explained():
+            # without workers the batch is prepared here, in the main process: on one thread
+            preparing = one_torch_thread() if self.num_workers == 0 else contextlib.nullcontext()
+            with self.failures_explained(), preparing:
                 try:
                     batch = next(iterator)
                 except StopIteration:
