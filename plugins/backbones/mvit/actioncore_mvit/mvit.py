@@ -53,9 +53,20 @@ def rel_pos_bias(q: torch.Tensor, q_shape: Size3, k_shape: Size3, rel_pos_t: tor
     rel = [torch.einsum("bythwc,tkc->bythwk", r_q, resize_rel_pos(rel_pos_t, q_shape[0], k_shape[0])),
            torch.einsum("bythwc,hkc->bythwk", r_q, resize_rel_pos(rel_pos_h, q_shape[1], k_shape[1])),
            torch.einsum("bythwc,wkc->bythwk", r_q, resize_rel_pos(rel_pos_w, q_shape[2], k_shape[2]))]
-    grid = (rel[0][..., :, None, None] + rel[1][..., None, :, None] + rel[2][..., None, None, :])
-    grid = grid.reshape(b, heads, lq - s, -1)
-    return F.pad(grid, (s, 0, s, 0))
+    partial = rel[0][..., :, None, None] + rel[1][..., None, :, None]  # [..., kt, kh, 1]: small
+    # the sum is written straight into the mask (not summed, then padded: two more passes over
+    # the largest tensor of the block and a zero fill of it)
+    bias = q.new_empty(b, heads, lq, s + k_shape[0] * k_shape[1] * k_shape[2])
+    if s:  # no bias in the cls token's row and column
+        bias[:, :, 0].zero_()
+        bias[:, :, 1:, 0].zero_()
+    grid = bias[:, :, s:, s:].view(b, heads, *q_shape, *k_shape)
+    last = rel[2][..., None, None, :]
+    if torch.is_grad_enabled() and (partial.requires_grad or last.requires_grad):
+        grid.copy_(partial + last)  # out= has no gradient
+    else:
+        torch.add(partial, last, out=grid)
+    return bias
 
 
 def attention_pool(x: torch.Tensor, pool: nn.Module, in_size: Size3, *, cls_token: bool,
