@@ -137,9 +137,9 @@ class WindowAttention3D(nn.Module):
         if bias.requires_grad and torch.is_grad_enabled() and q.is_cpu:
             x = _attention_with_bias_grad(q, k, v, bias=bias.to(q.dtype), scale=self.scale, dropout_p=dropout,
                                           mask=None if mask is None else mask.to(q.dtype))
-        # torch's fused CPU kernel takes a 4-D mask whose batch is 1 or q's; a 3-D bias or 5-D
-        # inputs fall back to the unfused path, 2-5x slower here
         elif mask is None:
+            # torch's fused CPU kernel takes a 4-D mask whose batch is 1 or q's; a 3-D bias or 5-D
+            # inputs fall back to the unfused path, 2-5x slower here
             x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0).to(q.dtype), scale=self.scale,
                                                dropout_p=dropout)
         else:  # the windows of each clip share the shift mask: one call per clip, no copied mask
