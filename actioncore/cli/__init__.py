@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unlabeled", choices=("rest", "all"), default="rest",
                    help="unlabeled.txt holds the lines not drawn (rest, default) or the whole list (all, "
                         "as video-data-aug's configs used it); labels are kept either way")
+    p.add_argument("--group", metavar="REGEX", help="draw whole groups: lines whose paths give the same match "
+                   "(its first parenthesised group, if any) are labeled together, so that no scene or actor is "
+                   "labeled with one class only; e.g. '_g(\\d+)_' for UCF-101, 'train_\\d+' for the "
+                   "embedded set's scene keys")
     _add_list_format(p)
     _add_json(p)
     p.set_defaults(handler="data_split")

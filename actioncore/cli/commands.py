@@ -269,7 +269,7 @@ def data_split(args: argparse.Namespace) -> int:
     from ..data.label_split import split_list
 
     result = split_list(args.list, args.out, ratio=args.labeled, seed=args.seed, unlabeled=args.unlabeled,
-                        format=args.format, with_offset=args.with_offset)
+                        format=args.format, with_offset=args.with_offset, group=args.group)
     if args.json:
         _print_json(result.as_dict())
         return 0

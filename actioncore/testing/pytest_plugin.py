@@ -26,7 +26,9 @@ def _share_cores_between_xdist_workers() -> None:
     """Under pytest-xdist (``-n N``) each worker computes with an equal share of the cores as
     intra-op threads: N workers with a thread per core each would oversubscribe the machine N
     times, and OpenMP threads spin badly when they share cores. Processes a test starts (trainings
-    through the command line) keep every core: they are few, long, and often run alone at the end."""
+    through the command line) get the same share through ``OMP_NUM_THREADS`` unless it is set:
+    with every core each, a training beside the other workers' tests ran 2x slower than its CPU
+    time (the TSM temporal-modelling test: 722 s in CI for about 6 CPU minutes)."""
     import os
 
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
@@ -34,7 +36,9 @@ def _share_cores_between_xdist_workers() -> None:
         return
     import torch  # only in xdist workers: a plain pytest run in an environment with actioncore stays light
 
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
+    share = max(1, (os.cpu_count() or 1) // int(workers))
+    torch.set_num_threads(share)
+    os.environ.setdefault("OMP_NUM_THREADS", str(share))
 
 
 @pytest.fixture

@@ -130,3 +130,51 @@ def test_cli_json_and_exit_codes(video_list, tmp_path, capsys):
     assert "--labeled must be a fraction" in capsys.readouterr().err
     assert main(["data", "split", str(tmp_path / "missing.txt"), "--labeled", "0.5", "--out", str(tmp_path)]) == 2
     assert "missing.txt: annotation file not found" in capsys.readouterr().err
+
+
+def write_scene_list(path: Path, scenes: int = 20, classes: int = 6) -> list[str]:
+    """The embedded set's design: every scene key holds one clip of every class."""
+    lines = [f"c{label}/train_{key:04d}.mp4 {label}" for key in range(scenes) for label in range(classes)]
+    path.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def test_group_labels_whole_scenes_with_the_same_counts_per_class(tmp_path):
+    path = tmp_path / "train.txt"
+    lines = write_scene_list(path)
+    result = split_list(path, tmp_path / "g", ratio=0.2, seed=3, group=r"train_\d+")
+    labeled = lines_of(result.labeled_file)
+    assert Counter(int(line.split()[-1]) for line in labeled) == {label: 4 for label in range(6)}
+    scenes = Counter(line.split()[0].split("/")[1] for line in labeled)
+    assert len(scenes) == 4 and set(scenes.values()) == {6}  # four whole scenes, each with all six classes
+    assert labeled == [line for line in lines if line in labeled]
+    assert lines_of(result.unlabeled_file) == [line for line in lines if line not in labeled]
+    # a capture group is the key; the same seed draws the same scenes, another seed others
+    again = split_list(path, tmp_path / "g2", ratio=0.2, seed=3, group=r"train_(\d+)\.mp4")
+    assert lines_of(again.labeled_file) == labeled
+    other = lines_of(split_list(path, tmp_path / "g3", ratio=0.2, seed=4, group=r"train_\d+").labeled_file)
+    assert {line.split()[0].split("/")[1] for line in other} != set(scenes)
+    # without groups the same draw scatters over scenes: one label per scene, the confound the option avoids
+    plain = lines_of(split_list(path, tmp_path / "p", ratio=0.2, seed=3).labeled_file)
+    assert len({line.split()[0].split("/")[1] for line in plain}) > 4
+
+
+def test_uneven_groups_still_give_exact_counts_per_class(video_list, tmp_path):
+    path, lines = video_list  # paths c{label}/v_{label}_{k}.mp4: group by k across classes
+    for ratio in (0.1, 0.3, 0.5):
+        result = split_list(path, tmp_path / str(ratio), ratio=ratio, seed=1, group=r"_(\d+)\.mp4")
+        expected = {label: max(round(n * ratio), 1) for label, n in CLASS_SIZES.items()}
+        assert Counter(int(line.split()[-1]) for line in lines_of(result.labeled_file)) == expected
+
+
+def test_group_errors_name_the_option_and_the_line(video_list, tmp_path, capsys):
+    path, _ = video_list
+    with pytest.raises(ConfigError, match=r"--group '\(' is not a regular expression"):
+        split_list(path, tmp_path / "out", ratio=0.5, seed=0, group="(")
+    with pytest.raises(ConfigError, match=r"train\.txt:2: --group 'g\\d\+' does not match the path "
+                                          r"'c0/v_0_10\.mp4'"):
+        split_list(path, tmp_path / "out", ratio=0.5, seed=0, group=r"g\d+")
+    assert not (tmp_path / "out").exists()
+    assert main(["data", "split", str(path), "--labeled", "0.5", "--group", r"_(\d+)\.mp4", "--out",
+                 str(tmp_path / "cli")]) == 0
+    assert "labeled" in capsys.readouterr().out and (tmp_path / "cli/labeled.txt").exists()
