@@ -29,7 +29,8 @@ Install them with ``shared/peers/setup.sh /tmp/peers`` and run::
 
 More options: ``--rounds``, ``--styles`` (``tsn`` 1x1x8, ``tsn3`` 1x1x3, ``slowfast``),
 ``--content natural|noise``, ``--noskip`` (also time actioncore without skipping non-reference
-frames), ``--nocache`` (also time actioncore without its packet-index cache), ``--cache``
+frames), ``--decoder-threads N`` (also time actioncore with FFmpeg frame threading on N threads),
+``--nocache`` (also time actioncore without its packet-index cache), ``--cache``
 (where the videos are kept), ``--busy`` (a CPU burner process keeps one
 core busy beside the benchmark, as another job would: see :func:`cpu_burner`). The report
 records the load average before and after, and with ``--busy`` the share of a core the burner
@@ -278,7 +279,7 @@ pipeline = [
 
 
 def runners(style: str, videos: list[Path], workdir: Path, *, noskip: bool = False,
-            nocache: bool = False) -> dict[str, Callable[[int, int], object]]:
+            nocache: bool = False, threads: int = 1) -> dict[str, Callable[[int, int], object]]:
     """``run(round, clip)`` per toolbox; clip ``j`` of every round is drawn from video ``j % N``.
 
     ``noskip`` adds actioncore with ``skip_nonref = false`` (every frame up to a wanted one
@@ -307,6 +308,9 @@ def runners(style: str, videos: list[Path], workdir: Path, *, noskip: bool = Fal
     if nocache:
         decoder = '{type = "pyav", index_cache_frames = 0}'
         run["actioncore-nocache"] = ours(actioncore_dataset(style, videos, workdir, decoder))
+    if threads > 1:
+        decoder = f'{{type = "pyav", threads = {threads}}}'
+        run[f"actioncore-threads{threads}"] = ours(actioncore_dataset(style, videos, workdir, decoder))
     return run
 
 
@@ -451,6 +455,8 @@ def main() -> int:
     cache = os.path.join(tempfile.gettempdir(), f"actioncore_bench_videos_v{ENCODING_VERSION}")
     parser.add_argument("--cache", default=cache,
                         help="folder for the encoded videos, reused between runs")
+    parser.add_argument("--decoder-threads", type=int, default=1, metavar="N",
+                        help="also time actioncore with the pyav decoder's threads = N (FFmpeg frame threading)")
     parser.add_argument("--nocache", action="store_true",
                         help="also time actioncore with index_cache_frames = 0 (no packet-index cache)")
     parser.add_argument("--noskip", action="store_true",
@@ -492,7 +498,8 @@ def main() -> int:
         print(f"{args.clips} clips per toolbox per round, {args.rounds} rounds, one process\n")
     with tempfile.TemporaryDirectory() as tmp, cpu_burner(args.busy) as busy:
         for style in args.styles.split(","):
-            run = runners(style, videos, Path(tmp), noskip=args.noskip, nocache=args.nocache)
+            run = runners(style, videos, Path(tmp), noskip=args.noskip, nocache=args.nocache,
+                          threads=args.decoder_threads)
             check_shapes(run, style)
             for r in run.values():  # warm-up: page cache, lazy imports, first-call setup
                 for clip in range(len(videos)):

@@ -61,8 +61,11 @@ _HEVC_SPS = 33
 class PyAVDecoder:
     """Opens video files with PyAV; the default ``data.decoder``.
 
-    ``threads > 1`` turns on FFmpeg's frame and slice threading. It pays off (20-30%) only when a
-    core is idle; inside DataLoader workers that already fill the cores keep the default 1.
+    ``threads > 1`` turns on FFmpeg's frame and slice threading. For training reads it does not pay:
+    on 340x256 x264 clips, 2 threads made TSN 1x1x3 and SlowFast 32x2x1 reads 1.1-1.3x slower,
+    with a core idle or not (``benchmarks/data_vs_mmaction2.py --decoder-threads 2``; each seek
+    refills the threads' pipeline, and the frames skipped as non-reference leave them little to
+    share); it may help long sequential decodes of large frames. Keep the default 1.
     ``skip_nonref = false`` decodes every frame up to the wanted ones, as a plain decoder does
     (the frames returned are the same either way; see the module docstring).
     ``index_cache_frames`` bounds the packet indexes kept between opens (frames in all, 8 bytes
