@@ -2,14 +2,15 @@
 
     ../shared/peers/setup.sh /tmp/peers
     PYTHONPATH=/tmp/peers .venv/bin/python benchmarks/models_vs_mmaction2.py [--models tsn_r50 ...]
-        [--batch 1] [--rounds 4] [--size N] [--threads N] [--clock wall|cpu] [--compile] [--json]
+        [--batch 1] [--rounds 4] [--size N] [--threads N] [--clock wall|cpu] [--compile] [--amp] [--json]
 
 For each model both toolboxes build the default config's network (random weights, no
 pretrained files) and get the same input: the shape our train pipeline makes (batch
 ``--batch``; ``--size`` sets another spatial side, to time the big 3D models in less time). A training step (forward,
 cross-entropy, backward) and an inference forward are timed for our default model, for ours
 with convolution weights in channels-last layout (``runtime.channels_last``), and for
-MMAction2's (with ``--compile`` also ours through ``torch.compile``, as ``runtime.compile`` runs it),
+MMAction2's (with ``--compile`` also ours through ``torch.compile``, as ``runtime.compile`` runs it;
+with ``--amp`` ours under bfloat16 autocast, as ``runtime.amp`` runs it on the CPU),
 interleaved step by step so that a busy machine slows all of them alike; each
 figure is the median over ``--rounds``. The ratio is our time over theirs: at most 1.0 means
 we are no slower. MMAction2 is imported here only; never from the package or CI tests.
@@ -154,6 +155,12 @@ def compare(name: str, args: argparse.Namespace) -> dict:
 
         ours_compiled = compile_model(copy.deepcopy(ours))
         contenders["ours_compiled"] = steps(ours_compiled, inputs, ours_compiled)
+    if args.amp:  # runtime.amp on the CPU: bfloat16 autocast around the forward, the loss in float32
+        def amp_forward(x: torch.Tensor) -> torch.Tensor:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return ours(x).float()
+
+        contenders["ours_amp"] = steps(ours, inputs, amp_forward)
     times: dict[str, dict[str, list[float]]] = {c: {"train": [], "infer": []} for c in contenders}
     for mode in ("train", "infer"):
         for c in contenders:  # warm-up: first-call allocations and oneDNN primitive creation
@@ -169,6 +176,8 @@ def compare(name: str, args: argparse.Namespace) -> dict:
         result[f"{mode}_ratio_channels_last"] = med["ours_channels_last"] / med["mmaction2"]
         if args.compile:
             result[f"{mode}_ratio_compiled"] = med["ours_compiled"] / med["mmaction2"]
+        if args.amp:
+            result[f"{mode}_ratio_amp"] = med["ours_amp"] / med["mmaction2"]
     return result
 
 
@@ -184,12 +193,15 @@ def main() -> int:
                         help="wall time, or this process's CPU time (use with --threads 1 on a shared machine)")
     parser.add_argument("--compile", action="store_true",
                         help="also time ours through torch.compile (runtime.compile; compiling takes minutes)")
+    parser.add_argument("--amp", action="store_true",
+                        help="also time ours under bfloat16 autocast (runtime.amp; fast where the CPU has "
+                             "AMX or AVX512-BF16, slow elsewhere); MMAction2 stays in float32")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     results: dict = {"threads": torch.get_num_threads(), "clock": args.clock, "size": args.size, "models": {},
-                     "not_comparable": NOT_ON_CPU}
+                     "cpu_capability": torch.backends.cpu.get_cpu_capability(), "not_comparable": NOT_ON_CPU}
     for name in args.models:
         torch.manual_seed(0)
         r = results["models"][name] = compare(name, args)
@@ -201,7 +213,10 @@ def main() -> int:
                   f"x{r['infer_ratio']:.2f}/x{r['infer_ratio_channels_last']:.2f}"
                   + (f"   compiled: train {r['train_s']['ours_compiled']:.3f}s x{r['train_ratio_compiled']:.2f}, "
                      f"infer {r['infer_s']['ours_compiled']:.3f}s x{r['infer_ratio_compiled']:.2f}"
-                     if args.compile else ""), flush=True)
+                     if args.compile else "")
+                  + (f"   bf16 autocast: train {r['train_s']['ours_amp']:.3f}s x{r['train_ratio_amp']:.2f}, "
+                     f"infer {r['infer_s']['ours_amp']:.3f}s x{r['infer_ratio_amp']:.2f}" if args.amp else ""),
+                  flush=True)
     if args.json:
         json.dump(results, sys.stdout, indent=2)
     else:

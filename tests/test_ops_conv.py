@@ -9,12 +9,25 @@ import torch
 from torch import nn
 
 from actioncore.ops import Conv2d, Conv3d
+from actioncore.ops import conv as conv_module
 from actioncore.ops.conv import MIN_BACKWARD_POSITIONS, takes_onednn
 
 
 @pytest.fixture
-def one_thread(torch_one_thread):
-    """PyTorch's slow path, which these layers replace, is taken with one thread."""
+def one_thread(torch_one_thread, monkeypatch):
+    """PyTorch's slow path, which these layers replace, is taken with one thread. Pointwise kernels
+    go to oneDNN too, as on CPUs without AVX-512, so that every case exercises the oneDNN path."""
+    monkeypatch.setattr(conv_module, "POINTWISE_ON_ONEDNN", True)
+
+
+def test_pointwise_kernels_stay_with_pytorch_on_avx512(torch_one_thread, monkeypatch):
+    assert conv_module.POINTWISE_ON_ONEDNN is not torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+    x = torch.randn(1, 8, 4, 10, 10)
+    monkeypatch.setattr(conv_module, "POINTWISE_ON_ONEDNN", False)
+    assert not takes_onednn(x, Conv3d(8, 8, 1)) and not takes_onednn(torch.randn(2, 8, 10, 10), Conv2d(8, 8, 1))
+    assert takes_onednn(x, Conv3d(8, 8, (3, 1, 1), padding=(1, 0, 0))), "larger kernels stay on oneDNN"
+    monkeypatch.setattr(conv_module, "POINTWISE_ON_ONEDNN", True)
+    assert takes_onednn(x, Conv3d(8, 8, 1))
 
 
 CASES = [

@@ -12,8 +12,15 @@ faster:
 
 These are the shapes of single-clip inference (``actioncore infer``, ``bench model``) and of
 small batches on laptops. The README's speed table has the effect per model, measured against
-MMAction2 1.2.0 (``benchmarks/models_vs_mmaction2.py``, one thread, 112 px): e.g. R(2+1)D-34
-inference 0.51x and a training step 0.73x MMAction2's time; C3D 0.81x and 0.86x.
+MMAction2 1.2.0 (``benchmarks/models_vs_mmaction2.py``, one thread, 112 px): on an AMD EPYC (AVX2)
+e.g. R(2+1)D-34 inference 0.51x and a training step 0.73x MMAction2's time; C3D 0.81x and 0.86x.
+
+Where the CPU has AVX-512, MKL's GEMM makes PyTorch's im2col path the faster one for pointwise
+kernels (all ones: 1x1, 1x1x1), which are a single GEMM there: measured on an Intel Xeon, oneDNN
+took 1.1-3.7x PyTorch's time for ResNet bottlenecks' 1x1(x1) inference and about the same for
+training, and the 3D ResNets ran 1.04-1.09x MMAction2's time with it, 0.93-1.01x without.
+:data:`POINTWISE_ON_ONEDNN` is therefore off on AVX-512 CPUs; larger kernels (3x1x1, 1x3x3, C3D's)
+stay on oneDNN everywhere.
 
 Weights, state-dict keys and results (to float rounding, about 1e-7 relative) are those of the
 ``torch.nn`` class. Only unstrided, undilated, ungrouped float32 CPU convolutions with zero padding
@@ -33,6 +40,10 @@ from torch.utils._python_dispatch import _get_current_dispatch_mode
 _aten = torch.ops.aten
 _SLOW = (torch._C._ConvBackend.Slow2d, torch._C._ConvBackend.Slow3d)
 
+POINTWISE_ON_ONEDNN: bool = not torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+"""Whether pointwise kernels (all ones) that PyTorch sends to its slow path go to oneDNN instead;
+off on CPUs with AVX-512 (see the module docstring). Tests set it to exercise both paths."""
+
 MIN_BACKWARD_POSITIONS = 512
 """Output positions per channel (H*W or T*H*W) from which the backward also runs on oneDNN. Its
 input gradient convolves with the flipped weight and its weight gradient swaps the roles of batch
@@ -51,6 +62,7 @@ def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
     if (x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != dims + 2 or x.is_mkldnn
             or conv.groups != 1 or conv.padding_mode != "zeros" or isinstance(conv.padding, str)
             or conv.stride != ones or conv.dilation != ones
+            or (conv.kernel_size == ones and not POINTWISE_ON_ONEDNN)
             or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))
             or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
             or torch.is_autocast_enabled("cpu")  # runtime.amp: let autocast pick bfloat16 kernels
