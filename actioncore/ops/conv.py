@@ -18,7 +18,8 @@ e.g. R(2+1)D-34 inference 0.51x and a training step 0.73x MMAction2's time; C3D 
 Where the CPU has AVX-512, MKL's GEMM makes PyTorch's im2col path the faster one for pointwise
 kernels (all ones: 1x1, 1x1x1), which are a single GEMM there: measured on an Intel Xeon, oneDNN
 took 1.1-3.7x PyTorch's time for ResNet bottlenecks' 1x1(x1) inference and about the same for
-training, and the 3D ResNets ran 1.04-1.09x MMAction2's time with it, 0.93-1.01x without.
+training; ir-CSN-152, the most pointwise-heavy, ran 1.07x / 1.09x MMAction2's time (training /
+inference) with it and 0.98x / 1.00x without.
 :data:`POINTWISE_ON_ONEDNN` is therefore off on AVX-512 CPUs; larger kernels (3x1x1, 1x3x3, C3D's)
 stay on oneDNN everywhere.
 
