@@ -2,14 +2,15 @@
 
     ../shared/peers/setup.sh /tmp/peers
     PYTHONPATH=/tmp/peers .venv/bin/python benchmarks/models_vs_mmaction2.py [--models tsn_r50 ...]
-        [--batch 1] [--rounds 4] [--size N] [--threads N] [--clock wall|cpu] [--compile] [--amp] [--json]
+        [--batch 1] [--rounds 4] [--size N] [--threads N] [--clock wall|cpu] [--compile [infer]] [--amp] [--json]
 
 For each model both toolboxes build the default config's network (random weights, no
 pretrained files) and get the same input: the shape our train pipeline makes (batch
 ``--batch``; ``--size`` sets another spatial side, to time the big 3D models in less time). A training step (forward,
 cross-entropy, backward) and an inference forward are timed for our default model, for ours
 with convolution weights in channels-last layout (``runtime.channels_last``), and for
-MMAction2's (with ``--compile`` also ours through ``torch.compile``, as ``runtime.compile`` runs it;
+MMAction2's (with ``--compile`` also ours through ``torch.compile``, as ``runtime.compile`` runs it,
+inference with frozen weights as in ``actioncore test``;
 with ``--amp`` ours under bfloat16 autocast, as ``runtime.amp`` runs it on the CPU),
 interleaved step by step so that a busy machine slows all of them alike; each
 figure is the median over ``--rounds``. The ratio is our time over theirs: at most 1.0 means
@@ -151,10 +152,20 @@ def compare(name: str, args: argparse.Namespace) -> dict:
         "mmaction2": steps(theirs, inputs, lambda x: theirs.extract_feat(x, stage="head")[0]),
     }
     if args.compile:  # runtime.compile; the warm-up step of each mode compiles
-        from actioncore.engine.compile import compile_model
+        from actioncore.engine.compile import compile_model, frozen_weights
 
         ours_compiled = compile_model(copy.deepcopy(ours))
-        contenders["ours_compiled"] = steps(ours_compiled, inputs, ours_compiled)
+        compiled = steps(ours_compiled, inputs, ours_compiled)
+        infer = compiled["infer"]
+
+        def frozen_infer() -> None:  # as `actioncore test` runs a compiled model
+            with frozen_weights():
+                infer()
+
+        compiled["infer"] = frozen_infer
+        if args.compile == "infer":
+            del compiled["train"]
+        contenders["ours_compiled"] = compiled
     if args.amp:  # runtime.amp on the CPU: bfloat16 autocast around the forward, the loss in float32
         def amp_forward(x: torch.Tensor) -> torch.Tensor:
             with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -163,18 +174,19 @@ def compare(name: str, args: argparse.Namespace) -> dict:
         contenders["ours_amp"] = steps(ours, inputs, amp_forward)
     times: dict[str, dict[str, list[float]]] = {c: {"train": [], "infer": []} for c in contenders}
     for mode in ("train", "infer"):
-        for c in contenders:  # warm-up: first-call allocations and oneDNN primitive creation
+        timed = [c for c in contenders if mode in contenders[c]]
+        for c in timed:  # warm-up: first-call allocations and oneDNN primitive creation
             contenders[c][mode]()
         for _ in range(args.rounds):
-            for c in contenders:
+            for c in timed:
                 times[c][mode].append(seconds(contenders[c][mode], CLOCKS[args.clock]))
     result: dict = {"input_shape": list(inputs.shape)}
     for mode in ("train", "infer"):
-        med = {c: statistics.median(times[c][mode]) for c in contenders}
+        med = {c: statistics.median(times[c][mode]) for c in contenders if times[c][mode]}
         result[f"{mode}_s"] = med
         result[f"{mode}_ratio"] = med["ours"] / med["mmaction2"]
         result[f"{mode}_ratio_channels_last"] = med["ours_channels_last"] / med["mmaction2"]
-        if args.compile:
+        if "ours_compiled" in med:
             result[f"{mode}_ratio_compiled"] = med["ours_compiled"] / med["mmaction2"]
         if args.amp:
             result[f"{mode}_ratio_amp"] = med["ours_amp"] / med["mmaction2"]
@@ -191,8 +203,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="wall time, or this process's CPU time (use with --threads 1 on a shared machine)")
-    parser.add_argument("--compile", action="store_true",
-                        help="also time ours through torch.compile (runtime.compile; compiling takes minutes)")
+    parser.add_argument("--compile", nargs="?", const="both", choices=("both", "infer"),
+                        help="also time ours through torch.compile as runtime.compile runs it (inference with the "
+                             "weights frozen, as `actioncore test`); `--compile infer` skips compiling the "
+                             "training step, which takes minutes")
     parser.add_argument("--amp", action="store_true",
                         help="also time ours under bfloat16 autocast (runtime.amp; fast where the CPU has "
                              "AMX or AVX512-BF16, slow elsewhere); MMAction2 stays in float32")
@@ -211,7 +225,8 @@ def main() -> int:
                   f"x{r['train_ratio']:.2f}/x{r['train_ratio_channels_last']:.2f}   infer {r['infer_s']['ours']:.3f}s "
                   f"({r['infer_s']['ours_channels_last']:.3f}s) vs {r['infer_s']['mmaction2']:.3f}s "
                   f"x{r['infer_ratio']:.2f}/x{r['infer_ratio_channels_last']:.2f}"
-                  + (f"   compiled: train {r['train_s']['ours_compiled']:.3f}s x{r['train_ratio_compiled']:.2f}, "
+                  + (f"   compiled: train {r['train_s'].get('ours_compiled', float('nan')):.3f}s "
+                     f"x{r.get('train_ratio_compiled', float('nan')):.2f}, "
                      f"infer {r['infer_s']['ours_compiled']:.3f}s x{r['infer_ratio_compiled']:.2f}"
                      if args.compile else "")
                   + (f"   bf16 autocast: train {r['train_s']['ours_amp']:.3f}s x{r['train_ratio_amp']:.2f}, "

@@ -186,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=5)
     p.add_argument("--channels-last", action="store_true",
                    help="convolution weights in channels-last layout (default: runtime.channels_last)")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model first (default: runtime.compile)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model first; inference with the "
+                   "weights frozen in, as `actioncore test` runs it (default: runtime.compile)")
     _add_json(p)
     p.set_defaults(handler="bench_model")
 

@@ -184,7 +184,9 @@ class RuntimeSection:
     compile: bool = False
     """Run the model's forward through :func:`torch.compile` (TorchInductor) for training and
     evaluation: faster steps after a first one that compiles (a minute or more for a ResNet-50 on
-    the CPU, where a C++ compiler is needed); checkpoints are unchanged. Measured per model with
+    the CPU, where a C++ compiler is needed); checkpoints are unchanged. ``actioncore test`` also
+    freezes the loaded weights into the graphs (BatchNorm folded, prepacked oneDNN convolutions):
+    about half the eager inference time of the video CNNs on the CPU. Measured per model with
     ``benchmarks/models_vs_mmaction2.py --compile`` (README, Performance)."""
 
     @device.validator

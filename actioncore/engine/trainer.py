@@ -32,7 +32,7 @@ from ..progress import progress_bar, set_postfix
 from ..runlog import LOGGER_NAME, record_failure, run_log, write_work_file
 from ..weights.files import load_into
 from . import checkpoint as ckpt
-from .compile import compile_model
+from .compile import compile_model, frozen_weights
 from .layout import to_channels_last
 from .distributed import Placement, all_gather_objects, barrier, broadcast_object, setup_placement, teardown
 from .early_stop import EarlyStopping
@@ -612,7 +612,9 @@ class Trainer:
             loader = self._loader(split, placement, train=False)
             run = RunState(experiment=self.exp, work_dir=self.work_dir, rank=placement.rank,
                            world_size=placement.world_size, model=model)
-            outputs, skipped = self._predict(model, loader, placement, split=split)
+            # the weights are loaded and stay: compiled graphs may treat them as constants
+            with frozen_weights() if self.exp.runtime.compile else contextlib.nullcontext():
+                outputs, skipped = self._predict(model, loader, placement, split=split)
             metrics, _ = self.adapter.compute_metrics(outputs, split)
             self._count_skipped(split, metrics, skipped, run)
             self.host.lifecycle.after_evaluation(run, split, metrics)

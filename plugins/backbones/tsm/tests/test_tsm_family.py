@@ -127,6 +127,22 @@ def test_temporal_shift_moves_one_fold_each_way():
     assert net.layer1[0].conv1.conv.net.weight.shape == (64, 64, 3, 3)
 
 
+def test_the_compiled_shift_is_the_eager_shift_both_ways():
+    # under torch.compile the shift is a concatenation of padded slices (one fused kernel): same values,
+    # also for the backward's opposite shift and for a channels-last input
+    from actioncore_tsm.shift import _shift
+
+    torch._dynamo.reset()
+    x = torch.randn(2, 3, 16, 2, 3)
+    compiled = torch.compile(_shift, backend="eager", fullgraph=True)
+    for first_from_future in (True, False):
+        eager = _shift(x, 2, first_from_future=first_from_future)
+        torch.testing.assert_close(compiled(x, 2, first_from_future=first_from_future), eager, rtol=0, atol=0)
+    cl = x.reshape(6, 16, 2, 3).contiguous(memory_format=torch.channels_last).reshape(2, 3, 16, 2, 3)
+    torch.testing.assert_close(compiled(cl, 2, first_from_future=True), _shift(x, 2, first_from_future=True),
+                               rtol=0, atol=0)
+
+
 def test_integer_group_shift_is_tin_shift():
     data = torch.arange(1.0, 5.0)[None, :, None].repeat(1, 1, 2)       # [1, T=4, C=2], frame values 1..4
     out = shift_groups(data, torch.tensor([[1.0, -2.0]]))               # group 0 later, group 1 earlier
