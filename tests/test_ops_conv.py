@@ -10,7 +10,7 @@ from torch import nn
 
 from actioncore.ops import Conv2d, Conv3d
 from actioncore.ops import conv as conv_module
-from actioncore.ops.conv import MIN_BACKWARD_POSITIONS, takes_onednn
+from actioncore.ops.conv import MIN_BACKWARD_POSITIONS, depthwise_in_channels_last, takes_onednn
 
 
 @pytest.fixture
@@ -54,6 +54,12 @@ def test_same_values_and_gradients_as_torch_nn(one_thread, cin, cout, kernel, pa
     x = torch.randn(shape, dtype=torch.float64)
     assert takes_onednn(x.float(), ours), "the case should be one PyTorch sends to its slow path"
 
+    assert_same_values_and_gradients(ref, ours, x)
+
+
+def assert_same_values_and_gradients(ref: nn.Module, ours: nn.Module, x: torch.Tensor) -> None:
+    """``ours`` (float32) gives the float64 ``ref``'s output and gradients; our output and input
+    gradient keep the contiguous layout."""
     x_ref = x.clone().requires_grad_()
     x_ours = x.float().requires_grad_()
     y_ref, y_ours = ref(x_ref), ours(x_ours)
@@ -64,8 +70,41 @@ def test_same_values_and_gradients_as_torch_nn(one_thread, cin, cout, kernel, pa
     torch.testing.assert_close(y_ours.double(), y_ref.detach(), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(x_ours.grad.double(), x_ref.grad, rtol=1e-5, atol=1e-4)
     torch.testing.assert_close(ours.weight.grad.double(), ref.weight.grad, rtol=1e-5, atol=1e-4)
-    if bias:
+    if ref.bias is not None:
         torch.testing.assert_close(ours.bias.grad.double(), ref.bias.grad, rtol=1e-5, atol=1e-4)
+    assert y_ours.is_contiguous() and x_ours.grad.is_contiguous(), "the next layer gets the layout it would have had"
+
+
+@pytest.mark.parametrize("kernel,padding,stride", [((3, 3, 3), 1, 1), ((3, 3, 3), 1, (1, 2, 2)), ((1, 3, 3), (0, 1, 1), 1)])
+def test_depthwise_convolutions_in_channels_last_give_torch_nns_values_and_gradients(
+        torch_one_thread, monkeypatch, kernel, padding, stride):
+    monkeypatch.setattr(conv_module, "DEPTHWISE_IN_CHANNELS_LAST", True)
+    torch.manual_seed(0)
+    ref = nn.Conv3d(12, 12, kernel, padding=padding, stride=stride, groups=12, bias=False).double()
+    ours = Conv3d(12, 12, kernel, padding=padding, stride=stride, groups=12, bias=False)
+    ours.load_state_dict({k: v.float() for k, v in ref.state_dict().items()})
+    x = torch.randn(1, 12, 6, 10, 10, dtype=torch.float64)
+    assert depthwise_in_channels_last(x.float(), ours)
+    assert_same_values_and_gradients(ref, ours, x)
+
+
+def test_only_depthwise_3d_float32_on_onednn_goes_channels_last(torch_one_thread, monkeypatch):
+    monkeypatch.setattr(conv_module, "DEPTHWISE_IN_CHANNELS_LAST", True)
+    x = torch.randn(1, 24, 16, 32, 32)
+    assert depthwise_in_channels_last(x, Conv3d(24, 24, 3, padding=1, groups=24))
+    assert not depthwise_in_channels_last(x, Conv3d(24, 24, 3, padding=1)), "not grouped"
+    assert not depthwise_in_channels_last(x, Conv3d(24, 12, 3, padding=1, groups=12)), "grouped, not depthwise"
+    assert not depthwise_in_channels_last(x.double(), Conv3d(24, 24, 3, padding=1, groups=24).double())
+    assert not depthwise_in_channels_last(x.contiguous(memory_format=torch.channels_last_3d),
+                                          Conv3d(24, 24, 3, padding=1, groups=24)), "already channels-last"
+    assert not depthwise_in_channels_last(x, Conv3d(24, 24, (5, 1, 1), padding=(2, 0, 0), groups=24)), \
+        "PyTorch's slow path for a (k,1,1) kernel, slower still in this layout"
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not depthwise_in_channels_last(x, Conv3d(24, 24, 3, padding=1, groups=24))
+    monkeypatch.setattr(conv_module, "DEPTHWISE_IN_CHANNELS_LAST", False)
+    assert not depthwise_in_channels_last(x, Conv3d(24, 24, 3, padding=1, groups=24))
+    monkeypatch.undo()
+    assert conv_module.DEPTHWISE_IN_CHANNELS_LAST is torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
 def test_both_backward_branches_are_covered():
