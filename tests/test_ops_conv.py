@@ -107,6 +107,22 @@ def test_only_depthwise_3d_float32_on_onednn_goes_channels_last(torch_one_thread
     assert conv_module.DEPTHWISE_IN_CHANNELS_LAST is torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
+@pytest.mark.parametrize("kernel,padding,shape", [
+    ((5, 1, 1), (2, 0, 0), (1, 6, 8, 12, 12)),    # X3D's temporal depthwise stem: oneDNN backward
+    ((3, 1, 1), (1, 0, 0), (2, 6, 4, 5, 5)),      # 100 positions: PyTorch's backward
+])
+@pytest.mark.parametrize("bias", [True, False])
+def test_depthwise_kernels_pytorch_sends_to_its_slow_path_run_on_onednn(one_thread, kernel, padding, shape, bias):
+    torch.manual_seed(0)
+    ref = nn.Conv3d(6, 6, kernel, padding=padding, groups=6, bias=bias).double()
+    ours = Conv3d(6, 6, kernel, padding=padding, groups=6, bias=bias)
+    ours.load_state_dict({k: v.float() for k, v in ref.state_dict().items()})
+    x = torch.randn(shape, dtype=torch.float64)
+    assert takes_onednn(x.float(), ours), "the case should be one PyTorch sends to its slow path"
+    assert_same_values_and_gradients(ref, ours, x)
+    assert not takes_onednn(x.float(), Conv3d(6, 3, kernel, padding=padding, groups=3)), "grouped, not depthwise"
+
+
 def test_both_backward_branches_are_covered():
     for dims in (2, 3):
         positions = [math.prod(c[4][2:]) for c in CASES if len(c[2]) == dims]

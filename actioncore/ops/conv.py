@@ -6,7 +6,8 @@ video convolutions to ``slow_conv2d`` / ``slow_conv3d`` (im2col + GEMM) although
 faster:
 
 * with one thread and a batch under 16, every unstrided convolution with a 1 x 1 spatial kernel
-  (the 1x1 bottlenecks of ResNets, I3D/SlowOnly/CSN, the 3x1x1 temporal halves of R(2+1)D);
+  (the 1x1 bottlenecks of ResNets, I3D/SlowOnly/CSN, the 3x1x1 temporal halves of R(2+1)D,
+  X3D's 5x1x1 depthwise temporal stem);
 * with a batch of one, an input whose ``N*C*size(2)*size(3)`` is at most 20480 (the rule ignores
   the last axis, and for 5D inputs T stands where W stood), e.g. C3D's first and last blocks.
 
@@ -24,15 +25,16 @@ inference) with it and 0.98x / 1.00x without.
 stay on oneDNN everywhere.
 
 Weights, state-dict keys and results (to float rounding, about 1e-7 relative) are those of the
-``torch.nn`` class. Only unstrided, undilated, ungrouped float32 CPU convolutions with zero padding
-are taken over, and only where PyTorch's own choice is the slow path; everything else (GPU,
-strided, depthwise, half precision, autocast, ``torch.compile``, tracing, dispatch modes such as
+``torch.nn`` class. Only unstrided, undilated, ungrouped or depthwise float32 CPU convolutions with
+zero padding are taken over, and only where PyTorch's own choice is the slow path; everything else
+(GPU, strided, other grouped, half precision, autocast, ``torch.compile``, tracing, dispatch modes such as
 ``FlopCounterMode``, ``torch.backends.mkldnn.flags(enabled=False)``) runs exactly as in ``torch.nn``,
 but for one layout change: on AVX-512 CPUs a depthwise 3D convolution that PyTorch itself runs on
 oneDNN gets channels-last copies of its input and weight (:data:`DEPTHWISE_IN_CHANNELS_LAST`).
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -70,7 +72,8 @@ def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
     dims = len(conv.kernel_size)
     ones = (1,) * dims
     if (x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != dims + 2 or x.is_mkldnn
-            or conv.groups != 1 or conv.padding_mode != "zeros" or isinstance(conv.padding, str)
+            or conv.groups not in (1, conv.in_channels) or (conv.groups > 1 and conv.weight.shape[0] != conv.groups)
+            or conv.padding_mode != "zeros" or isinstance(conv.padding, str)
             or conv.stride != ones or conv.dilation != ones
             or (conv.kernel_size == ones and not POINTWISE_ON_ONEDNN)
             or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))
@@ -79,7 +82,7 @@ def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
             or _get_current_dispatch_mode() is not None):  # FLOP counters, fake tensors see aten.convolution
         return False
     chosen = torch._C._select_conv_backend(  # PyTorch's own rule, so we step in only where it falls back
-        x, conv.weight, conv.bias, list(ones), list(conv.padding), list(ones), False, [0] * dims, 1, None)
+        x, conv.weight, conv.bias, list(ones), list(conv.padding), list(ones), False, [0] * dims, conv.groups, None)
     return chosen in _SLOW
 
 
@@ -101,17 +104,31 @@ def depthwise_in_channels_last(x: torch.Tensor, conv: nn.Conv3d) -> bool:
     return chosen == torch._C._ConvBackend.Mkldnn
 
 
+def _depthwise_weight_grad(x: torch.Tensor, grad: torch.Tensor, kernel: torch.Size,
+                           padding: list[int]) -> torch.Tensor:
+    """``[C, 1, *kernel]`` weight gradient of a unit-stride depthwise convolution: for each kernel
+    offset, the sum over batch and positions of the output gradient times the shifted input. One
+    pass per offset: meant for the (k,1,1) temporal kernels and the small inputs that reach here."""
+    pads = [q for p in reversed(padding) for q in (p, p)]
+    padded = torch.nn.functional.pad(x, pads)
+    out_size = grad.shape[2:]
+    sums = [(grad * padded[(slice(None), slice(None), *(slice(o, o + n) for o, n in zip(offset, out_size)))])
+            .sum([0, *range(2, grad.dim())]) for offset in itertools.product(*(range(k) for k in kernel))]
+    return torch.stack(sums, 1).reshape(grad.shape[1], 1, *kernel)
+
+
 class _OneDNNConv(torch.autograd.Function):
     """Unit-stride convolution on oneDNN, forward and (for large outputs) backward."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                padding: list[int]) -> torch.Tensor:
+                padding: list[int], groups: int) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
         ctx.padding = padding
+        ctx.groups = groups
         ctx.has_bias = bias is not None
         ones = [1] * len(padding)
-        return _aten.mkldnn_convolution(x, weight, bias, padding, ones, ones, 1)
+        return _aten.mkldnn_convolution(x, weight, bias, padding, ones, ones, groups)
 
     @staticmethod
     @once_differentiable
@@ -122,23 +139,27 @@ class _OneDNNConv(torch.autograd.Function):
         want_b = want_b and ctx.has_bias
         dims = len(ctx.padding)
         ones = [1] * dims
+        groups = ctx.groups
         if math.prod(grad.shape[2:]) < MIN_BACKWARD_POSITIONS or (dims == 2 and weight.shape[2:] == (1, 1)):
             grad_x, grad_w, grad_b = _aten.convolution_backward(
                 grad, x, weight, [weight.shape[0]] if ctx.has_bias else None, ones, ctx.padding, ones,
-                False, [0] * dims, 1, [want_x, want_w, want_b])
-            return grad_x, grad_w, grad_b, None
+                False, [0] * dims, groups, [want_x, want_w, want_b])
+            return grad_x, grad_w, grad_b, None, None
         grad_x = grad_w = grad_b = None
         if want_x:  # the transposed convolution, written as a correlation with the flipped kernel
-            flipped = weight.transpose(0, 1).flip(list(range(2, 2 + dims))).contiguous()
+            flipped = weight if groups > 1 else weight.transpose(0, 1)  # depthwise: one channel in, one out
+            flipped = flipped.flip(list(range(2, 2 + dims))).contiguous()
             full = [k - 1 - p for k, p in zip(weight.shape[2:], ctx.padding)]
-            grad_x = _aten.mkldnn_convolution(grad, flipped, None, full, ones, ones, 1)
-        if want_w:  # correlate input with gradient, the batch axis summed as the channel axis
+            grad_x = _aten.mkldnn_convolution(grad, flipped, None, full, ones, ones, groups)
+        if want_w and groups > 1:  # depthwise: per kernel offset, a channel-wise sum of products
+            grad_w = _depthwise_weight_grad(x, grad, weight.shape[2:], ctx.padding)
+        elif want_w:  # correlate input with gradient, the batch axis summed as the channel axis
             grad_w = _aten.mkldnn_convolution(
                 x.transpose(0, 1).contiguous(), grad.transpose(0, 1).contiguous(), None,
                 ctx.padding, ones, ones, 1).transpose(0, 1)
         if want_b:
             grad_b = grad.sum([0, *range(2, 2 + dims)])
-        return grad_x, grad_w, grad_b, None
+        return grad_x, grad_w, grad_b, None, None
 
 
 class _OneDNNWhereSlow:
@@ -157,8 +178,8 @@ class _OneDNNWhereSlow:
         if not torch.is_grad_enabled() or not (input.requires_grad or weight.requires_grad
                                                or (bias is not None and bias.requires_grad)):
             ones = [1] * len(padding)
-            return _aten.mkldnn_convolution(input, weight, bias, padding, ones, ones, 1)
-        return _OneDNNConv.apply(input, weight, bias, padding)
+            return _aten.mkldnn_convolution(input, weight, bias, padding, ones, ones, self.groups)
+        return _OneDNNConv.apply(input, weight, bias, padding, self.groups)
 
 
 class Conv2d(_OneDNNWhereSlow, nn.Conv2d):
