@@ -261,11 +261,38 @@ def make_venv() -> Callable[..., Path]:
     return third_party_venv
 
 
+@pytest.hookimpl(trylast=True)  # after `-m` deselection: the positions below are final
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist the tests marked ``slow`` (minutes each) are handed out first, so that the
-    workers finish together instead of one running the longest training alone at the end."""
-    if getattr(config.option, "numprocesses", None):
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    workers finish together instead of one running the longest training alone at the end.
+
+    xdist's load scheduler first gives each worker a block of consecutive tests (a quarter of its
+    share) and runs them in order, then hands out the rest one by one. The slow tests are spread
+    longest first (``slow(seconds=N)``, else 60) onto the worker with the least work so far, and
+    each worker's slow tests open its block, so that the longest trainings start at once on
+    different workers rather than queue behind each other on one."""
+    workers = getattr(config.option, "numprocesses", None)
+    if not isinstance(workers, int) or workers < 1:
+        return
+
+    def seconds(item: pytest.Item) -> float:
+        return float(item.get_closest_marker("slow").kwargs.get("seconds", 60))
+
+    slow = sorted((i for i in items if i.get_closest_marker("slow")), key=seconds, reverse=True)
+    light = [i for i in items if not i.get_closest_marker("slow")]
+    queues: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for item in slow:
+        k = loads.index(min(loads))
+        queues[k].append(item)
+        loads[k] += seconds(item)
+    block = max(len(items) // workers // 4, 2)  # xdist's first chunk per worker (scheduler/load.py)
+    laid: list[pytest.Item] = []
+    for queue in queues:
+        fill = max(block - len(queue), 0)
+        laid += queue + light[:fill]
+        light = light[fill:]
+    items[:] = laid + light
 
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"

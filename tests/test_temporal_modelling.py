@@ -22,7 +22,7 @@ import pytest
 from actioncore.builtin.synth import synthesize
 from actioncore.builtin.synth.scenes import CLASSES
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=480)  # a training each; handed out first (conftest.py)
 
 REPO = Path(__file__).resolve().parents[1]
 MOTION_ONLY = {i for i, c in enumerate(CLASSES) if c.motion_only}

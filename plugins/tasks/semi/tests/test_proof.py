@@ -71,7 +71,7 @@ def test_supervised_and_semi_variants_share_model_optimizer_and_schedule(actionc
     assert not any(r.startswith("actioncore-semi") for r in supervised["plugins"]["require"])
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=700)  # four trainings; handed out first (tests/conftest.py)
 def test_fixmatch_beats_labeled_only_by_a_clear_margin(actioncore_host, embedded_split, monkeypatch):
     # measured (1 thread each, 2 at a time): (a) 0.392 / 0.350, (b) 0.500 / 0.558 for seeds 0 / 1: +0.158
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # one core each, as measured; two trainings with 2 threads would spin
