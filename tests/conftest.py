@@ -271,8 +271,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     longest first (``slow(seconds=N)``, else 60) onto the worker with the least work so far, and
     each worker's slow tests open its block, so that the longest trainings start at once on
     different workers rather than queue behind each other on one."""
-    workers = getattr(config.option, "numprocesses", None)
-    if not isinstance(workers, int) or workers < 1:
+    # the workers collect (the controller only schedules by position) and see their count here;
+    # their config.option.numprocesses is None
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 1:
         return
 
     def seconds(item: pytest.Item) -> float:
