@@ -12,18 +12,23 @@ SGD step) and inference forwards in these variants, one after the other on the s
 - ``amp_bf16`` / ``amp_fp16``: ``torch.autocast`` (fp16 with a GradScaler; CUDA only), what
   ``runtime.amp`` turns on;
 - ``channels_last``: convolution weights in channels-last(-3d) layout (``runtime.channels_last``);
-- ``compile``: ``torch.compile`` of the model (``bench model --compile``).
+- ``compile``: ``torch.compile`` of the model (``bench model --compile``);
+- ``combined``: bf16 autocast, channels-last and ``torch.compile`` together, what a user turns on.
 
-Then the loader path: a DataLoader of uint8 clips copied to the device with and without pinned
-memory (``data.pin_memory``), clips/s. Then decoding: frames/s of an H.264 clip decoded by PyAV in
+The eager variants of every model run first, the compiled ones after them (compiling takes minutes).
+On CUDA each variant also reports its peak memory.
+
+Before the models, the loader path: a DataLoader of uint8 clips copied to the device with and without pinned
+memory (``data.pin_memory``), clips/s; and decoding: frames/s of an H.264 clip decoded by PyAV in
 software and with FFmpeg's CUDA hardware decoder (NVDEC) where the loaded FFmpeg offers it
 (``av.codec.hwaccel``), without software fallback so that a number is NVDEC's or absent with the
 reason.
 
-A variant that fails (out of memory, a compiler error) is recorded with its error, not fatal.
+A variant that fails (out of memory, a compiler error) is recorded with its error, not fatal; the
+report is rewritten to ``--out`` after every variant, so a run stopped from outside keeps its numbers.
 ``--budget-s`` bounds the run: what does not fit is recorded as skipped. ``--dry-run`` runs every
 code path on the CPU with tiny inputs (32 px, the examples' frame counts, batch 1, one timed step;
-TimeSformer with two layers at 32 px; ``compile`` with dynamo's ``eager`` backend on the first
+TimeSformer with two layers at 32 px; ``compile`` and ``combined`` with dynamo's ``eager`` backend on the first
 model only, as inductor's C++ compilation of each model would take minutes of CPU) and prints the
 same report; its numbers mean nothing. ``--variants`` picks some (CI leaves ``compile`` out:
 tracing ResNet-50 alone takes ~20 s of CPU).
@@ -109,7 +114,8 @@ def model_input(name: str, args: argparse.Namespace) -> tuple[Any, nn.Module, di
     return adapter, adapter.build_model(experiment), batch
 
 
-VARIANTS = ("fp32", "amp_bf16", "amp_fp16", "channels_last", "compile")
+VARIANTS = ("fp32", "amp_bf16", "amp_fp16", "channels_last", "compile", "combined")
+COMPILED = ("compile", "combined")  # timed after every eager variant of every model: compiling takes minutes
 
 
 def variants(device: torch.device, dry_run: bool, first_model: bool,
@@ -118,10 +124,11 @@ def variants(device: torch.device, dry_run: bool, first_model: bool,
     if device.type == "cuda":
         out["amp_fp16"] = {"amp": torch.float16}
     out["channels_last"] = {"channels_last": True}
-    if not dry_run:
-        out["compile"] = {"compile": "inductor"}
-    elif first_model:
-        out["compile"] = {"compile": "eager"}
+    if not dry_run or first_model:
+        backend = "eager" if dry_run else "inductor"
+        out["compile"] = {"compile": backend}
+        # what a user would turn on together: runtime.amp = "bf16", channels_last, compile
+        out["combined"] = {"amp": torch.bfloat16, "channels_last": True, "compile": backend}
     return {name: options for name, options in out.items() if name in chosen}
 
 
@@ -149,15 +156,27 @@ def time_variant(adapter: Any, model: nn.Module, batch: dict[str, Any], device: 
             runner(adapter.prepare_inputs(batch, device))
 
     clips = len(batch["inputs"])
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     model.train()
     train = rate(train_step, clips=clips, iterations=iterations, device=device, warmup=warmup)
     model.eval()
     infer = rate(infer_step, clips=clips, iterations=iterations, device=device, warmup=warmup)
-    return {"train_clips_per_s": round(train, 3), "infer_clips_per_s": round(infer, 3)}
+    result = {"train_clips_per_s": round(train, 3), "infer_clips_per_s": round(infer, 3)}
+    if device.type == "cuda":
+        result["peak_memory_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
+    return result
 
 
-def bench_models(args: argparse.Namespace, device: torch.device, budget: Budget) -> dict[str, Any]:
-    report: dict[str, Any] = {}
+def bench_models(args: argparse.Namespace, device: torch.device, budget: Budget,
+                 report: dict[str, Any] | None = None,
+                 progress: Callable[[], None] = lambda: None) -> dict[str, Any]:
+    """Each variant across the models, the eager ones first, the compiled ones last (a spent budget skips those).
+
+    Fills ``report`` (a new dict if None) as it goes and calls ``progress`` after every variant.
+    """
+    report = {} if report is None else report
+    built: dict[str, tuple[Any, nn.Module, dict[str, Any], dict[str, torch.Tensor], dict[str, dict[str, Any]]]] = {}
     for index, name in enumerate(args.models):
         entry: dict[str, Any] = {}
         report[name] = entry
@@ -168,14 +187,20 @@ def bench_models(args: argparse.Namespace, device: torch.device, budget: Budget)
             continue
         entry["input_shape"] = list(batch["inputs"].shape)
         state = {k: v.clone() for k, v in model.state_dict().items()}
-        for variant, options in variants(device, args.dry_run, index == 0, tuple(args.variants)).items():
+        built[name] = (adapter, model, batch, state, variants(device, args.dry_run, index == 0, tuple(args.variants)))
+    order = [v for v in VARIANTS if v not in COMPILED] + list(COMPILED)
+    for variant in order:  # one variant across the models, then the next
+        for name, (adapter, model, batch, state, chosen) in built.items():
+            if variant not in chosen:
+                continue
+            entry = report[name]
             if budget.left() <= 0:
                 entry[variant] = {"skipped": "time budget (--budget-s) spent"}
                 continue
             model.load_state_dict(state)
             try:
                 entry[variant] = time_variant(adapter, model, batch, device, iterations=args.iterations,
-                                              warmup=args.warmup, **options)
+                                              warmup=args.warmup, **chosen[variant])
             except Exception as exc:
                 entry[variant] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
             finally:
@@ -183,10 +208,12 @@ def bench_models(args: argparse.Namespace, device: torch.device, budget: Budget)
                     param.data = param.data.contiguous()
                 if device.type == "cuda":
                     torch.cuda.empty_cache()
-        base = entry.get("fp32", {}).get("train_clips_per_s")
-        if base:
-            entry["train_speedup_vs_fp32"] = {v: round(r["train_clips_per_s"] / base, 3) for v, r in entry.items()
-                                              if isinstance(r, dict) and "train_clips_per_s" in r}
+            base = entry.get("fp32", {}).get("train_clips_per_s")
+            if base:
+                entry["train_speedup_vs_fp32"] = {v: round(r["train_clips_per_s"] / base, 3)
+                                                  for v, r in entry.items()
+                                                  if isinstance(r, dict) and "train_clips_per_s" in r}
+            progress()
     return report
 
 
@@ -305,14 +332,21 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("no CUDA device here: run with --dry-run to check the script on the CPU")
     budget = Budget(args.budget_s)
     torch.manual_seed(0)
+    report: dict[str, Any] = {"environment": environment(device), "dry_run": args.dry_run, "batch": args.batch,
+                              "iterations": args.iterations, "models": {}}
+
+    def write() -> None:  # after every variant: a run stopped from outside keeps what it measured
+        if args.out:
+            Path(args.out).write_text(json.dumps(report, indent=1))
+
     with fast_paths(device):
-        report = {"environment": environment(device), "dry_run": args.dry_run, "batch": args.batch,
-                  "iterations": args.iterations, "models": bench_models(args, device, budget),
-                  "loader": bench_loader(args, device), "decode": bench_decode(args, device)}
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+        # the loader and decoding first: seconds, where the models' compiled variants take minutes
+        report["loader"] = bench_loader(args, device)
+        report["decode"] = bench_decode(args, device)
+        write()
+        bench_models(args, device, budget, report["models"], progress=write)
+    print(json.dumps(report, indent=1))
+    write()
     return 0
 
 

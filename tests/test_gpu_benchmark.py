@@ -48,3 +48,24 @@ def test_a_variant_that_fails_is_recorded_and_the_budget_skips_the_rest(gpu_benc
     gpu_benchmark.main(["--dry-run", "--models", "tsn_r50", "--variants", "fp32", "--budget-s", "0",
                         "--out", str(out)])
     assert json.loads(out.read_text())["models"]["tsn_r50"]["fp32"] == {"skipped": "time budget (--budget-s) spent"}
+
+
+def test_each_variant_runs_across_the_models_the_compiled_ones_last(gpu_benchmark, tmp_path, monkeypatch):
+    calls, written = [], []
+    out = tmp_path / "report.json"
+
+    def record(adapter, model, batch, device, **options):
+        written.append(json.loads(out.read_text())["models"] if out.exists() else None)
+        calls.append((type(model).__name__, options.get("compile"), options.get("channels_last", False)))
+        return {"train_clips_per_s": 1.0, "infer_clips_per_s": 1.0}
+
+    monkeypatch.setattr(gpu_benchmark, "time_variant", record)
+    gpu_benchmark.main(["--dry-run", "--models", "tsn_r50", "x3d_m", "--variants", "combined", "channels_last",
+                        "fp32", "--out", str(out)])
+    tsn, x3d = "Recognizer2D", "Recognizer3D"
+    assert calls == [(tsn, None, False), (x3d, None, False), (tsn, None, True), (x3d, None, True),
+                     (tsn, "eager", True)]  # compiled variants last, and on the first model only in a dry run
+    assert written[0] == {} and "fp32" in written[2]["tsn_r50"] and "fp32" in written[2]["x3d_m"]
+    report = json.loads(out.read_text())
+    assert report["models"]["tsn_r50"]["train_speedup_vs_fp32"] == {"fp32": 1.0, "channels_last": 1.0, "combined": 1.0}
+    assert "combined" not in report["models"]["x3d_m"]
