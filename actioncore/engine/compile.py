@@ -37,8 +37,10 @@ def compile_model(model: nn.Module) -> nn.Module:
 
 
 @contextlib.contextmanager
-def frozen_weights() -> Iterator[None]:
+def frozen_weights(enabled: bool = True) -> Iterator[None]:
     """Inside, a compiled model's calls without gradients compile with the weights as constants.
+
+    ``enabled=False`` changes nothing (a run without ``runtime.compile``), so callers need no branch.
 
     TorchInductor's freezing then folds BatchNorm into the convolutions and gives oneDNN prepacked
     weights with fused activations: on the CPU about half the eager time of a video CNN's forward
@@ -46,6 +48,9 @@ def frozen_weights() -> Iterator[None]:
     compiled here keeps the weights it first saw, so the model must be loaded before and must not
     train after; a training run's validation stays unfrozen. Freezing is decided when Dynamo
     traces, at a first call, which is why this wraps the calls rather than the compile."""
+    if not enabled:
+        yield
+        return
     import torch._dynamo.config as dynamo_config  # not imported by runs that do not compile
     import torch._inductor.config as inductor_config
 

@@ -1,7 +1,6 @@
 """``info`` and ``bench model``: parameters, FLOPs and clips/s of an experiment's model."""
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
@@ -100,7 +99,7 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
         return batch_size * iterations / (time.perf_counter() - start)
 
     train_rate = rate(train_step, True)
-    with frozen_weights() if compile else contextlib.nullcontext():  # as `actioncore test` runs it
+    with frozen_weights(enabled=compile):  # as `actioncore test` runs it
         infer_rate = rate(infer_step, False)
     return {"train_clips_per_s": train_rate, "infer_clips_per_s": infer_rate,
             "batch_size": batch_size, "iterations": iterations, "device": str(device),

@@ -613,7 +613,7 @@ class Trainer:
             run = RunState(experiment=self.exp, work_dir=self.work_dir, rank=placement.rank,
                            world_size=placement.world_size, model=model)
             # the weights are loaded and stay: compiled graphs may treat them as constants
-            with frozen_weights() if self.exp.runtime.compile else contextlib.nullcontext():
+            with frozen_weights(enabled=self.exp.runtime.compile):
                 outputs, skipped = self._predict(model, loader, placement, split=split)
             metrics, _ = self.adapter.compute_metrics(outputs, split)
             self._count_skipped(split, metrics, skipped, run)

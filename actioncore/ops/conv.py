@@ -65,21 +65,27 @@ and channels; below this size the weight-sized copies cost more than oneDNN save
 convolution (a kernel as large as the image) was 4x slower for ResNet-50's first bottleneck."""
 
 
+def _eligible(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
+    """What both rules below need: an eager float32 CPU call with zero padding that oneDNN may run."""
+    if torch.compiler.is_compiling() or torch.jit.is_tracing():  # first: the rest is not traceable
+        return False
+    return not (x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != len(conv.kernel_size) + 2
+                or x.is_mkldnn or conv.padding_mode != "zeros" or isinstance(conv.padding, str)
+                or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
+                or torch.is_autocast_enabled("cpu")  # runtime.amp: let autocast pick bfloat16 kernels
+                or _get_current_dispatch_mode() is not None)  # FLOP counters, fake tensors see aten.convolution
+
+
 def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
     """Whether ``conv`` applied to ``x`` runs on oneDNN here rather than as in ``torch.nn``."""
-    if torch.compiler.is_compiling() or torch.jit.is_tracing():  # first: the rest is not traceable
+    if not _eligible(x, conv):
         return False
     dims = len(conv.kernel_size)
     ones = (1,) * dims
-    if (x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != dims + 2 or x.is_mkldnn
-            or conv.groups not in (1, conv.in_channels) or (conv.groups > 1 and conv.weight.shape[0] != conv.groups)
-            or conv.padding_mode != "zeros" or isinstance(conv.padding, str)
+    if (conv.groups not in (1, conv.in_channels) or (conv.groups > 1 and conv.weight.shape[0] != conv.groups)
             or conv.stride != ones or conv.dilation != ones
             or (conv.kernel_size == ones and not POINTWISE_ON_ONEDNN)
-            or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))
-            or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
-            or torch.is_autocast_enabled("cpu")  # runtime.amp: let autocast pick bfloat16 kernels
-            or _get_current_dispatch_mode() is not None):  # FLOP counters, fake tensors see aten.convolution
+            or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))):
         return False
     chosen = torch._C._select_conv_backend(  # PyTorch's own rule, so we step in only where it falls back
         x, conv.weight, conv.bias, list(ones), list(conv.padding), list(ones), False, [0] * dims, conv.groups, None)
@@ -88,19 +94,14 @@ def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
 
 def depthwise_in_channels_last(x: torch.Tensor, conv: nn.Conv3d) -> bool:
     """Whether the depthwise 3D ``conv`` applied to ``x`` runs with channels-last copies here."""
-    if not DEPTHWISE_IN_CHANNELS_LAST or torch.compiler.is_compiling() or torch.jit.is_tracing():
+    if not DEPTHWISE_IN_CHANNELS_LAST or len(conv.kernel_size) != 3 or not _eligible(x, conv):
         return False
-    dims = len(conv.kernel_size)
-    if (dims != 3 or x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != 5 or x.is_mkldnn
-            or conv.groups == 1 or conv.groups != conv.in_channels or conv.weight.shape[1] != 1
-            or conv.kernel_size == (1, 1, 1) or conv.padding_mode != "zeros" or isinstance(conv.padding, str)
-            or x.is_contiguous(memory_format=torch.channels_last_3d)
-            or not torch.backends.mkldnn.is_available() or not torch.backends.mkldnn.enabled
-            or torch.is_autocast_enabled("cpu") or _get_current_dispatch_mode() is not None):
+    if (conv.groups == 1 or conv.groups != conv.in_channels or conv.weight.shape[1] != 1
+            or conv.kernel_size == (1, 1, 1) or x.is_contiguous(memory_format=torch.channels_last_3d)):
         return False
     chosen = torch._C._select_conv_backend(  # oneDNN only: a (k,1,1) kernel goes to the slow path, slower in this layout
         x, conv.weight, conv.bias, list(conv.stride), list(conv.padding), list(conv.dilation), False,
-        [0] * dims, conv.groups, None)
+        [0] * 3, conv.groups, None)
     return chosen == torch._C._ConvBackend.Mkldnn
 
 

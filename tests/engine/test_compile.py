@@ -96,3 +96,15 @@ def test_without_a_compiler_the_run_stops_naming_the_key(monkeypatch):
     monkeypatch.setenv("PATH", "")
     with pytest.raises(ConfigError, match=r"runtime\.compile.*no C\+\+ compiler"):
         compile_model(nn.Linear(2, 2))
+
+
+def test_frozen_weights_sets_freezing_only_when_enabled_and_restores_it():
+    import torch._dynamo.config as dynamo_config
+    import torch._inductor.config as inductor_config
+
+    before = (inductor_config.freezing, dynamo_config.automatic_dynamic_shapes)
+    with frozen_weights(enabled=False):
+        assert (inductor_config.freezing, dynamo_config.automatic_dynamic_shapes) == before
+    with frozen_weights():
+        assert inductor_config.freezing is True and dynamo_config.automatic_dynamic_shapes is False
+    assert (inductor_config.freezing, dynamo_config.automatic_dynamic_shapes) == before
