@@ -42,3 +42,23 @@ def test_info_on_a_model_free_step_reports_zero_parameters(capsys):
     assert main(["info", str(REPO / "plugins/tasks/bsn_pgm/actioncore_bsn_pgm/examples/bsn_pgm_tiny_synth.toml"), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert (info["parameters"], info["flops"], info["note"]) == (0, 0, "the experiment has no [model]")
+
+
+def test_info_takes_the_frame_size_from_the_data_when_the_pipeline_does_not_resize(tmp_path, monkeypatch, capsys):
+    # the quickstart TSM reads the embedded set's clips as they are (no resize): its model sees their size
+    from actioncore.builtin.synth import synthesize
+
+    monkeypatch.chdir(tmp_path)  # the example's data paths are relative: data/synth/...
+    example = str(REPO / "examples/quickstart_tsm.toml")
+    assert main(["info", example, "--json"]) == 0
+    without = json.loads(capsys.readouterr().out)
+    assert without["input_shape"] == [1, 8, 3, 256, 340]
+    assert without["input_from"].startswith("a blank 340x256 video") and "data.train not read" in without["input_from"]
+    synthesize("recognition", tmp_path / "data/synth", seed=0, size="tiny")
+    assert main(["info", example]) == 0
+    out = capsys.readouterr().out
+    assert "input:      [1, 8, 3, 32, 32] (train pipeline on " in out and "(32x32, " in out
+    assert main(["info", example, "--json"]) == 0
+    with_data = json.loads(capsys.readouterr().out)
+    assert with_data["input_shape"] == [1, 8, 3, 32, 32] and with_data["input_from"].startswith("data/synth/videos/")
+    assert with_data["flops"] < without["flops"] / 50  # 32x32 against 340x256 frames

@@ -388,8 +388,8 @@ def info(args: argparse.Namespace) -> int:
     else:
         print(f"parameters: {result['parameters']:,} ({result['trainable_parameters']:,} trainable)")
         print(flops_line(result, args.flops))
-        print(f"input:      {result['input_shape']} ({result['split']} pipeline)" if result["split"]
-              else f"note:       {result['note']}")
+        print(f"input:      {result['input_shape']} ({result['split']} pipeline on {result['input_from']})"
+              if result["split"] else f"note:       {result['note']}")
     return 0
 
 
@@ -420,7 +420,8 @@ def bench_model(args: argparse.Namespace) -> int:
         _print_json(result)
     else:
         print(f"train {result['train_clips_per_s']:.2f} clips/s, inference {result['infer_clips_per_s']:.2f} clips/s "
-              f"(batch {result['batch_size']}, {result['device']})")
+              f"(batch {result['batch_size']}, {result['device']}; input {result['input_shape']} "
+              f"from {result['input_from']})")
     return 0
 
 

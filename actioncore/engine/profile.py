@@ -12,22 +12,47 @@ from ..config.build import instantiate
 from ..config.experiment import Experiment
 from ..data.loader import collate
 from ..data.probe import probe, split_pipeline
-from ..errors import ConfigError
+from ..data.splits import build_split
+from ..errors import ActionCoreError, ConfigError
 from ..plugin.registry import ComponentRegistry
 from .compile import compile_model, frozen_weights
 from .layout import to_channels_last
 from .trainer import TaskAdapter
 
 
-def example_batch(experiment: Experiment, registry: ComponentRegistry, *, split: str, batch_size: int) -> dict[str, Any]:
+def example_batch(experiment: Experiment, registry: ComponentRegistry, *, split: str, batch_size: int,
+                  frames: dict[str, int] | None = None) -> dict[str, Any]:
     """A batch shaped like the split's real ones, made from blank frames (two-channel ones where
-    ``data.decoder`` reads optical-flow folders)."""
+    ``data.decoder`` reads optical-flow folders). ``frames``: the blank video's ``num_frames``,
+    ``height`` and ``width`` (default: Kinetics-like, 300 frames of 340x256; see :func:`data_frames`)."""
     pipeline = split_pipeline(experiment, split, registry)
     channels = 3
     if experiment.data.decoder is not None:
         decoder = instantiate(experiment.data.decoder, registry, "data.decoder")
         channels = 2 if getattr(decoder, "flow", False) else 3
-    return collate([probe(pipeline, seed=i, channels=channels) for i in range(batch_size)])
+    return collate([probe(pipeline, seed=i, channels=channels, **(frames or {})) for i in range(batch_size)])
+
+
+BLANK = "a blank 340x256 video of 300 frames"
+
+
+def data_frames(experiment: Experiment, registry: ComponentRegistry, split: str) -> tuple[dict[str, int] | None, str]:
+    """The frame count and size of the split's first video, and where they come from.
+
+    ``info`` and ``bench model`` probe the pipeline with blank frames; a pipeline without a resize
+    (the quickstart TSM and SlowFast, on 64 px clips) passes their size through to the model, so
+    they take it from the data where the split's list and first file can be read. Without the data
+    (or for inputs that are not videos) the Kinetics-like default stands in, and the answer says so."""
+    try:
+        dataset = build_split(experiment, split, registry)
+        decoder, record = getattr(dataset, "decoder", None), dataset.records[0]
+        if not hasattr(decoder, "open"):
+            return None, BLANK
+        with decoder.open(record.source) as reader:
+            frames = {"num_frames": int(reader.num_frames), "height": int(reader.height), "width": int(reader.width)}
+    except (ActionCoreError, OSError) as exc:
+        return None, f"{BLANK} (data.{split} not read: {str(exc).splitlines()[0][:200]})"
+    return frames, f"{record.source} ({frames['width']}x{frames['height']}, {frames['num_frames']} frames)"
 
 
 def inference_split(experiment: Experiment) -> str:
@@ -53,7 +78,9 @@ def model_info(experiment: Experiment, adapter: TaskAdapter, registry: Component
     multiply-add) and ``macs`` (multiply-adds, half of it: what MMAction2 reports as "FLOPs")."""
     model = adapter.build_model(experiment).eval()
     split = first_split(experiment, split)
-    inputs = adapter.prepare_inputs(example_batch(experiment, registry, split=split, batch_size=1), torch.device("cpu"))
+    frames, source = data_frames(experiment, registry, split)
+    inputs = adapter.prepare_inputs(example_batch(experiment, registry, split=split, batch_size=1, frames=frames),
+                                    torch.device("cpu"))
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
         model(inputs)
@@ -61,7 +88,7 @@ def model_info(experiment: Experiment, adapter: TaskAdapter, registry: Component
             "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
             "flops": int(counter.get_total_flops()), "macs": int(counter.get_total_flops()) // 2,
             "flops_convention": "flops = 2 x multiply-adds; macs = multiply-adds (MMAction2's \"FLOPs\")",
-            "input_shape": list(inputs.shape), "split": split}
+            "input_shape": list(inputs.shape), "input_from": source, "split": split}
 
 
 def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: ComponentRegistry, *,
@@ -69,7 +96,9 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
                 compile: bool = False) -> dict[str, Any]:
     """Training (forward, backward, step) and inference clips/s at ``data.batch_size``."""
     batch_size = experiment.data.batch_size
-    batch = example_batch(experiment, registry, split=first_split(experiment, "train"), batch_size=batch_size)
+    split = first_split(experiment, "train")
+    frames, source = data_frames(experiment, registry, split)
+    batch = example_batch(experiment, registry, split=split, batch_size=batch_size, frames=frames)
     model: nn.Module = adapter.build_model(experiment).to(device)
     if channels_last:
         to_channels_last(model)
@@ -103,4 +132,5 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
         infer_rate = rate(infer_step, False)
     return {"train_clips_per_s": train_rate, "infer_clips_per_s": infer_rate,
             "batch_size": batch_size, "iterations": iterations, "device": str(device),
-            "channels_last": channels_last, "compile": compile, "input_shape": list(batch["inputs"].shape)}
+            "channels_last": channels_last, "compile": compile, "input_shape": list(batch["inputs"].shape),
+            "input_from": source}

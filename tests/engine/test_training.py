@@ -160,6 +160,7 @@ def test_amp_bf16_on_cpu_trains_and_bench_model_reports_rates(actioncore, experi
     bench = json.loads(actioncore("bench", "model", str(exp), "--iterations", "2", "--json").stdout)
     assert bench["train_clips_per_s"] > 0 and bench["infer_clips_per_s"] > 0
     assert bench["input_shape"] == [8, 1, 3, 4, 16, 16]
+    assert bench["input_from"].endswith(" frames)") and "blank" not in bench["input_from"]  # the train list's first video
     channels_last = json.loads(actioncore("bench", "model", str(exp), "--iterations", "1", "--channels-last",
                                           "--json").stdout)
     assert channels_last["channels_last"] is True and channels_last["train_clips_per_s"] > 0
