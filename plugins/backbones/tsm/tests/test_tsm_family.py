@@ -128,19 +128,46 @@ def test_temporal_shift_moves_one_fold_each_way():
 
 
 def test_the_compiled_shift_is_the_eager_shift_both_ways():
-    # under torch.compile the shift is a concatenation of padded slices (one fused kernel): same values,
-    # also for the backward's opposite shift and for a channels-last input
+    # under torch.compile the shift is one opaque operator (actioncore_tsm::temporal_shift) running the
+    # eager slice copies; under torch.export (ONNX) a concatenation of padded slices. Same values both
+    # ways, also for the backward's opposite shift and for a channels-last input
     from actioncore_tsm.shift import _shift
 
     torch._dynamo.reset()
+    graphs = []
+
+    def recording(gm, example_inputs):
+        graphs.append(gm.code)
+        return gm
+
     x = torch.randn(2, 3, 16, 2, 3)
-    compiled = torch.compile(_shift, backend="eager", fullgraph=True)
+    compiled = torch.compile(_shift, backend=recording, fullgraph=True)
     for first_from_future in (True, False):
         eager = _shift(x, 2, first_from_future=first_from_future)
         torch.testing.assert_close(compiled(x, 2, first_from_future=first_from_future), eager, rtol=0, atol=0)
+    assert graphs and all("actioncore_tsm.temporal_shift" in code and "cat" not in code for code in graphs)
     cl = x.reshape(6, 16, 2, 3).contiguous(memory_format=torch.channels_last).reshape(2, 3, 16, 2, 3)
     torch.testing.assert_close(compiled(cl, 2, first_from_future=True), _shift(x, 2, first_from_future=True),
                                rtol=0, atol=0)
+
+    # training through torch.compile: the operator's backward is the opposite shift
+    frames = x.reshape(6, 16, 2, 3)
+    weights = torch.randn_like(frames)
+    grads = {}
+    for name, fn in (("eager", temporal_shift), ("compiled", torch.compile(temporal_shift, backend="aot_eager"))):
+        leaf = frames.clone().requires_grad_()
+        (fn(leaf, 3) * weights).sum().backward()
+        grads[name] = leaf.grad
+    torch.testing.assert_close(grads["compiled"], grads["eager"], rtol=0, atol=0)
+
+    class Shift(torch.nn.Module):
+        def forward(self, frames):
+            return temporal_shift(frames, 3)
+
+    exported = torch.export.export(Shift(), (frames,))
+    code = exported.graph_module.code
+    assert "cat" in code and "actioncore_tsm" not in code  # plain aten operators, which ONNX translates
+    torch.testing.assert_close(exported.module()(frames), temporal_shift(frames, 3), rtol=0, atol=0)
 
 
 def test_integer_group_shift_is_tin_shift():
