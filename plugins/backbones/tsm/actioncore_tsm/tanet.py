@@ -54,6 +54,17 @@ class TAM(nn.Module):
         series = x.mean(dim=(3, 4))                                   # [B, C, T]
         kernel = self.G(series.reshape(b * c, t)).reshape(b * c, 1, -1, 1)
         local = self.L(series).reshape(b, c, t, 1, 1)
+        if torch.compiler.is_compiling() and self.stride == 1:
+            # torch.compile: the same sum of products as the grouped convolution below, written out so that
+            # Inductor fuses it with the rescaling into one pass in the frames' layout; the convolution,
+            # its kernel made per clip at run time, stays an eager call on a contiguous copy of the frames
+            # and back (16% of TANet-R50's frozen compiled inference)
+            taps = kernel.reshape(b, c, -1)
+            size = taps.shape[-1]
+            padded = F.pad(x * local, (0, 0, 0, 0, self.padding, self.padding))
+            frames = t + 2 * self.padding - size + 1
+            y = sum(padded[:, :, i:i + frames] * taps[:, :, i, None, None, None] for i in range(size))
+            return y.transpose(1, 2).reshape(-1, c, h, w)
         y = F.conv2d((x * local).reshape(1, b * c, t, h * w), kernel,
                      stride=(self.stride, 1), padding=(self.padding, 0), groups=b * c)
         return y.reshape(b, c, -1, h, w).transpose(1, 2).reshape(-1, c, h, w)

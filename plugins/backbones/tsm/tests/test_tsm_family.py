@@ -170,6 +170,35 @@ def test_the_compiled_shift_is_the_eager_shift_both_ways():
     torch.testing.assert_close(exported.module()(frames), temporal_shift(frames, 3), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize(("kernel_size", "padding"), [(3, 1), (5, 2), (3, 0)])
+def test_tanets_adaptive_convolution_compiles_to_the_same_sum_of_products(kernel_size, padding):
+    # under torch.compile TAM's per-clip temporal kernel is applied as a sum of shifted products, not as the
+    # grouped conv2d of eager mode (Inductor cannot fuse a convolution whose kernel is made at run time)
+    from actioncore_tsm.tanet import TAM
+
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    tam = TAM(16, 8, adaptive_kernel_size=kernel_size, adaptive_convolution_padding=padding)
+    graphs = []
+
+    def recording(gm, example_inputs):
+        graphs.append(gm.code)
+        return gm
+
+    x = torch.randn(16, 16, 5, 6)
+    grads = {}
+    for name, module in (("eager", tam), ("compiled", torch.compile(tam, backend=recording, fullgraph=True))):
+        leaf = x.clone().requires_grad_()
+        out = module(leaf)
+        assert out.shape == (16 * (8 + 2 * padding - kernel_size + 1) // 8, 16, 5, 6)
+        out.square().sum().backward()
+        grads[name] = (out.detach(), leaf.grad, tam.G[0].weight.grad.clone())
+        tam.zero_grad()
+    assert graphs and all("conv2d" not in code for code in graphs)
+    for eager, compiled in zip(grads["eager"], grads["compiled"]):
+        torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-5)
+
+
 def test_integer_group_shift_is_tin_shift():
     data = torch.arange(1.0, 5.0)[None, :, None].repeat(1, 1, 2)       # [1, T=4, C=2], frame values 1..4
     out = shift_groups(data, torch.tensor([[1.0, -2.0]]))               # group 0 later, group 1 earlier
