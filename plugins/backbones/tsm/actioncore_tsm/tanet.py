@@ -54,11 +54,12 @@ class TAM(nn.Module):
         series = x.mean(dim=(3, 4))                                   # [B, C, T]
         kernel = self.G(series.reshape(b * c, t)).reshape(b * c, 1, -1, 1)
         local = self.L(series).reshape(b, c, t, 1, 1)
-        if torch.compiler.is_compiling() and self.stride == 1:
+        if torch.compiler.is_compiling() and not torch.compiler.is_exporting() and self.stride == 1:
             # torch.compile: the same sum of products as the grouped convolution below, written out so that
             # Inductor fuses it with the rescaling into one pass in the frames' layout; the convolution,
             # its kernel made per clip at run time, stays an eager call on a contiguous copy of the frames
-            # and back (16% of TANet-R50's frozen compiled inference)
+            # and back (16% of TANet-R50's frozen compiled inference). Exports keep the convolution, whose
+            # batch-sized group count is why TANet exports with a fixed batch (README, Deploy)
             taps = kernel.reshape(b, c, -1)
             size = taps.shape[-1]
             padded = F.pad(x * local, (0, 0, 0, 0, self.padding, self.padding))
