@@ -52,6 +52,8 @@ def data_frames(experiment: Experiment, registry: ComponentRegistry, split: str)
             frames = {"num_frames": int(reader.num_frames), "height": int(reader.height), "width": int(reader.width)}
     except (ActionCoreError, OSError) as exc:
         return None, f"{BLANK} (data.{split} not read: {str(exc).splitlines()[0][:200]})"
+    if min(frames.values()) <= 0:  # a reader that does not know its length or size
+        return None, f"{BLANK} ({record.source} reports {frames})"
     return frames, f"{record.source} ({frames['width']}x{frames['height']}, {frames['num_frames']} frames)"
 
 
