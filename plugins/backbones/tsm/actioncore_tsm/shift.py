@@ -17,8 +17,7 @@ def _shift(x: torch.Tensor, fold: int, *, first_from_future: bool) -> torch.Tens
             # TSM-R50's compiled inference.
             return torch.ops.actioncore_tsm.temporal_shift(x, fold, first_from_future)
         # torch.export (ONNX): one concatenation of padded slices, plain aten operators
-        future, past = (slice(0, fold), slice(fold, 2 * fold)) if first_from_future else \
-            (slice(fold, 2 * fold), slice(0, fold))
+        future, past = _folds(fold, first_from_future)
         ahead = F.pad(x[:, 1:, future], (0, 0, 0, 0, 0, 0, 0, 1))
         behind = F.pad(x[:, :-1, past], (0, 0, 0, 0, 0, 0, 1, 0))
         parts = (ahead, behind) if first_from_future else (behind, ahead)
@@ -26,10 +25,14 @@ def _shift(x: torch.Tensor, fold: int, *, first_from_future: bool) -> torch.Tens
     return _shift_copies(x, fold, first_from_future)
 
 
+def _folds(fold: int, first_from_future: bool) -> tuple[slice, slice]:
+    """The channels that read the next frame and those that read the previous one."""
+    first, second = slice(0, fold), slice(fold, 2 * fold)
+    return (first, second) if first_from_future else (second, first)
+
+
 def _shift_copies(x: torch.Tensor, fold: int, first_from_future: bool) -> torch.Tensor:
-    future, past = (slice(0, fold), slice(fold, 2 * fold))
-    if not first_from_future:
-        future, past = past, future
+    future, past = _folds(fold, first_from_future)
     out = torch.empty_like(x)
     out[:, :-1, future] = x[:, 1:, future]
     out[:, -1, future] = 0
@@ -41,24 +44,14 @@ def _shift_copies(x: torch.Tensor, fold: int, first_from_future: bool) -> torch.
 
 @torch.library.custom_op("actioncore_tsm::temporal_shift", mutates_args=(), tags=(torch.Tag.flexible_layout,))
 def _temporal_shift_op(x: torch.Tensor, fold: int, first_from_future: bool) -> torch.Tensor:
-    """The shift as one operator for torch.compile (see :func:`_shift`); ``x`` ``[N, T, C, H, W]``."""
+    """The shift as one operator for torch.compile (see :func:`_shift`); ``x`` ``[N, T, C, H, W]``.
+    It has no autograd formula of its own: :class:`_TemporalShiftFunction` calls it both ways."""
     return _shift_copies(x, fold, first_from_future)
 
 
 @_temporal_shift_op.register_fake
 def _(x: torch.Tensor, fold: int, first_from_future: bool) -> torch.Tensor:
     return torch.empty_like(x)
-
-
-def _temporal_shift_op_backward(ctx, grad: torch.Tensor):
-    return torch.ops.actioncore_tsm.temporal_shift(grad, ctx.fold, not ctx.first_from_future), None, None
-
-
-def _temporal_shift_op_context(ctx, inputs, output) -> None:
-    _, ctx.fold, ctx.first_from_future = inputs
-
-
-_temporal_shift_op.register_autograd(_temporal_shift_op_backward, setup_context=_temporal_shift_op_context)
 
 
 class _TemporalShiftFunction(torch.autograd.Function):
