@@ -114,8 +114,9 @@ def model_input(name: str, args: argparse.Namespace) -> tuple[Any, nn.Module, di
     return adapter, adapter.build_model(experiment), batch
 
 
+# in the order they are timed: the compiled ones last, after every eager variant of every model
+# (compiling takes minutes, so a spent budget skips those)
 VARIANTS = ("fp32", "amp_bf16", "amp_fp16", "channels_last", "compile", "combined")
-COMPILED = ("compile", "combined")  # timed after every eager variant of every model: compiling takes minutes
 
 
 def variants(device: torch.device, dry_run: bool, first_model: bool,
@@ -188,8 +189,7 @@ def bench_models(args: argparse.Namespace, device: torch.device, budget: Budget,
         entry["input_shape"] = list(batch["inputs"].shape)
         state = {k: v.clone() for k, v in model.state_dict().items()}
         built[name] = (adapter, model, batch, state, variants(device, args.dry_run, index == 0, tuple(args.variants)))
-    order = [v for v in VARIANTS if v not in COMPILED] + list(COMPILED)
-    for variant in order:  # one variant across the models, then the next
+    for variant in VARIANTS:  # one variant across the models, then the next
         for name, (adapter, model, batch, state, chosen) in built.items():
             if variant not in chosen:
                 continue
