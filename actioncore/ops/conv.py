@@ -30,7 +30,8 @@ zero padding are taken over, and only where PyTorch's own choice is the slow pat
 (GPU, strided, other grouped, half precision, autocast, ``torch.compile``, tracing, dispatch modes such as
 ``FlopCounterMode``, ``torch.backends.mkldnn.flags(enabled=False)``) runs exactly as in ``torch.nn``,
 but for one layout change: on AVX-512 CPUs a depthwise 3D convolution that PyTorch itself runs on
-oneDNN gets channels-last copies of its input and weight (:data:`DEPTHWISE_IN_CHANNELS_LAST`).
+oneDNN gets channels-last copies of its input and weight (:data:`DEPTHWISE_IN_CHANNELS_LAST`), and
+when it is unstrided, a backward made of forward depthwise convolutions (:class:`_DepthwiseChannelsLast`).
 """
 from __future__ import annotations
 
@@ -54,7 +55,10 @@ DEPTHWISE_IN_CHANNELS_LAST: bool = torch.backends.cpu.get_cpu_capability().start
 channels-last layout (the output comes back contiguous). oneDNN's depthwise kernels want channels
 innermost; on a plain NCDHW tensor its backward took 4-8x its forward. Measured on an Intel Xeon
 (AVX-512), one thread, forward and backward: X3D's 3x3x3 depthwise convolutions 1.2-1.9x faster
-with both copies counted (forward alone 1.4-1.8x); not measured on other CPUs, so off there."""
+with both copies counted (forward alone 1.4-1.8x); not measured on other CPUs, so off there.
+Unstrided ones also get :class:`_DepthwiseChannelsLast`'s backward: training steps of ir-CSN-152
+and X3D-M 0.8x of what they took with oneDNN's backward (0.94-0.96 -> 0.75-0.79 and 0.79 -> 0.63-0.64
+of MMAction2's time)."""
 
 MIN_BACKWARD_POSITIONS = 512
 """Output positions per channel (H*W or T*H*W) from which the backward also runs on oneDNN. Its
@@ -163,6 +167,56 @@ class _OneDNNConv(torch.autograd.Function):
         return grad_x, grad_w, grad_b, None, None
 
 
+def _planar(x: torch.Tensor) -> torch.Tensor:
+    """A contiguous copy of a channels-last 5D tensor, made clip by clip as a 2D transpose
+    ``[T*H*W, C] -> [C, T*H*W]``: PyTorch copies 2D transposes in cache blocks, and the 5D
+    permutation element by element (10.6 ms against 1.6 ms for 64 x 32 x 28 x 28 float32)."""
+    channels = x.shape[1]
+    planes = [clip.permute(1, 2, 3, 0).reshape(-1, channels).t().contiguous() for clip in x]
+    return (planes[0][None] if len(planes) == 1 else torch.stack(planes)).view(x.shape)
+
+
+class _DepthwiseChannelsLast(torch.autograd.Function):
+    """Unit-stride depthwise 3D convolution on oneDNN in channels-last layout, forward and backward.
+
+    oneDNN's depthwise backward took 10-20x its forward (Intel Xeon, AVX-512, one thread: 3 ms
+    against 0.13 ms for ir-CSN's 256 x 8 x 7 x 7 blocks). Both gradients are forward depthwise
+    convolutions instead: the input's, the output gradient correlated with the flipped kernel
+    (1.1x the forward); the weight's, per clip, the padded input correlated with the output
+    gradient as its kernel (1.7-11x faster than oneDNN's).
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                padding: list[int]) -> torch.Tensor:
+        last = torch.channels_last_3d
+        x, weight = x.contiguous(memory_format=last), weight.contiguous(memory_format=last)
+        ctx.save_for_backward(x, weight)
+        ctx.padding = padding
+        ctx.has_bias = bias is not None
+        return _planar(_aten.mkldnn_convolution(x, weight, bias, padding, [1] * 3, [1] * 3, weight.shape[0]))
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        last = torch.channels_last_3d
+        grad = grad.contiguous(memory_format=last)
+        channels, ones = weight.shape[0], [1] * 3
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            flipped = weight.flip([2, 3, 4]).contiguous(memory_format=last)
+            full = [k - 1 - p for k, p in zip(weight.shape[2:], ctx.padding)]
+            grad_x = _planar(_aten.mkldnn_convolution(grad, flipped, None, full, ones, ones, channels))
+        if ctx.needs_input_grad[1]:  # [1, C, *kernel] per clip: the clip's gradient is the kernel
+            grad_w = sum(_aten.mkldnn_convolution(x[n:n + 1], grad[n:n + 1].transpose(0, 1), None,
+                                                  ctx.padding, ones, ones, channels)
+                         for n in range(x.shape[0])).transpose(0, 1).contiguous()
+        if ctx.needs_input_grad[2] and ctx.has_bias:
+            grad_b = grad.sum([0, 2, 3, 4])
+        return grad_x, grad_w, grad_b, None
+
+
 class _OneDNNWhereSlow:
     """``_conv_forward`` for ``nn.Conv2d`` / ``nn.Conv3d`` subclasses: oneDNN where
     :func:`takes_onednn`, else the ``torch.nn`` class's own."""
@@ -171,9 +225,12 @@ class _OneDNNWhereSlow:
                       bias: torch.Tensor | None) -> torch.Tensor:
         if not takes_onednn(input, self):
             if isinstance(self, nn.Conv3d) and depthwise_in_channels_last(input, self):
+                if (torch.is_grad_enabled() and self.stride == self.dilation == (1, 1, 1)
+                        and all(p <= k - 1 for k, p in zip(self.kernel_size, self.padding))):
+                    return _DepthwiseChannelsLast.apply(input, weight, bias, list(self.padding))
                 last = torch.channels_last_3d
-                return super()._conv_forward(input.contiguous(memory_format=last),
-                                             weight.contiguous(memory_format=last), bias).contiguous()
+                return _planar(super()._conv_forward(input.contiguous(memory_format=last),
+                                                     weight.contiguous(memory_format=last), bias))
             return super()._conv_forward(input, weight, bias)
         padding = list(self.padding)
         if not torch.is_grad_enabled() or not (input.requires_grad or weight.requires_grad
