@@ -75,23 +75,24 @@ def assert_same_values_and_gradients(ref: nn.Module, ours: nn.Module, x: torch.T
     assert y_ours.is_contiguous() and x_ours.grad.is_contiguous(), "the next layer gets the layout it would have had"
 
 
-@pytest.mark.parametrize("kernel,padding,stride,batch,bias", [
-    ((3, 3, 3), 1, 1, 1, False),
-    ((3, 3, 3), (0, 1, 2), 1, 2, True),      # uneven padding, two clips: per-clip weight gradients summed
-    ((1, 3, 3), (0, 1, 1), 1, 1, False),
-    ((3, 3, 3), 1, (1, 2, 2), 2, False),     # strided: oneDNN's own backward on the channels-last copies
+@pytest.mark.parametrize("kernel,padding,stride,batch,bias,out", [
+    ((3, 3, 3), 1, 1, 1, False, 12),
+    ((3, 3, 3), (0, 1, 2), 1, 2, True, 12),      # uneven padding, two clips: per-clip weight gradients summed
+    ((1, 3, 3), (0, 1, 1), 1, 1, False, 12),
+    ((3, 3, 3), 1, (1, 2, 2), 2, False, 12),     # strided: oneDNN's own backward on the channels-last copies
+    ((3, 3, 3), 1, 1, 1, False, 24),             # two filters per channel: oneDNN's own backward too
 ])
 def test_depthwise_convolutions_in_channels_last_give_torch_nns_values_and_gradients(
-        torch_one_thread, monkeypatch, kernel, padding, stride, batch, bias):
+        torch_one_thread, monkeypatch, kernel, padding, stride, batch, bias, out):
     monkeypatch.setattr(conv_module, "DEPTHWISE_IN_CHANNELS_LAST", True)
     torch.manual_seed(0)
-    ref = nn.Conv3d(12, 12, kernel, padding=padding, stride=stride, groups=12, bias=bias).double()
-    ours = Conv3d(12, 12, kernel, padding=padding, stride=stride, groups=12, bias=bias)
+    ref = nn.Conv3d(12, out, kernel, padding=padding, stride=stride, groups=12, bias=bias).double()
+    ours = Conv3d(12, out, kernel, padding=padding, stride=stride, groups=12, bias=bias)
     ours.load_state_dict({k: v.float() for k, v in ref.state_dict().items()})
     x = torch.randn(batch, 12, 6, 10, 10, dtype=torch.float64)
     assert depthwise_in_channels_last(x.float(), ours)
     backward = type(ours(x.float().requires_grad_()).grad_fn).__name__
-    assert (backward == "_DepthwiseChannelsLastBackward") == (stride == 1), backward
+    assert (backward == "_DepthwiseChannelsLastBackward") == (stride == 1 and out == 12), backward
     assert_same_values_and_gradients(ref, ours, x)
 
 

@@ -226,6 +226,7 @@ class _OneDNNWhereSlow:
         if not takes_onednn(input, self):
             if isinstance(self, nn.Conv3d) and depthwise_in_channels_last(input, self):
                 if (torch.is_grad_enabled() and self.stride == self.dilation == (1, 1, 1)
+                        and self.out_channels == self.in_channels  # no channel multiplier
                         and all(p <= k - 1 for k, p in zip(self.kernel_size, self.padding))):
                     return _DepthwiseChannelsLast.apply(input, weight, bias, list(self.padding))
                 last = torch.channels_last_3d
