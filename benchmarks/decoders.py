@@ -110,7 +110,9 @@ def ffmpeg_for_torchcodec() -> str | None:
                     "libswscale", "libswresample") and rest:
             major = rest.split(".so.")[1].split(".")[0]
             link = folder / f"{name}.so.{major}"
-            if not link.exists():
+            if link.is_symlink() and link.resolve() != library.resolve():  # left by another environment
+                link.unlink()
+            if not link.is_symlink():
                 link.symlink_to(library)
     return f"{folder}{os.pathsep}{bundled}"  # the bundled folder for the libraries they link
 
