@@ -80,6 +80,14 @@ def _eligible(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
                 or _get_current_dispatch_mode() is not None)  # FLOP counters, fake tensors see aten.convolution
 
 
+def _unstrided(conv: nn.Conv2d | nn.Conv3d) -> bool:
+    """Unit stride and dilation, and padding under the kernel size: what lets the backward take the
+    input gradient as a plain convolution of the output gradient with the flipped kernel."""
+    ones = (1,) * len(conv.kernel_size)
+    return (conv.stride == ones and conv.dilation == ones
+            and all(p <= k - 1 for k, p in zip(conv.kernel_size, conv.padding)))
+
+
 def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
     """Whether ``conv`` applied to ``x`` runs on oneDNN here rather than as in ``torch.nn``."""
     if not _eligible(x, conv):
@@ -87,9 +95,7 @@ def takes_onednn(x: torch.Tensor, conv: nn.Conv2d | nn.Conv3d) -> bool:
     dims = len(conv.kernel_size)
     ones = (1,) * dims
     if (conv.groups not in (1, conv.in_channels) or (conv.groups > 1 and conv.weight.shape[0] != conv.groups)
-            or conv.stride != ones or conv.dilation != ones
-            or (conv.kernel_size == ones and not POINTWISE_ON_ONEDNN)
-            or any(p > k - 1 for k, p in zip(conv.kernel_size, conv.padding))):
+            or not _unstrided(conv) or (conv.kernel_size == ones and not POINTWISE_ON_ONEDNN)):
         return False
     chosen = torch._C._select_conv_backend(  # PyTorch's own rule, so we step in only where it falls back
         x, conv.weight, conv.bias, list(ones), list(conv.padding), list(ones), False, [0] * dims, conv.groups, None)
@@ -225,9 +231,8 @@ class _OneDNNWhereSlow:
                       bias: torch.Tensor | None) -> torch.Tensor:
         if not takes_onednn(input, self):
             if isinstance(self, nn.Conv3d) and depthwise_in_channels_last(input, self):
-                if (torch.is_grad_enabled() and self.stride == self.dilation == (1, 1, 1)
-                        and self.out_channels == self.in_channels  # no channel multiplier
-                        and all(p <= k - 1 for k, p in zip(self.kernel_size, self.padding))):
+                one_filter_per_channel = self.out_channels == self.in_channels
+                if torch.is_grad_enabled() and _unstrided(self) and one_filter_per_channel:
                     return _DepthwiseChannelsLast.apply(input, weight, bias, list(self.padding))
                 last = torch.channels_last_3d
                 return _planar(super()._conv_forward(input.contiguous(memory_format=last),
