@@ -67,9 +67,9 @@ def keyframes(path: Path) -> list[int]:
     return [i for i, (_, key) in enumerate(packets) if key]
 
 
-def tsn_indices(rng: np.random.Generator) -> np.ndarray:
-    segment = FRAMES / 8
-    return (np.arange(8) * segment + rng.random(8) * segment).astype(np.int64)
+def tsn_indices(rng: np.random.Generator, segments: int = 8) -> np.ndarray:
+    segment = FRAMES / segments
+    return (np.arange(segments) * segment + rng.random(segments) * segment).astype(np.int64)
 
 
 def slowfast_indices(rng: np.random.Generator) -> np.ndarray:

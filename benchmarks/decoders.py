@@ -43,21 +43,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data_vs_mmaction2 import ENCODING_VERSION, FRAMES, cached_videos, measure  # noqa: E402
+from decode_speed import slowfast_indices, tsn_indices  # noqa: E402
 
 STYLES: dict[str, Callable[[np.random.Generator], np.ndarray]] = {
-    "tsn3": lambda rng: _segments(rng, 3),
-    "tsn8": lambda rng: _segments(rng, 8),
-    "slowfast": lambda rng: int(rng.integers(0, FRAMES - 63)) + 2 * np.arange(32),
+    "tsn3": lambda rng: tsn_indices(rng, 3),
+    "tsn8": tsn_indices,
+    "slowfast": slowfast_indices,
     "dense64": lambda rng: int(rng.integers(0, FRAMES - 63)) + np.arange(64),
     "all": lambda rng: np.arange(FRAMES),
 }
 RELAUNCHED = "ACTIONCORE_DECODERS_FFMPEG"
 """Set in the environment of the second run, so that a failing TorchCodec is reported, not retried."""
-
-
-def _segments(rng: np.random.Generator, count: int) -> np.ndarray:
-    length = FRAMES // count
-    return np.arange(count) * length + rng.integers(0, length, size=count)
 
 
 # Readers
