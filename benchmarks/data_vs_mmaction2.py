@@ -30,7 +30,8 @@ Install them with ``shared/peers/setup.sh /tmp/peers`` and run::
 More options: ``--rounds``, ``--styles`` (``tsn`` 1x1x8, ``tsn3`` 1x1x3, ``slowfast``),
 ``--content natural|noise``, ``--noskip`` (also time actioncore without skipping non-reference
 frames), ``--decoder-threads N`` (also time actioncore with FFmpeg frame threading on N threads),
-``--nocache`` (also time actioncore without its packet-index cache), ``--cache``
+``--nocache`` (also time actioncore without its packet-index cache), ``--nooverlap`` (also time
+actioncore never decoding on a helper thread, see ``actioncore.data.deferred``), ``--cache``
 (where the videos are kept), ``--busy`` (a CPU burner process keeps one
 core busy beside the benchmark, as another job would: see :func:`cpu_burner`). The report
 records the load average before and after, and with ``--busy`` the share of a core the burner
@@ -238,7 +239,8 @@ def mmaction2_pipeline(style: str, backend: str) -> Callable[[str], object]:
     return run
 
 
-def actioncore_dataset(style: str, videos: list[Path], workdir: Path, decoder: str = '"pyav"'):
+def actioncore_dataset(style: str, videos: list[Path], workdir: Path, decoder: str = '"pyav"',
+                       overlap: str = "auto"):
     """actioncore's train split for ``style``: experiment TOML -> build_split -> ClipDataset."""
     from actioncore.config import load_config
     from actioncore.data.splits import build_split
@@ -264,7 +266,7 @@ ann_file = {json.dumps(str(ann))}
 root = {json.dumps(str(videos[0].parent))}
 pipeline = [
   {{type = "sample_frames", {sample}}},
-  {{type = "decode"}},
+  {{type = "decode", overlap = "{overlap}"}},
   {{type = "resize", scale = [-1, 256]}},
   {crop},
   {{type = "resize", scale = [224, 224], keep_ratio = false}},
@@ -279,13 +281,16 @@ pipeline = [
 
 
 def runners(style: str, videos: list[Path], workdir: Path, *, noskip: bool = False,
-            nocache: bool = False, threads: int = 1) -> dict[str, Callable[[int, int], object]]:
+            nocache: bool = False, threads: int = 1,
+            no_overlap: bool = False) -> dict[str, Callable[[int, int], object]]:
     """``run(round, clip)`` per toolbox; clip ``j`` of every round is drawn from video ``j % N``.
 
     ``noskip`` adds actioncore with ``skip_nonref = false`` (every frame up to a wanted one
     decoded), to show what skipping non-reference frames buys. ``nocache`` adds actioncore with
     ``index_cache_frames = 0``: each clip builds its video's packet index anew, as MMAction2's
     readers do on every open (``actioncore`` reuses the index of a video it opened before).
+    ``no_overlap`` adds actioncore with ``decode`` never decoding on a helper thread (its default
+    does where a core is spare), to show what that buys in the conditions of the run.
     """
     paths = [str(p) for p in videos]
 
@@ -308,6 +313,8 @@ def runners(style: str, videos: list[Path], workdir: Path, *, noskip: bool = Fal
     if nocache:
         decoder = '{type = "pyav", index_cache_frames = 0}'
         run["actioncore-nocache"] = ours(actioncore_dataset(style, videos, workdir, decoder))
+    if no_overlap:
+        run["actioncore-nooverlap"] = ours(actioncore_dataset(style, videos, workdir, overlap="off"))
     if threads > 1:
         decoder = f'{{type = "pyav", threads = {threads}}}'
         run[f"actioncore-threads{threads}"] = ours(actioncore_dataset(style, videos, workdir, decoder))
@@ -459,6 +466,8 @@ def main() -> int:
                         help="also time actioncore with the pyav decoder's threads = N (FFmpeg frame threading)")
     parser.add_argument("--nocache", action="store_true",
                         help="also time actioncore with index_cache_frames = 0 (no packet-index cache)")
+    parser.add_argument("--nooverlap", action="store_true",
+                        help='also time actioncore with decode overlap = "off" (never a helper thread)')
     parser.add_argument("--noskip", action="store_true",
                         help="also time actioncore with skip_nonref = false")
     parser.add_argument("--busy", action="store_true",
@@ -498,7 +507,7 @@ def main() -> int:
         print(f"{args.clips} clips per toolbox per round, {args.rounds} rounds, one process\n")
     with tempfile.TemporaryDirectory() as tmp, cpu_burner(args.busy) as busy:
         for style in args.styles.split(","):
-            run = runners(style, videos, Path(tmp), noskip=args.noskip, nocache=args.nocache,
+            run = runners(style, videos, Path(tmp), noskip=args.noskip, nocache=args.nocache, no_overlap=args.nooverlap,
                           threads=args.decoder_threads)
             check_shapes(run, style)
             for r in run.values():  # warm-up: page cache, lazy imports, first-call setup

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torchvision.transforms.v2.functional as TF
 
+from actioncore.data.deferred import DeferredFrames
 from actioncore.data.geometry import Geometry, Interpolation, flip_frames
 from actioncore.data.sample import VideoSample
 from actioncore.errors import ConfigError, DataError
@@ -44,10 +45,14 @@ def _pending(sample: VideoSample, step: str) -> Geometry:
 
 
 def _frames(sample: VideoSample, step: str) -> torch.Tensor:
+    """The decoded frames, read now if the pipeline deferred their read (three_crop and ten_crop
+    resample them themselves, several times, without needing the pipeline to do it first)."""
     if sample.frames is None:
         raise ConfigError(f"{step} needs decoded frames: put it after the decode step")
     if "input_format" in sample.meta:
         raise ConfigError(f"{step} must come before format_shape in the pipeline")
+    if isinstance(sample.frames, DeferredFrames):
+        sample.frames = sample.frames.read()
     return sample.frames
 
 
@@ -503,6 +508,15 @@ class FormatShape:
         if self.input_format not in CHANNEL_DIM or self.input_format == "NHWC":
             raise ValueError(f"format_shape input_format {self.input_format!r} is not one of "
                              "NCHW, NCTHW, NCHW_Flow, NPTCHW")
+
+    def layout(self, sample: VideoSample) -> tuple[int, int, int, int] | None:
+        """The memory order of the axes ``(N, H, W, C)`` this step's result has, where it is one
+        (a read that resamples while decoding writes the frames that way; the permute below is
+        then free); None for ``NCTHW`` with several clips, whose clips interleave the axes."""
+        if self.input_format != "NCTHW":
+            return (0, 3, 1, 2)
+        frames = sample.frames
+        return (3, 0, 1, 2) if frames is not None and frames.shape[0] == sample.clip_len else None
 
     def __call__(self, sample: VideoSample) -> VideoSample:
         frames = _frames(sample, "format_shape")

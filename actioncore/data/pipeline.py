@@ -6,6 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from actioncore.data.deferred import DeferredFrames, Layout
 from actioncore.data.sample import VideoSample
 from actioncore.errors import ConfigError
 
@@ -13,22 +14,35 @@ from actioncore.errors import ConfigError
 @runtime_checkable
 class Step(Protocol):
     """One pipeline step. ``needs_pixels = False`` promises it only reads or edits
-    ``sample.geometry`` and metadata, so pending geometry may stay pending across it."""
+    ``sample.geometry`` and metadata (and ``sample.frames.shape``), so pending geometry, and a
+    pending read, may stay pending across it.
+
+    A step may also offer ``defer(sample)``, which the pipeline calls instead: it may leave
+    ``sample.frames`` a :class:`~actioncore.data.deferred.DeferredFrames`, read by the pipeline
+    together with the geometry pending when pixels are needed (``decode`` does). A step that
+    needs pixels may offer ``layout(sample)``: the memory order of the frame axes it would make
+    (``format_shape`` does), for such a read to write the frames in."""
 
     needs_pixels: bool
 
     def __call__(self, sample: VideoSample) -> VideoSample: ...
 
 
-def materialize(sample: VideoSample) -> VideoSample:
-    """Apply ``sample.geometry`` to ``sample.frames`` in one resample and clear it.
+def materialize(sample: VideoSample, layout: Layout | None = None) -> VideoSample:
+    """Apply ``sample.geometry`` to ``sample.frames`` in one resample and clear it; frames whose
+    read was deferred are read now, and resampled as they are decoded.
 
     Person boxes and the person mask, when the sample has them, go through the same geometry
-    (the same rounded region and flips), so they stay aligned with the pixels.
+    (the same rounded region and flips), so they stay aligned with the pixels. ``layout`` is the
+    memory order the next step wants (see :meth:`DeferredFrames.render`): a hint, which only
+    renders that decode as they resample follow.
     """
     geometry = sample.geometry
-    if geometry is not None:
+    if isinstance(sample.frames, DeferredFrames):
+        sample.frames = sample.frames.render(geometry, flow=sample.modality == "Flow", layout=layout)
+    elif geometry is not None:
         sample.frames = geometry.apply(sample.frames, flow=sample.modality == "Flow")
+    if geometry is not None:
         if sample.boxes is not None:
             sample.boxes = [geometry.transform_boxes(b).astype(np.float32) for b in sample.boxes]
         if sample.person_mask is not None:
@@ -55,8 +69,10 @@ class Pipeline:
     def __call__(self, sample: VideoSample) -> VideoSample:
         for step in self.steps:
             if getattr(step, "needs_pixels", True):
-                materialize(sample)
-            sample = step(sample)
+                layout = getattr(step, "layout", None)
+                materialize(sample, layout(sample) if layout is not None and sample.geometry is not None else None)
+            defer = getattr(step, "defer", None)
+            sample = step(sample) if defer is None else defer(sample)
         return materialize(sample)
 
     def __repr__(self) -> str:

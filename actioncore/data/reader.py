@@ -7,8 +7,9 @@ so every decoder answers the same way.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -16,6 +17,12 @@ import torch
 from actioncore.errors import DataError
 
 Indices = Sequence[int] | np.ndarray
+
+
+class StreamBroken(Exception):
+    """Raised by :meth:`VideoReader._stream_unique` when frames it already handed over cannot be
+    trusted (the reader found its frame index wrong halfway): read the whole clip again with
+    :meth:`VideoReader.read`, which recovers."""
 
 
 class VideoReader(abc.ABC):
@@ -33,6 +40,9 @@ class VideoReader(abc.ABC):
     width: int
     channels: int = 3
     """3 (RGB) for videos and image folders; 2 (x, y) for optical-flow folders."""
+    streams: ClassVar[bool] = False
+    """True where :meth:`_stream_unique` hands frames over as they are decoded, so that a consumer
+    on another thread can work on the first ones while the next are decoded."""
 
     def read(self, indices: Indices) -> torch.Tensor:
         """Frames ``indices`` as uint8 ``[N, H, W, C]``, in the order asked, repeats allowed.
@@ -41,14 +51,20 @@ class VideoReader(abc.ABC):
         so N is always ``indices.size``. An index outside ``[0, num_frames)`` raises
         :class:`DataError` naming the file and the index.
         """
-        wanted = self._check_indices(indices)
-        if wanted.size == 0:
+        unique, inverse = self.plan(indices)
+        if unique.size == 0:
             return torch.empty((0, self.height, self.width, self.channels), dtype=torch.uint8)
-        unique, inverse = np.unique(wanted, return_inverse=True)
         frames = self._read_unique(unique)
-        if unique.size != wanted.size or np.any(unique != wanted):
-            frames = frames[inverse]
-        return torch.from_numpy(frames)
+        return torch.from_numpy(frames if inverse is None else frames[inverse])
+
+    def plan(self, indices: Indices) -> tuple[np.ndarray, np.ndarray | None]:
+        """The sorted unique frames to decode for ``indices`` (checked as :meth:`read` does), and
+        where each asked frame is among them (None when ``indices`` already is that array)."""
+        wanted = self._check_indices(indices)
+        unique, inverse = np.unique(wanted, return_inverse=True)
+        if unique.size == wanted.size and np.array_equal(unique, wanted):
+            return unique, None
+        return unique, inverse
 
     def missing_frame(self, index: int) -> str | None:
         """The file that should hold frame ``index`` and is not there, for sources stored as one
@@ -59,6 +75,18 @@ class VideoReader(abc.ABC):
     @abc.abstractmethod
     def _read_unique(self, indices: np.ndarray) -> np.ndarray:
         """uint8 ``[len(indices), H, W, C]`` for sorted, unique, in-range ``indices``."""
+
+    def _stream_unique(self, indices: np.ndarray) -> Iterator[object]:
+        """Decode sorted, unique, in-range ``indices`` one by one, in order, yielding for each a
+        token that :meth:`_finish` turns into pixels, on the thread consuming the stream, while
+        this generator decodes the next frame on its own. Readers with ``streams = True``
+        implement both. May raise :class:`StreamBroken`."""
+        frames = self._read_unique(indices)
+        yield from frames
+
+    def _finish(self, token: object, out: np.ndarray) -> None:
+        """Write the pixels of a token from :meth:`_stream_unique` into ``out`` ``[H, W, C]``."""
+        out[...] = token
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -32,6 +32,7 @@ from ..data.loader import close_loaders, collate, failures_explained
 from ..data.image_scores import ImageScores, ImageScoresWriter
 from ..data.video_keys import find_key, key_tails, unique_keys, video_key
 from ..data.pickles import PICKLE_SUFFIXES, load_trusted_npy, load_trusted_pickle
+from ..data.deferred import DeferredFrames
 from ..data.pipeline import Pipeline, Step
 from ..data.probe import PROBE, probe
 from ..data.sample import VideoSample
@@ -42,7 +43,7 @@ from ..builtin.synth import SynthReport, check_seed, prepare_out, write_jpegs, w
 from ..builtin.transforms import RandomResizedCrop, Resize, normalize_on_device
 from ..plugin.host import current_host
 
-__all__ = ["close_loaders", "failures_explained", "PICKLE_SUFFIXES", "PROBE", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "ImageScores", "ImageScoresWriter",
+__all__ = ["close_loaders", "failures_explained", "PICKLE_SUFFIXES", "PROBE", "SYNTH_MARKER", "AnnotationSet", "BadSample", "ClipDataset", "ClipRecord", "DeferredFrames", "ImageScores", "ImageScoresWriter",
            "Pipeline", "Step", "SynthReport", "VideoReader", "VideoSample", "build_decoder", "build_split",
            "check_seed", "check_splits", "collate", "example_batch", "load_trusted_npy", "load_trusted_pickle", "normalize_on_device",
            "num_classes_of", "extra_source_specs", "prepare_out", "probe", "split_pipeline", "synthesize", "video_key", "find_key", "inference_split_name", "key_tails",

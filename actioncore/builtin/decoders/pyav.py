@@ -49,7 +49,7 @@ import numpy as np
 
 from actioncore.errors import DataError
 
-from ...data.reader import VideoReader
+from ...data.reader import StreamBroken, VideoReader
 
 __all__ = ["PyAVDecoder", "PyAVReader"]
 
@@ -218,10 +218,16 @@ def _as_data_error(path: str, doing: str) -> Iterator[None]:
 class PyAVReader(VideoReader):
     """An open video file; see the module docstring for how frames are found.
 
+    ``streams``: :meth:`_stream_unique` hands decoded frames over one by one where the packet
+    index is trusted (the common case), so the pipeline can convert and resample the first frames
+    of a clip on one thread while the next ones are decoded on another (``actioncore.data.deferred``).
+
     ``frames_decoded`` and ``seeks`` count the decoder's work since opening (frames skipped as
     non-reference are not decoded and not counted); tests and benchmarks use them to check that
     reads decode only what they need.
     """
+
+    streams = True
 
     def __init__(
         self, path: str | os.PathLike[str], *, threads: int = 1, skip_nonref: bool = True,
@@ -420,8 +426,28 @@ class PyAVReader(VideoReader):
             return self._gather_from_start(indices)
         return self._gather_seeking(indices, self._index)
 
+    def _stream_unique(self, indices: np.ndarray) -> Iterator[av.VideoFrame | np.ndarray]:
+        if self._index is None or self._reindexed or self._counting:
+            yield from super()._stream_unique(indices)
+            return
+        try:
+            with _as_data_error(self.path, "decode"):
+                yield from self._seeking(indices, self._index)
+        except (_FramesWithoutPts, _IndexMismatch) as exc:
+            raise StreamBroken(str(exc)) from exc
+
+    def _finish(self, frame: av.VideoFrame | np.ndarray, out: np.ndarray) -> None:
+        # Arrays come from the base class's whole-clip read, where the index is not trusted.
+        out[...] = frame if isinstance(frame, np.ndarray) else self._to_rgb(frame)
+
     def _gather_seeking(self, indices: np.ndarray, index: _FrameIndex) -> np.ndarray:
         out = np.empty((indices.size, self.height, self.width, 3), dtype=np.uint8)
+        for slot, frame in enumerate(self._seeking(indices, index)):
+            out[slot] = self._to_rgb(frame)
+        return out
+
+    def _seeking(self, indices: np.ndarray, index: _FrameIndex) -> Iterator[av.VideoFrame]:
+        """The decoded frames of ``indices`` in order, run by run (see :func:`_runs`)."""
         targets = indices.tolist()
         # Skipping relies on packets and frames sharing pts; a re-index by decoded pts says not.
         skip = self.skip_nonref and not self._reindexed and not self._counting
@@ -435,7 +461,7 @@ class PyAVReader(VideoReader):
                         continue
                     if position > targets[slot]:
                         break
-                    out[slot] = self._to_rgb(frame)
+                    yield frame
                     slot += 1
                     if slot == stop:
                         break
@@ -443,7 +469,6 @@ class PyAVReader(VideoReader):
                 frames.close()
             if slot < stop:
                 raise _IndexMismatch(f"the decoder never produced frame {targets[slot]}")
-        return out
 
     def _frames_reaching(
         self, run: list[int], index: _FrameIndex, skip: bool
