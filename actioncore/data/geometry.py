@@ -90,6 +90,15 @@ class Geometry:
         height = min(max(round(y1 - y0), 1), src_h - top)
         return left, top, width, height
 
+    def on_region(self) -> tuple[tuple[int, int, int, int], Geometry]:
+        """:meth:`pixel_box`, and this geometry for frames already cut to that box: applied to
+        them it gives what :meth:`apply` gives on whole frames, so a caller can copy just the box."""
+        left, top, width, height = self.pixel_box()
+        x0, y0, x1, y1 = self.box
+        cut = attrs.evolve(self, source_size=(height, width),
+                           box=(x0 - left, y0 - top, x1 - left, y1 - top))
+        return (left, top, width, height), cut
+
     def is_identity(self) -> bool:
         src_h, src_w = self.source_size
         return (

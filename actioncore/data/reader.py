@@ -84,9 +84,10 @@ class VideoReader(abc.ABC):
         frames = self._read_unique(indices)
         yield from frames
 
-    def _finish(self, token: object, out: np.ndarray) -> None:
-        """Write the pixels of a token from :meth:`_stream_unique` into ``out`` ``[H, W, C]``."""
-        out[...] = token
+    def _finish(self, token: object) -> np.ndarray:
+        """The uint8 pixels ``[H, W, C]`` of a token from :meth:`_stream_unique` (may be a view
+        into the token, valid while the caller holds it)."""
+        return token
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -3,6 +3,7 @@ this thread or beside a helper thread that decodes, with the same pixels as read
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from actioncore.data.geometry import Geometry
 from actioncore.data.pipeline import Pipeline, materialize
 from actioncore.data.sample import VideoSample
 from actioncore.data.spare_cores import SpareCores
+from actioncore.data.watch import time_limit
 from actioncore.errors import ConfigError, DataError
 
 CASES = ["h264_longgop", "h264_gop12", "hevc", "vp9_webm", "mpeg4_avi", "h264_vfr", "h264_raw"]
@@ -186,7 +188,7 @@ def test_a_failure_on_this_thread_stops_the_helper_first(videos):
                     assert failed.wait(10)
                 yield frame
 
-        def failing(frame, out):
+        def failing(frame):
             assert _helpers()  # still decoding beside this thread
             failed.set()
             raise KeyboardInterrupt
@@ -198,6 +200,25 @@ def test_a_failure_on_this_thread_stops_the_helper_first(videos):
         assert len(yielded) <= 17  # it stopped at the next frame instead of decoding all 64
         del reader._stream_unique, reader._finish
         assert reader.read([5]).shape == (1, 48, 64, 3)  # the reader is usable again
+
+
+def test_the_data_timeout_interrupts_a_read_on_the_helper(videos):
+    """data.timeout's alarm lands on this thread, which waits for chunks: it stops the helper at
+    its next frame and raises the timeout error, as for a read on this thread."""
+    with PyAVDecoder().open(videos["h264_longgop"]) as reader:
+        stream = reader._stream_unique
+
+        def slow(indices):
+            for frame in stream(indices):
+                time.sleep(0.05)
+                yield frame
+
+        reader._stream_unique = slow
+        start = time.monotonic()
+        with pytest.raises(DataError, match="longer than data.timeout = 0.3 s"), time_limit(0.3, reader.path):
+            DeferredFrames(reader, np.arange(100, 164), "on").render(_geometry())
+        assert time.monotonic() - start < 1.5  # 64 frames would take 3.2 s
+    assert not _helpers()
 
 
 def test_auto_overlaps_only_with_a_spare_core(videos, monkeypatch):

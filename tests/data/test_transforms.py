@@ -428,3 +428,21 @@ def test_registry_names_and_keyword_only_typed_schemas():
         params = inspect.signature(cls).parameters.values()
         assert all(p.kind is p.KEYWORD_ONLY and p.annotation is not p.empty for p in params), name
     assert {n for n, c in TRANSFORMS.items() if c.needs_pixels} == {"color_jitter", "format_shape"}
+
+
+def test_geometry_on_a_frame_cut_to_its_pixel_box_gives_the_same_pixels():
+    rng = np.random.default_rng(3)
+    frames = torch.from_numpy(rng.integers(0, 256, (2, 37, 53, 3), dtype=np.uint8))
+    for _ in range(60):
+        geometry = Geometry.identity(37, 53).resize(int(rng.integers(20, 90)), int(rng.integers(20, 90)))
+        h, w = geometry.size
+        x0, y0 = int(rng.integers(0, w // 2)), int(rng.integers(0, h // 2))
+        geometry = geometry.crop(x0, y0, int(rng.integers(x0 + 1, w + 1)), int(rng.integers(y0 + 1, h + 1)))
+        geometry = geometry.resize(int(rng.integers(5, 40)), int(rng.integers(5, 40)))
+        if rng.random() < 0.5:
+            geometry = geometry.flip("horizontal")
+        (left, top, width, height), cut = geometry.on_region()
+        assert (left, top, width, height) == geometry.pixel_box()
+        assert cut.pixel_box() == (0, 0, width, height)
+        region = frames[:, top:top + height, left:left + width].contiguous()
+        assert torch.equal(cut.apply(region), geometry.apply(frames))

@@ -436,9 +436,9 @@ class PyAVReader(VideoReader):
         except (_FramesWithoutPts, _IndexMismatch) as exc:
             raise StreamBroken(str(exc)) from exc
 
-    def _finish(self, frame: av.VideoFrame | np.ndarray, out: np.ndarray) -> None:
+    def _finish(self, frame: av.VideoFrame | np.ndarray) -> np.ndarray:
         # Arrays come from the base class's whole-clip read, where the index is not trusted.
-        out[...] = frame if isinstance(frame, np.ndarray) else self._to_rgb(frame)
+        return frame if isinstance(frame, np.ndarray) else self._to_rgb(frame)
 
     def _gather_seeking(self, indices: np.ndarray, index: _FrameIndex) -> np.ndarray:
         out = np.empty((indices.size, self.height, self.width, 3), dtype=np.uint8)
