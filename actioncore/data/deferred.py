@@ -5,12 +5,13 @@ compose a pending :class:`~actioncore.data.geometry.Geometry`, and that needs th
 the frames. So the pipeline defers the read: ``sample.frames`` holds a :class:`DeferredFrames`
 (with the ``shape`` and ``dtype`` the frames will have) until the pipeline materialises it with
 the geometry known. Then, where the reader hands frames over as it decodes them
-(``VideoReader.streams``), a clip of many frames is decoded on a helper thread while this one
-resamples the frames already decoded, chunk by chunk: FFmpeg and the resample both release the
-GIL, so with a core to spare a SlowFast 32x2x1 clip takes about a fifth less wall-clock time.
-Without a spare core the hand-offs only cost, so ``overlap = "auto"`` asks
-:mod:`~actioncore.data.spare_cores` first. Either way the pixels are the same: each frame is
-resampled on its own.
+(``VideoReader.streams``), the clip is converted and resampled in chunks as it is decoded,
+straight into the memory layout the next step wants (see :func:`_render_chunks`). A clip of
+many frames is decoded on a helper thread while this one works on the chunks already decoded:
+FFmpeg and the resample both release the GIL, so with a core to spare a SlowFast 32x2x1 clip
+takes about a fifth less wall-clock time. Without a spare core the hand-offs only cost, so
+``overlap = "auto"`` asks :mod:`~actioncore.data.spare_cores` first. Either way the pixels are
+the same: each frame is resampled on its own.
 """
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ Overlap = Literal["auto", "on", "off"]
 Layout = tuple[int, int, int, int]
 
 CHUNK = 8
-"""Frames per hand-off. 8 beat 16 on SlowFast clips (+25% vs +8%, a free core): the resample
-of the last chunk, which nothing overlaps, is shorter."""
+"""Frames per hand-off. 8 beat 16 on SlowFast clips in the first experiment (+25% vs +8% with a
+free core): the work on the last chunk, which no decoding overlaps, is shorter."""
 _SPARE = 1.5
 """Cores others must leave free for ``auto`` to overlap (the two threads keep about 1.4 busy)."""
 
@@ -136,9 +137,12 @@ def _decoded_here(reader: VideoReader, unique: np.ndarray) -> Iterator[Iterator[
         frames.close()
 
 
-def _batched(frames: Iterator[object]) -> Iterator[list[object]]:
+def _batched(frames: Iterator[object], stop: threading.Event | None = None) -> Iterator[list[object]]:
+    """Lists of ``CHUNK`` frames, the last one shorter; none more once ``stop`` is set."""
     chunk: list[object] = []
     for frame in frames:
+        if stop is not None and stop.is_set():
+            return
         chunk.append(frame)
         if len(chunk) == CHUNK:
             yield chunk
@@ -156,9 +160,7 @@ def _decoded_on_helper(reader: VideoReader, unique: np.ndarray) -> Iterator[Iter
     def decode() -> None:
         frames = reader._stream_unique(unique)
         try:
-            for chunk in _batched(frames):
-                if stop.is_set():
-                    return
+            for chunk in _batched(frames, stop):
                 handed.put(chunk)
             handed.put(None)
         except BaseException as exc:  # handed to the waiting thread, which raises it

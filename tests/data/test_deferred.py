@@ -197,14 +197,14 @@ def test_a_failure_on_this_thread_stops_the_helper_first(videos):
         with pytest.raises(KeyboardInterrupt):
             DeferredFrames(reader, np.arange(200, 264), "on").render(_geometry())
         assert not _helpers()
-        assert len(yielded) <= 17  # it stopped at the next frame instead of decoding all 64
+        assert len(yielded) <= 17  # it stopped within a frame of its hold instead of decoding all 64
         del reader._stream_unique, reader._finish
         assert reader.read([5]).shape == (1, 48, 64, 3)  # the reader is usable again
 
 
 def test_the_data_timeout_interrupts_a_read_on_the_helper(videos):
     """data.timeout's alarm lands on this thread, which waits for chunks: it stops the helper at
-    its next frame and raises the timeout error, as for a read on this thread."""
+    next frame and raises the timeout error, as for a read on this thread."""
     with PyAVDecoder().open(videos["h264_longgop"]) as reader:
         stream = reader._stream_unique
 
