@@ -17,12 +17,12 @@ __all__ = ["SpareCores", "spare_cores"]
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _usable_cpus() -> tuple[set[int], float]:
-    """This process's CPU set, and the cores its cgroup quota allows (can be fewer)."""
+def _usable_cpus(cpu_max: str) -> tuple[set[int], float]:
+    """This process's CPU set, and the cores its cgroup (v2) quota allows (can be fewer)."""
     cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
     limit = float(len(cpus))
     try:
-        with open("/sys/fs/cgroup/cpu.max") as f:
+        with open(cpu_max) as f:
             quota, period = f.read().split()
         if quota != "max":
             limit = min(limit, int(quota) / int(period))
@@ -37,10 +37,10 @@ class SpareCores:
     until then). ``None`` where the counters cannot be read, or before a first interval."""
 
     def __init__(self, *, interval: float = 0.25, stat: str = "/proc/stat",
-                 own_stat: str = "/proc/self/stat") -> None:
+                 own_stat: str = "/proc/self/stat", cpu_max: str = "/sys/fs/cgroup/cpu.max") -> None:
         self.interval = interval
         self._stat, self._own_stat = stat, own_stat
-        self._cpus, self._limit = _usable_cpus()
+        self._cpus, self._limit = _usable_cpus(cpu_max)
         self._last = self._read()
         self._estimate: float | None = None
 
@@ -55,6 +55,8 @@ class SpareCores:
             self._last = None
             return None
         (then, busy_then, own_then), (now, busy, own) = self._last, reading
+        if now <= then:
+            return self._estimate
         others = max(0, (busy - busy_then) - (own - own_then)) / _TICKS / (now - then)
         self._last = reading
         self._estimate = max(0.0, self._limit - others)

@@ -261,18 +261,28 @@ def test_spare_cores_leaves_out_this_process_and_other_cpus(tmp_path, monkeypatc
     stat, own = tmp_path / "stat", tmp_path / "self_stat"
     _write_stat(stat, {0: (1000, 5000), 1: (2000, 5000), 2: (0, 9000)})
     _write_own(own, 300, 100)
-    sensor = SpareCores(interval=0.25, stat=str(stat), own_stat=str(own))
+    sensor = SpareCores(interval=0.25, stat=str(stat), own_stat=str(own), cpu_max=str(tmp_path / "none"))
     assert sensor.estimate() is None  # no interval has passed yet
     # One second later: cpus 0 and 1 were busy 150 ticks, 120 of them this process; cpu 2 (not
     # ours) was busy all along.
     clock[0] += 1.0
     _write_stat(stat, {0: (1100, 5000), 1: (2050, 5000), 2: (100, 9000)})
     _write_own(own, 400, 120)
-    limit = sensor._limit
-    assert sensor.estimate() == pytest.approx(limit - 0.3)
+    assert sensor.estimate() == pytest.approx(2 - 0.3)
     clock[0] += 0.1  # within the interval: the last answer
     _write_stat(stat, {0: (1200, 5000), 1: (2150, 5000), 2: (200, 9000)})
-    assert sensor.estimate() == pytest.approx(limit - 0.3)
+    assert sensor.estimate() == pytest.approx(2 - 0.3)
+
+
+@pytest.mark.parametrize("cpu_max, cores", [("max 100000\n", 4.0), ("150000 100000\n", 1.5), ("garbage", 4.0)])
+def test_spare_cores_counts_no_more_than_the_cgroup_quota(tmp_path, monkeypatch, cpu_max, cores):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    (tmp_path / "cpu.max").write_text(cpu_max)
+    (tmp_path / "stat").write_text("cpu  0 0 0 0 0 0 0 0\n")
+    _write_own(tmp_path / "own", 0, 0)
+    sensor = SpareCores(interval=0.0, stat=str(tmp_path / "stat"), own_stat=str(tmp_path / "own"),
+                        cpu_max=str(tmp_path / "cpu.max"))
+    assert sensor.estimate() == pytest.approx(cores)
 
 
 def test_spare_cores_is_unknown_without_the_counters(tmp_path):
