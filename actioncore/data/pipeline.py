@@ -69,8 +69,9 @@ class Pipeline:
     def __call__(self, sample: VideoSample) -> VideoSample:
         for step in self.steps:
             if getattr(step, "needs_pixels", True):
-                layout = getattr(step, "layout", None)
-                materialize(sample, layout(sample) if layout is not None and sample.geometry is not None else None)
+                wants = getattr(step, "layout", None)
+                layout = wants(sample) if wants is not None and sample.geometry is not None else None
+                materialize(sample, layout)
             defer = getattr(step, "defer", None)
             sample = step(sample) if defer is None else defer(sample)
         return materialize(sample)
