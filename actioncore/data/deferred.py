@@ -66,10 +66,10 @@ class DeferredFrames:
         ``(N, H, W, C)`` in (see :func:`frames_in_layout`); a render chunk by chunk writes the
         frames that way, so the step's own reordering becomes a no-op.
         """
-        unique, inverse = self.reader.plan(self.indices)
         if geometry is None or geometry.is_identity() or not self.reader.streams:
             frames = self.read()
             return frames if geometry is None else geometry.apply(frames, flow=flow)
+        unique, inverse = self.reader.plan(self.indices)
         chunks = _decoded_on_helper if self._overlaps(unique.size) else _decoded_here
         try:
             frames = _render_chunks(self.reader, unique, chunks, geometry, flow,
