@@ -2,7 +2,8 @@
 
 A second thread of work pays only where a core would otherwise idle: on a 2-core machine with a
 busy neighbour, a helper thread competes with the neighbour and the hand-offs between threads
-wait for wake-ups (a SlowFast clip: +25% with a free core, -8.5% without). The load average
+wait for wake-ups (the deferred read of a SlowFast clip: 1.24-1.28x with a free core, 0.98-1.0x
+without; a first design lost 8.5% there). The load average
 lags by a minute; the idle counters in ``/proc/stat`` answer for the last fraction of a second.
 This process's own CPU time is left out, so its own helper threads never make it look busy.
 Linux only; elsewhere the answer is "unknown" and callers stay on one thread.
