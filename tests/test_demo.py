@@ -108,6 +108,11 @@ def test_demo_bad_inputs_name_the_file(tiny3d, tmp_path, capsys):
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000), w.writeframes(b"\0\0" * 800)
     assert main(base + [str(sound), "--out", str(tmp_path / "b.mp4")]) == 2
     assert f"{sound}: has no video stream" in capsys.readouterr().err
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n")
+    assert main(base + [str(text), "--out", str(tmp_path / "t.mp4")]) == 2
+    err = capsys.readouterr().err  # FFmpeg's reason, without PyAV's errno and repeated path
+    assert f"{text}: cannot open it as a video: Invalid data found when processing input\n" in err
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert main(base + [str(video), "--out", str(blocker / "c.mp4")]) == 1

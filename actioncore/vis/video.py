@@ -61,7 +61,7 @@ class FrameStream:
                 yield frame.to_ndarray(format="rgb24")
                 count += 1
         except av.error.FFmpegError as exc:
-            raise DataError(f"{self.source}: cannot decode frame {count}: {exc}", path=self.source) from exc
+            raise DataError(f"{self.source}: cannot decode frame {count}: {exc.strerror or exc}", path=self.source) from exc
 
 
 @contextlib.contextmanager
@@ -77,7 +77,8 @@ def open_frames(source: str | os.PathLike[str], *, input_format: str | None = No
     try:
         container = av.open(source, format=input_format, mode="r")
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise DataError(f"{source}: cannot open it as a video: {exc}", path=source) from exc
+        raise DataError(f"{source}: cannot open it as a video: {getattr(exc, 'strerror', None) or exc}",
+                        path=source) from exc
     try:
         if not container.streams.video:
             raise DataError(f"{source}: has no video stream (streams: "
