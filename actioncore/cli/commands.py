@@ -318,27 +318,35 @@ def data_check(args: argparse.Namespace) -> int:
 
 
 def bench_data(args: argparse.Namespace) -> int:
-    from ..data.bench import bench_split, workers_sweep
+    from ..data.bench import bench_split, dataset_loader, workers_sweep
     from ..data.splits import build_split
     from ..errors import ConfigError
     from ..plugin.host import current_host
 
     experiment = _load(args)
-    dataset = build_split(experiment, args.split, current_host().registry)
+    registry = current_host().registry
+    dataset = build_split(experiment, args.split, registry)
     batch_size = experiment.data.batch_size
     if args.workers_sweep is not None:
         counts = args.workers_sweep or list(range((os.cpu_count() or 1) + 1))
         if any(n < 0 for n in counts):
             raise ConfigError(f"--workers-sweep: worker counts must be 0 or more, got {counts}")
-        step = _training_step(experiment) if args.with_model else None
-        rows = workers_sweep(dataset, workers=counts, batch_size=batch_size, clips=args.clips, step=step)
+        loader, step, timed = dataset_loader(dataset, batch_size=batch_size), None, f"{args.split} pipeline"
+        if args.with_model:
+            step, own_loader = _training_step(experiment, registry)
+            if own_loader is not None:  # the step needs the task's batches (labeled + unlabeled, ...)
+                if args.split != "train":
+                    raise ConfigError(f"--with-model: task '{experiment.task.type}' trains on its own batches, "
+                                      f"not on data.{args.split}'s; leave out --split")
+                loader, timed = own_loader, f"{experiment.task.type} training batches"
+        rows = workers_sweep(loader, workers=counts, clips=args.clips, step=step)
         if args.json:
-            _print_json({"split": args.split, "batch_size": batch_size, "sweep": rows})
+            _print_json({"split": args.split, "timed": timed, "batch_size": batch_size, "sweep": rows})
             return 0
         for row in rows:
             model = (f", {row['with_model_step_clips_per_s']:.1f} with the model's training step"
                      if "with_model_step_clips_per_s" in row else "")
-            print(f"{args.split} pipeline, {row['workers']} worker(s): {row['clips_per_s']:.1f} clips/s{model}")
+            print(f"{timed}, {row['workers']} worker(s): {row['clips_per_s']:.1f} clips/s{model}")
         return 0
     result = bench_split(dataset, workers=experiment.data.workers, batch_size=batch_size, clips=args.clips)
     if args.json:
@@ -349,21 +357,29 @@ def bench_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_step(experiment):
-    """The experiment's training step (forward, loss, backward, SGD step) on a batch, on the CPU."""
+def _training_step(experiment, registry):
+    """The experiment's training step (forward, loss, backward, SGD step) on a batch, on the CPU,
+    and, where the task makes its training batches itself, a loader of those with N workers."""
+    import itertools
+
     import torch
+
+    from ..engine.loaders import own_train_loader
 
     adapter = _adapter(experiment)
     model = adapter.build_model(experiment).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
     device = torch.device("cpu")
+    iterations = itertools.count()
 
     def step(batch) -> None:
-        adapter.train_step(model, batch, device)["loss"].backward()
+        adapter.train_step(model, {**batch, "iteration": next(iterations)}, device)["loss"].backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    return step
+    if own_train_loader(experiment, adapter, registry, workers=0) is None:  # trains on data.train alone
+        return step, None
+    return step, lambda workers: own_train_loader(experiment, adapter, registry, workers=workers)
 
 
 def _adapter(experiment):
@@ -422,6 +438,9 @@ def bench_model(args: argparse.Namespace) -> int:
         print(f"train {result['train_clips_per_s']:.2f} clips/s, inference {result['infer_clips_per_s']:.2f} clips/s "
               f"(batch {result['batch_size']}, {result['device']}; input {result['input_shape']} "
               f"from {result['input_from']})")
+        if result["train_batch_from"] != result["input_from"]:
+            print(f"training step on a batch of {result['train_clips_per_step']} clips from "
+                  f"{result['train_batch_from']}")
     return 0
 
 

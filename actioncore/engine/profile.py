@@ -1,6 +1,7 @@
 """``info`` and ``bench model``: parameters, FLOPs and clips/s of an experiment's model."""
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..errors import ActionCoreError, ConfigError
 from ..plugin.registry import ComponentRegistry
 from .compile import compile_model, frozen_weights
 from .layout import to_channels_last
+from .loaders import own_train_loader
 from .trainer import TaskAdapter
 
 
@@ -96,19 +98,35 @@ def model_info(experiment: Experiment, adapter: TaskAdapter, registry: Component
 def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: ComponentRegistry, *,
                 device: torch.device, iterations: int = 5, channels_last: bool = False,
                 compile: bool = False) -> dict[str, Any]:
-    """Training (forward, backward, step) and inference clips/s at ``data.batch_size``."""
+    """Training (forward, backward, step) and inference clips/s at ``data.batch_size``.
+
+    Both run on a batch of the train split's pipeline over blank frames, except where the task
+    makes its training batches itself (``TaskAdapter.train_loader``: semi-supervised, multi-source):
+    its training step then runs on the first batch of that loader, read from the data, and the
+    training rate counts that batch's clips (``train_clips_per_step``), as the trainer does."""
     batch_size = experiment.data.batch_size
     split = first_split(experiment, "train")
     frames, source = data_frames(experiment, registry, split)
     batch = example_batch(experiment, registry, split=split, batch_size=batch_size, frames=frames)
+    train_batch, train_from = batch, source
+    try:
+        own = own_train_loader(experiment, adapter, registry, workers=0)
+        if own is not None:  # the task makes its training batches itself: time its step on one of them
+            own.sampler.set_epoch(0)
+            train_batch, train_from = next(iter(own)), f"the {experiment.task.type} task's training loader"
+    except ActionCoreError as exc:
+        raise ConfigError(f"task '{experiment.task.type}' makes its own training batches, so its training step "
+                          f"is timed on one read from the data, which failed: {exc}") from exc
     model: nn.Module = adapter.build_model(experiment).to(device)
     if channels_last:
         to_channels_last(model)
     runner = compile_model(model) if compile else model
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
+    iterations_done = itertools.count()
 
     def train_step() -> None:
-        loss = adapter.train_step(runner, batch, device)["loss"]
+        step_batch = {**train_batch, "iteration": next(iterations_done)}  # as the trainer hands it over
+        loss = adapter.train_step(runner, step_batch, device)["loss"]
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -117,7 +135,7 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
         with torch.no_grad():
             runner(adapter.prepare_inputs(batch, device))
 
-    def rate(step, train: bool) -> float:
+    def rate(step, train: bool, clips: int) -> float:
         model.train(train)
         step()  # warm-up (and compilation)
         if device.type == "cuda":
@@ -127,12 +145,13 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
             step()
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-        return batch_size * iterations / (time.perf_counter() - start)
+        return clips * iterations / (time.perf_counter() - start)
 
-    train_rate = rate(train_step, True)
+    train_clips = len(train_batch["indices"])  # as the trainer counts them: labeled + unlabeled, ...
+    train_rate = rate(train_step, True, train_clips)
     with frozen_weights(enabled=compile):  # as `actioncore test` runs it
-        infer_rate = rate(infer_step, False)
+        infer_rate = rate(infer_step, False, batch_size)
     return {"train_clips_per_s": train_rate, "infer_clips_per_s": infer_rate,
-            "batch_size": batch_size, "iterations": iterations, "device": str(device),
-            "channels_last": channels_last, "compile": compile, "input_shape": list(batch["inputs"].shape),
-            "input_from": source}
+            "batch_size": batch_size, "train_clips_per_step": train_clips, "iterations": iterations,
+            "device": str(device), "channels_last": channels_last, "compile": compile,
+            "input_shape": list(batch["inputs"].shape), "input_from": source, "train_batch_from": train_from}

@@ -23,8 +23,7 @@ from torch import nn
 from ..config import dump_experiment
 from ..config.experiment import Experiment
 from ..data.dataset import BadSample
-from ..data.loader import build_loader, close_loaders, report_skipped, unique_bad
-from ..data.splits import build_split
+from ..data.loader import close_loaders, report_skipped, unique_bad
 from ..errors import CheckpointError, ConfigError, TrainingError
 from ..lifecycle import RunState
 from ..plugin.host import PluginHost, current_host
@@ -34,6 +33,7 @@ from ..weights.files import load_into
 from . import checkpoint as ckpt
 from .compile import compile_model, frozen_weights
 from .layout import to_channels_last
+from .loaders import own_train_loader, split_loader
 from .distributed import Placement, all_gather_objects, barrier, broadcast_object, setup_placement, teardown
 from .early_stop import EarlyStopping
 from .ema import ModelEma
@@ -169,26 +169,18 @@ class Trainer:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.benchmark = False
 
-    def _loader(self, split: str, placement: Placement, *, train: bool, batch_size: int | None = None,
-                source: int | None = None):
-        dataset = build_split(self.exp, split, self.host.registry, source=source)
-        data = self.exp.data
-        batch = data.batch_size if train else (getattr(data, f"{split}_batch_size", None) or data.batch_size)
-        batch = batch_size or batch
-        return build_loader(dataset, batch_size=batch, workers=data.workers, shuffle=train,
-                            seed=self.exp.runtime.seed, rank=placement.rank, world_size=placement.world_size,
-                            train=train, pin_memory=data.pin_memory and placement.device.type == "cuda",
-                            persistent_workers=data.persistent_workers, prefetch_factor=data.prefetch_factor,
-                            repeats=data.num_repeats if train else 1, sample_once=data.sample_once)
+    def _loader(self, split: str, placement: Placement, *, train: bool):
+        return split_loader(self.exp, split, self.host.registry, train=train, **self._placed(placement))
+
+    def _placed(self, placement: Placement) -> dict[str, Any]:
+        return dict(rank=placement.rank, world_size=placement.world_size,
+                    pin_memory=self.exp.data.pin_memory and placement.device.type == "cuda")
 
     def _train_loader(self, placement: Placement) -> TrainLoader:
         """The adapter's own training data when it has ``train_loader``, else ``data.train``'s."""
-        own = getattr(self.adapter, "train_loader", None)
-        if own is not None:
-            loader = own(lambda split, *, batch_size=None, source=None: self._loader(
-                split, placement, train=True, batch_size=batch_size, source=source))
-            if loader is not None:
-                return loader
+        loader = own_train_loader(self.exp, self.adapter, self.host.registry, **self._placed(placement))
+        if loader is not None:
+            return loader
         task = self.exp.task.type if self.exp.task is not None else "the task"
         if self.exp.data.train is not None and self.exp.data.train.extra.get("extra_sources"):
             raise ConfigError(f"data.train.extra_sources: task '{task}' does not train on several sources "

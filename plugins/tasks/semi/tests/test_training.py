@@ -138,6 +138,29 @@ def test_empty_unlabeled_list_and_missing_strong_pipeline_are_named(tmp_path, se
     assert result.returncode == 2 and "data.train.extra_sources: multi-source training is the recognition" in result.stderr
 
 
+def test_bench_times_the_semi_training_step_on_the_tasks_own_batches(tiny_data, tmp_path, semi_experiment,
+                                                                     label_split, actioncore_host, capsys):
+    from actioncore.cli import main
+
+    labeled, _ = label_split(tiny_data / "train.txt", tmp_path / "split", fraction=0.25, seed=0)
+    exp = str(semi_experiment(tmp_path, labeled=labeled))
+    assert main(["bench", "model", exp, "--iterations", "1", "--json"]) == 0
+    bench = json.loads(capsys.readouterr().out)
+    # a labeled batch of 4 and an unlabeled one of 4 (each in a weak and a strong view): 8 clips a step
+    assert bench["train_clips_per_step"] == 8 and bench["train_batch_from"] == "the semi_recognition task's training loader"
+    assert bench["train_clips_per_s"] > 0 and bench["infer_clips_per_s"] > 0 and bench["input_shape"][0] == 4
+    assert main(["bench", "data", exp, "--clips", "16", "--workers-sweep", "0", "1", "--with-model", "--json"]) == 0
+    sweep = json.loads(capsys.readouterr().out)
+    assert sweep["timed"] == "semi_recognition training batches" and [r["workers"] for r in sweep["sweep"]] == [0, 1]
+    assert all(r["clips_per_s"] > 0 and r["with_model_step_clips_per_s"] > 0 for r in sweep["sweep"])
+    assert main(["bench", "data", exp, "--workers-sweep", "0", "--with-model", "--split", "val"]) == 2
+    assert "--with-model: task 'semi_recognition' trains on its own batches, not on data.val's" in capsys.readouterr().err
+    missing = tmp_path / "nowhere.txt"
+    assert main(["bench", "model", str(semi_experiment(tmp_path / "m", unlabeled=missing))]) == 2
+    err = capsys.readouterr().err
+    assert "task 'semi_recognition' makes its own training batches" in err and f"{missing}: annotation file not found" in err
+
+
 TSN = """
     [model]
     type = "recognizer2d"

@@ -56,6 +56,17 @@ def test_mixup_trains_and_changes_the_loss(tiny_synth, tmp_path):
     assert again == mixed  # seeded from (seed, iteration): the same run mixes the same way
 
 
+def test_bench_hands_the_mixing_step_its_iteration(tiny_synth, tmp_path, capsys):
+    # batch steps draw from (seed, iteration), which the trainer sets: the benchmarks set it too
+    path = str(experiment(tiny_synth, tmp_path, task='batch_steps = [{type = "mixup", alpha = 0.2}]'))
+    assert main(["bench", "model", path, "--iterations", "2", "--json"]) == 0
+    bench = json.loads(capsys.readouterr().out)
+    assert bench["train_clips_per_s"] > 0 and bench["train_clips_per_step"] == 8
+    assert bench["train_batch_from"] == bench["input_from"]  # the recognition task trains on data.train's batches
+    assert main(["bench", "data", path, "--clips", "16", "--workers-sweep", "0", "--with-model", "--json"]) == 0
+    sweep = json.loads(capsys.readouterr().out)
+    assert sweep["timed"] == "train pipeline" and sweep["sweep"][0]["with_model_step_clips_per_s"] > 0
+
 def test_a_sample_step_in_batch_steps_is_a_config_error(tiny_synth, tmp_path, capsys):
     path = experiment(tiny_synth, tmp_path / "bad", task='batch_steps = [{type = "flip"}]')
     assert main(["run", str(path)]) != 0
