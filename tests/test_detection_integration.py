@@ -59,3 +59,18 @@ def test_tiny_detector_trains_to_frame_map(actioncore_host, synth_root, monkeypa
     assert [k["timestamp"] for k in document["keyframes"]] == list(range(900, 908))
     assert len(document["keyframes"][1]["detections"]) >= 2  # the proposals of val_001,0901
     assert out[0]["predictions"] and open(out[0]["video"], "rb").read(12)[4:8] == b"ftyp"
+
+
+def test_bench_model_times_the_detector_on_a_real_batch(actioncore_host, synth_root, monkeypatch, capsys):
+    from actioncore.cli import main
+
+    monkeypatch.chdir(synth_root)
+    example = str(examples / "tiny_ava_embedded.toml")
+    assert main(["bench", "model", example, "--iterations", "1", "--json"]) == 0
+    bench = json.loads(capsys.readouterr().out)  # the step needs keyframe boxes: blank clips carry none
+    assert bench["train_batch_from"] == "the first batch of data.train" and bench["train_clips_per_s"] > 0
+    assert bench["infer_clips_per_s"] > 0
+    monkeypatch.chdir(synth_root / "data")  # the example's relative paths no longer resolve
+    assert main(["bench", "model", example]) == 2
+    err = capsys.readouterr().err
+    assert "the detection task's training step does not run on blank clips" in err and "needs an 'ava' dataset" in err

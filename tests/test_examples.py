@@ -37,11 +37,13 @@ def test_compose_example_runs():
     assert "parameters: 11182668" in result.stdout and "(2, 12)" in result.stdout
 
 
-def test_info_on_a_model_free_step_reports_zero_parameters(capsys):
+def test_info_on_a_model_free_step_reports_zero_parameters_and_bench_says_there_is_nothing_to_time(capsys):
     # BSN's proposal-generation step is a task without a model
     assert main(["info", str(REPO / "plugins/tasks/bsn_pgm/actioncore_bsn_pgm/examples/bsn_pgm_tiny_synth.toml"), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert (info["parameters"], info["flops"], info["note"]) == (0, 0, "the experiment has no [model]")
+    assert main(["bench", "model", str(REPO / "plugins/tasks/bsn_pgm/actioncore_bsn_pgm/examples/bsn_pgm_tiny_synth.toml")]) == 2
+    assert "the experiment has no [model] to time" in capsys.readouterr().err
 
 
 def test_info_takes_the_frame_size_from_the_data_when_the_pipeline_does_not_resize(tmp_path, monkeypatch, capsys):

@@ -425,9 +425,12 @@ def flops_line(result: dict[str, Any], convention: str) -> str:
 def bench_model(args: argparse.Namespace) -> int:
     from ..engine.distributed import resolve_device
     from ..engine.profile import bench_model as bench
+    from ..errors import ConfigError
     from ..plugin.host import current_host
 
     experiment = _load(args)
+    if experiment.model is None:
+        raise ConfigError("the experiment has no [model] to time (a model-free step, e.g. BSN's proposal generation)")
     result = bench(experiment, _adapter(experiment), current_host().registry,
                    device=resolve_device(experiment.runtime.device), iterations=args.iterations,
                    channels_last=args.channels_last or experiment.runtime.channels_last,

@@ -18,8 +18,8 @@ from ..errors import ActionCoreError, ConfigError
 from ..plugin.registry import ComponentRegistry
 from .compile import compile_model, frozen_weights
 from .layout import to_channels_last
-from .loaders import own_train_loader
-from .trainer import TaskAdapter
+from .loaders import own_train_loader, split_loader
+from .trainer import TaskAdapter, call_model
 
 
 def example_batch(experiment: Experiment, registry: ComponentRegistry, *, split: str, batch_size: int,
@@ -87,12 +87,35 @@ def model_info(experiment: Experiment, adapter: TaskAdapter, registry: Component
                                     torch.device("cpu"))
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
-        model(inputs)
+        call_model(model, inputs)
+    clips = inputs[0] if isinstance(inputs, tuple) else inputs
     return {"parameters": sum(p.numel() for p in model.parameters()),
             "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
             "flops": int(counter.get_total_flops()), "macs": int(counter.get_total_flops()) // 2,
             "flops_convention": "flops = 2 x multiply-adds; macs = multiply-adds (MMAction2's \"FLOPs\")",
-            "input_shape": list(inputs.shape), "input_from": source, "split": split}
+            "input_shape": list(clips.shape), "input_from": source, "split": split}
+
+
+def first_training_batch(experiment: Experiment, adapter: TaskAdapter,
+                         registry: ComponentRegistry) -> tuple[dict[str, Any] | None, str, ActionCoreError | None]:
+    """The first batch the trainer would hand the training step (epoch 0, one process) and where it
+    comes from; when ``data.train`` cannot be read, None and why. A task that makes its own batches
+    (``TaskAdapter.train_loader``) needs them: for it, data that cannot be read is an error."""
+    task = experiment.task.type if experiment.task is not None else "the experiment's"
+    try:
+        loader = own_train_loader(experiment, adapter, registry, workers=0)
+        if loader is not None:
+            loader.sampler.set_epoch(0)
+            return next(iter(loader)), f"the first batch of the {task} task's training loader", None
+    except ActionCoreError as exc:
+        raise ConfigError(f"task '{task}' makes its own training batches, so its training step is timed on one "
+                          f"read from the data, which failed: {exc}") from exc
+    try:
+        loader = split_loader(experiment, "train", registry, train=True, workers=0)
+        loader.sampler.set_epoch(0)
+        return next(iter(loader)), "the first batch of data.train", None
+    except ActionCoreError as exc:
+        return None, "", exc
 
 
 def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: ComponentRegistry, *,
@@ -100,23 +123,20 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
                 compile: bool = False) -> dict[str, Any]:
     """Training (forward, backward, step) and inference clips/s at ``data.batch_size``.
 
-    Both run on a batch of the train split's pipeline over blank frames, except where the task
-    makes its training batches itself (``TaskAdapter.train_loader``: semi-supervised, multi-source):
-    its training step then runs on the first batch of that loader, read from the data, and the
-    training rate counts that batch's clips (``train_clips_per_step``), as the trainer does."""
+    The training step runs on the first batch the trainer would train on (the task's own loader,
+    ``TaskAdapter.train_loader``, or ``data.train``'s), read from the data, and the rate counts that
+    batch's clips (``train_clips_per_step``: labeled + unlabeled ones in semi-supervised training),
+    as the trainer does. Where the data cannot be read, a batch of the train pipeline over blank
+    frames stands in, which carries a class index as label and nothing a dataset adds (multi-label
+    targets, boxes): tasks that need those say so. Inference runs on that blank batch, at the first
+    video's size where it can be read (``input_from``)."""
     batch_size = experiment.data.batch_size
     split = first_split(experiment, "train")
     frames, source = data_frames(experiment, registry, split)
     batch = example_batch(experiment, registry, split=split, batch_size=batch_size, frames=frames)
-    train_batch, train_from = batch, source
-    try:
-        own = own_train_loader(experiment, adapter, registry, workers=0)
-        if own is not None:  # the task makes its training batches itself: time its step on one of them
-            own.sampler.set_epoch(0)
-            train_batch, train_from = next(iter(own)), f"the {experiment.task.type} task's training loader"
-    except ActionCoreError as exc:
-        raise ConfigError(f"task '{experiment.task.type}' makes its own training batches, so its training step "
-                          f"is timed on one read from the data, which failed: {exc}") from exc
+    train_batch, train_from, unread = first_training_batch(experiment, adapter, registry)
+    if train_batch is None:
+        train_batch, train_from = batch, source
     model: nn.Module = adapter.build_model(experiment).to(device)
     if channels_last:
         to_channels_last(model)
@@ -133,7 +153,7 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
 
     def infer_step() -> None:
         with torch.no_grad():
-            runner(adapter.prepare_inputs(batch, device))
+            call_model(runner, adapter.prepare_inputs(batch, device))
 
     def rate(step, train: bool, clips: int) -> float:
         model.train(train)
@@ -148,7 +168,14 @@ def bench_model(experiment: Experiment, adapter: TaskAdapter, registry: Componen
         return clips * iterations / (time.perf_counter() - start)
 
     train_clips = len(train_batch["indices"])  # as the trainer counts them: labeled + unlabeled, ...
-    train_rate = rate(train_step, True, train_clips)
+    try:
+        train_rate = rate(train_step, True, train_clips)
+    except Exception as exc:
+        if unread is None:
+            raise
+        raise ConfigError(f"the {experiment.task.type} task's training step does not run on blank clips "
+                          f"({type(exc).__name__}: {exc}), and data.train could not be read for real ones: "
+                          f"{unread}") from exc
     with frozen_weights(enabled=compile):  # as `actioncore test` runs it
         infer_rate = rate(infer_step, False, batch_size)
     return {"train_clips_per_s": train_rate, "infer_clips_per_s": infer_rate,

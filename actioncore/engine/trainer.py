@@ -63,7 +63,9 @@ class TaskAdapter(Protocol):
         """Metrics over a whole split (rows sorted by index, each sample once) and images to log."""
 
     def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> Any:
-        """The model's input for a batch, on ``device`` (for ``info`` and ``bench model``)."""
+        """The model's input for a batch, on ``device`` (for ``info``, ``bench model`` and precise
+        BN): a tensor, or a tuple of the forward's positional arguments (a masked autoencoder's
+        clips and mask), the tensor of clips first."""
 
     # Optional: ``export_example(self, model: nn.Module) -> actioncore.sdk.engine.ExportExample``,
     # the model's inference forward as ``test`` / ``infer`` run it (the module to export, the
@@ -80,6 +82,11 @@ class TaskAdapter(Protocol):
     # own training batches; the trainer still does DDP, AMP, accumulation, clipping,
     # checkpoints and exact resume around them. Without it, or when it returns None, the trainer
     # loads ``data.train``.
+
+
+def call_model(model: nn.Module, inputs: Any) -> Any:
+    """``model`` on what :meth:`TaskAdapter.prepare_inputs` made: one input or a tuple of them."""
+    return model(*inputs) if isinstance(inputs, tuple) else model(inputs)
 
 
 class TrainLoader(Protocol):
@@ -495,7 +502,7 @@ class Trainer:
 
         def forward(batch: Mapping[str, Any]) -> None:
             with _autocast(placement.device, self.exp.runtime.amp):
-                model(self.adapter.prepare_inputs(batch, placement.device))
+                call_model(model, self.adapter.prepare_inputs(batch, placement.device))
 
         used = update_bn_stats(model, loader, forward, num_iters=cfg.num_iters, distributed=placement.distributed)
         model.train(was_training)

@@ -120,6 +120,14 @@ def test_a_tiny_hvu_run_reports_each_categorys_map_and_loss(tmp_path, capsys):
     events = [json.loads(line) for line in (tmp_path / "wd/log.jsonl").read_text().splitlines()]
     train = [e for e in events if e["event"] == "train"]
     assert len(train) == 6 and all({"action_loss", "scene_loss"} <= set(e) for e in train)
+    # bench model times the step on a real batch: multi-hot targets, which blank clips do not carry
+    assert main(["bench", "model", str(exp), "--iterations", "1", "--json"]) == 0
+    bench = json.loads(capsys.readouterr().out)
+    assert bench["train_batch_from"] == "the first batch of data.train" and bench["train_clips_per_s"] > 0
+    missing = tmp_path / "nowhere.json"
+    assert main(["bench", "model", str(exp), "--set", f'data.train.ann_file="{missing}"']) == 2
+    err = capsys.readouterr().err
+    assert "the hvu_recognition task's training step does not run on blank clips" in err and str(missing) in err
     wrong = exp.read_text().replace("num_classes = 15", "num_classes = 12")
     exp.write_text(wrong)
     assert main(["run", str(exp)]) != 0

@@ -60,6 +60,8 @@ class MaskedVideoAdapter:
     def __init__(self, task: MaskedVideoPretrainingTask, experiment: Experiment):
         self.task = task
         self.experiment = experiment
+        self.built: nn.Module | None = None
+        """The model :meth:`build_model` made last: its cube size shapes :meth:`prepare_inputs`' mask."""
 
     def build_model(self, experiment: Experiment) -> nn.Module:
         if experiment.model is None:
@@ -68,6 +70,7 @@ class MaskedVideoAdapter:
         if not all(hasattr(model, a) for a in ("patch_size", "tubelet_size")):
             raise ConfigError(f"model.type: {type(model).__name__} is no masked video autoencoder (it lacks "
                               "patch_size / tubelet_size); use e.g. \"videomae_pretrainer\"")
+        self.built = model
         return model
 
     def grid(self, model: nn.Module, clips: torch.Tensor) -> tuple[int, int, int]:
@@ -118,8 +121,15 @@ class MaskedVideoAdapter:
         loss = float(np.mean(outputs["reconstruction_loss"]))
         return {"neg_reconstruction_loss": -loss, "reconstruction_loss": loss}, {}
 
-    def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> torch.Tensor:
-        return clips_and_pixels(batch, device)[0]
+    def prepare_inputs(self, batch: Mapping[str, Any], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The clips and a tube mask at ``mask_ratio`` (fixed seed): the forward that ``info`` counts
+        and ``bench model`` times encodes the visible cubes only, as pre-training does."""
+        clips = clips_and_pixels(batch, device)[0]
+        if self.built is None:
+            raise ConfigError("masked_video_pretraining: prepare_inputs needs the model's cube size; build the model first")
+        mask = tube_mask(batch=clips.shape[0], grid=self.grid(self.built, clips), mask_ratio=self.task.mask_ratio,
+                         generator=torch.Generator().manual_seed(EVAL_SEED), device=device)
+        return clips, mask
 
 
 class MaskedVideoPretrainingTask(TrainerTask):

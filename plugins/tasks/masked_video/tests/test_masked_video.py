@@ -194,3 +194,19 @@ def test_pipeline_without_device_normalisation_is_refused(unlabeled, tmp_path):
     path.write_text(text.replace('input_format = "NCTHW"', 'input_format = "NCHW"'))
     with pytest.raises(actioncore.sdk.ConfigError, match="NCTHW"):
         actioncore.run(load_config(path))
+
+
+def test_info_and_bench_run_the_pretrainer_on_clips_and_a_mask(unlabeled, tmp_path, capsys):
+    from actioncore.cli import main
+
+    path = tmp_path / "pretrain.toml"
+    path.write_text(pretraining_toml(unlabeled, tmp_path / "wd"))
+    assert main(["info", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["input_shape"] == [1, 3, 4, 32, 32] and info["flops"] > 0
+    assert main(["bench", "model", str(path), "--iterations", "1", "--json"]) == 0
+    bench = json.loads(capsys.readouterr().out)
+    assert bench["train_clips_per_s"] > 0 and bench["infer_clips_per_s"] > 0
+    # the forward counted is pre-training's: with a 0.9 mask it encodes a tenth of the cubes
+    assert main(["info", str(path), "--json", "--set", "task.mask_ratio=0.5"]) == 0
+    assert json.loads(capsys.readouterr().out)["flops"] > info["flops"]

@@ -62,7 +62,7 @@ def test_bench_hands_the_mixing_step_its_iteration(tiny_synth, tmp_path, capsys)
     assert main(["bench", "model", path, "--iterations", "2", "--json"]) == 0
     bench = json.loads(capsys.readouterr().out)
     assert bench["train_clips_per_s"] > 0 and bench["train_clips_per_step"] == 8
-    assert bench["train_batch_from"] == bench["input_from"]  # the recognition task trains on data.train's batches
+    assert bench["train_batch_from"] == "the first batch of data.train"  # read from the data, as training does
     assert main(["bench", "data", path, "--clips", "16", "--workers-sweep", "0", "--with-model", "--json"]) == 0
     sweep = json.loads(capsys.readouterr().out)
     assert sweep["timed"] == "train pipeline" and sweep["sweep"][0]["with_model_step_clips_per_s"] > 0
