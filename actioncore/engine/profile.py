@@ -51,9 +51,12 @@ def data_frames(experiment: Experiment, registry: ComponentRegistry, split: str)
         if not hasattr(decoder, "open"):
             return None, BLANK
         with decoder.open(record.source) as reader:
-            frames = {"num_frames": int(reader.num_frames), "height": int(reader.height), "width": int(reader.width)}
+            frames = {key: getattr(reader, key, None) for key in ("num_frames", "height", "width")}
     except (ActionCoreError, OSError) as exc:
         return None, f"{BLANK} (data.{split} not read: {str(exc).splitlines()[0][:200]})"
+    if None in frames.values():  # not frames: e.g. a localization data set's feature files
+        return None, f"{BLANK} ({record.source} has no frame size)"
+    frames = {key: int(value) for key, value in frames.items()}
     if min(frames.values()) <= 0:  # a reader that does not know its length or size
         return None, f"{BLANK} ({record.source} reports {frames})"
     return frames, f"{record.source} ({frames['width']}x{frames['height']}, {frames['num_frames']} frames)"

@@ -51,3 +51,20 @@ def test_tiny_bmn_reaches_auc_50_and_writes_activitynet_results(tmp_path, capsys
     assert len(known["proposals"]) == 5 and known["proposals"][0] == first[0]
     assert all(0 <= p["segment"][0] < p["segment"][1] <= 1 for p in fraction["proposals"])
 
+
+
+def test_info_and_bench_model_read_feature_files(tmp_path, capsys):
+    # a feature file has steps but no frame size: the model's input comes from the pipeline alone
+    data = tmp_path / "data"
+    assert main(["data", "synth", "localization", "--out", str(data)]) == 0
+    paths = []
+    for split in ("train", "val", "test"):
+        paths += ["--set", f"data.{split}.ann_file={data}/anet_anno_{split}.json",
+                  "--set", f"data.{split}.root={data}/features"]
+    capsys.readouterr()
+    assert main(["info", str(TINY), "--json", *paths]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["input_shape"] == [1, 32, 32] and "v_train_0000.csv has no frame size" in info["input_from"]
+    assert main(["bench", "model", str(TINY), "--iterations", "1", "--json", *paths]) == 0
+    bench = json.loads(capsys.readouterr().out)
+    assert bench["train_batch_from"] == "the first batch of data.train" and bench["train_clips_per_s"] > 0
