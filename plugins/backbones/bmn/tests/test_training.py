@@ -13,13 +13,19 @@ pytestmark = pytest.mark.actioncore_plugins("actioncore_localization.hooks", "ac
 TINY = Path(__file__).resolve().parents[1] / "actioncore_bmn" / "examples" / "bmn_tiny_synth.toml"
 
 
-def test_tiny_bmn_reaches_auc_50_and_writes_activitynet_results(tmp_path, capsys):
+def embedded_set(tmp_path: Path) -> tuple[Path, list[str]]:
+    """The embedded localization set under ``tmp_path`` and the ``--set`` flags pointing the example at it."""
     data = tmp_path / "data"
     assert main(["data", "synth", "localization", "--out", str(data)]) == 0
     paths = []
     for split in ("train", "val", "test"):
         paths += ["--set", f"data.{split}.ann_file={data}/anet_anno_{split}.json",
                   "--set", f"data.{split}.root={data}/features"]
+    return data, paths
+
+
+def test_tiny_bmn_reaches_auc_50_and_writes_activitynet_results(tmp_path, capsys):
+    data, paths = embedded_set(tmp_path)
     work = tmp_path / "work"
     capsys.readouterr()
     assert main(["run", str(TINY), "--work-dir", str(work), "--json", *paths]) == 0
@@ -55,12 +61,7 @@ def test_tiny_bmn_reaches_auc_50_and_writes_activitynet_results(tmp_path, capsys
 
 def test_info_and_bench_model_read_feature_files(tmp_path, capsys):
     # a feature file has steps but no frame size: the model's input comes from the pipeline alone
-    data = tmp_path / "data"
-    assert main(["data", "synth", "localization", "--out", str(data)]) == 0
-    paths = []
-    for split in ("train", "val", "test"):
-        paths += ["--set", f"data.{split}.ann_file={data}/anet_anno_{split}.json",
-                  "--set", f"data.{split}.root={data}/features"]
+    _, paths = embedded_set(tmp_path)
     capsys.readouterr()
     assert main(["info", str(TINY), "--json", *paths]) == 0
     info = json.loads(capsys.readouterr().out)
