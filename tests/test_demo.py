@@ -17,7 +17,7 @@ from torch import nn
 import actioncore
 from actioncore.cli import main
 from actioncore.vis.draw import colormap
-from actioncore.vis.explain import grad_cam
+from actioncore.vis.explain import grad_cam, spatial_layer
 from actioncore.vis.windows import slide
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,3 +219,27 @@ def test_explain_3d_and_colormap(tiny3d, tmp_path, capsys):
     with Image.open(out) as gif:  # clip_len 4 at 16 px
         assert (gif.n_frames, gif.size) == (4, (16, 16))
     assert colormap(np.array([0.0, 0.5, 1.0])).tolist() == [[0, 0, 128], [128, 255, 128], [128, 0, 0]]
+
+
+class PoolingBackbone(nn.Module):
+    """A backbone that pools its last stage itself, as torchvision's video ResNets do."""
+
+    def __init__(self):
+        super().__init__()
+        self.stage = nn.Sequential(nn.Conv3d(3, 2, 1), nn.ReLU())
+        self.pool = nn.AdaptiveAvgPool3d(1)  # a 1 x 1 x 1 map: no place to point at
+
+    def forward(self, x):
+        return self.pool(self.stage(x)).flatten(1)
+
+
+def test_the_default_layer_of_a_pooling_backbone_is_its_last_feature_map():
+    model = nn.Module()
+    model.backbone, model.fc = PoolingBackbone(), nn.Linear(2, 3)
+    model.forward = lambda x: model.fc(model.backbone(x.flatten(0, 1)))
+    x = torch.rand(1, 1, 3, 4, 8, 8)
+    assert spatial_layer(model, x, "backbone", "NCTHW") == "backbone.stage"
+    assert spatial_layer(model, x, "backbone.stage.0", "NCTHW") == "backbone.stage.0"  # a map already
+    assert spatial_layer(model, x, "fc", "NCTHW") == "fc"  # nothing to fall back to: grad_cam names the shape
+    maps, _ = grad_cam(model, x, layer=model.backbone.stage, layout="NCTHW")
+    assert maps.shape == (1, 4, 8, 8)

@@ -13,7 +13,9 @@ pooled per time step (over space), not over space-time.
 
 The task's adapter says what to feed and show (``explain_example(model, video)``): the input of
 the test pipeline, its frames before normalisation, the layout and the default layer (the last
-stage of the backbone; MMAction2's demo uses ``backbone/layer4/1/relu``, the same output).
+stage of the backbone; MMAction2's demo uses ``backbone/layer4/1/relu``, the same output). Where
+that layer's output is no feature map (a backbone that pools itself), the last feature map made
+inside it is explained (:func:`spatial_layer`); ``--layer`` picks any module.
 """
 from __future__ import annotations
 
@@ -69,6 +71,33 @@ def find_layer(module: nn.Module, name: str) -> nn.Module:
         stages = [n for n in modules if n.count(".") <= 1 and n]
         raise ConfigError(f"--layer {name}: the model has no such module (some it has: {', '.join(stages[:20])})")
     return modules[dotted]
+
+
+def spatial_layer(module: nn.Module, inputs: torch.Tensor, name: str, layout: str) -> str:
+    """``name`` where its output is a feature map (``[N, C, H, W]`` for NCHW, ``[N, C, T, H, W]``
+    for NCTHW, larger than 1 x 1); else the last of its submodules to make one in a forward pass:
+    a backbone that pools its last stage itself (torchvision's video ResNets) is explained at
+    the stage's last output, as MMAction2's demo takes ``layer4/1/relu``."""
+    rank = 4 if layout == "NCHW" else 5
+    made: list[tuple[str, bool]] = []
+
+    def record(sub: str):
+        def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
+            made.append((sub, isinstance(output, torch.Tensor) and output.dim() == rank
+                         and output.shape[-1] > 1 and output.shape[-2] > 1))
+        return hook
+
+    handles = [m.register_forward_hook(record(sub)) for sub, m in find_layer(module, name).named_modules()]
+    try:
+        with torch.no_grad():
+            module(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    maps = [sub for sub, is_map in made if is_map]
+    if not maps or dict(made).get("") is True:
+        return name  # a map already, or none to fall back to (grad_cam says what it got)
+    return f"{name}.{maps[-1]}"
 
 
 @contextlib.contextmanager
@@ -166,7 +195,7 @@ def explain_experiment(experiment: Experiment, checkpoint: str | Path, video: st
         experiment, checkpoint, step="explain_example", no_model="the experiment has no [model] to explain",
         missing="cannot be explained: its adapter has no explain_example(model, video)")
     example = adapter.explain_example(model, video)
-    chosen_layer = layer or example.layer
+    chosen_layer = layer or spatial_layer(example.module, example.inputs, example.layer, example.layout)
     maps, scores = grad_cam(example.module, example.inputs, layer=find_layer(example.module, chosen_layer),
                             layout=example.layout, target=target_index(target, example.classes))
     cls = int(scores[0].argmax()) if target is None else target_index(target, example.classes)

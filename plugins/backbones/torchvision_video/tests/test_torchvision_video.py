@@ -3,6 +3,7 @@ their zoo entries from torchvision's weights enums, the tiny examples, and torch
 checkpoints converted (``from_torchvision``) into our recognizer."""
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -175,3 +176,21 @@ def test_a_checkpoint_of_another_architecture_is_refused():
         backbone.from_torchvision(s3d)
     with pytest.raises(CheckpointError, match=r"keys of no swin3d_t layer, e.g. \['extra'\]"):
         backbone.from_torchvision({**swin, "extra": torch.zeros(1)})
+
+
+def test_explain_finds_the_last_feature_map_of_a_pooling_backbone(actioncore_host, tmp_path, capsys):
+    # the ResNets' backbone returns pooled [N, C]: Grad-CAM takes the last stage's map instead
+    from actioncore.cli import main
+    from actioncore.sdk.data import synthesize
+
+    synthesize("recognition", tmp_path / "synth", seed=0, size="tiny")
+    path = str(resources.files(PACKAGE).joinpath("examples/tv_video_resnet_tiny_embedded.toml"))
+    torch.manual_seed(0)
+    checkpoint = tmp_path / "weights.pth"
+    torch.save(actioncore.build_model(load_config(path)).state_dict(), checkpoint)
+    sets = ["--set", f'task.classes="{tmp_path / "synth/classes.txt"}"']
+    video = tmp_path / "synth/videos/disc/test_0000.mp4"
+    assert main(["explain", path, "--checkpoint", str(checkpoint), str(video), "--out", str(tmp_path / "cam.gif"),
+                 "--json", *sets]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["layer"] == "backbone.net.layer4" and report["frames"] == 8
