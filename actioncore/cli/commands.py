@@ -176,8 +176,7 @@ def test(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(metrics)
     elif not metrics:  # a stage whose test pass only writes outputs for the next one (BSN's TEM)
-        task = experiment.task.type if experiment.task is not None else "the"
-        print(f"no metrics: the {task} task scores nothing for this model; its test pass wrote its outputs only")
+        print(f"no metrics: the {experiment.task.type} task scores nothing for this model; its test pass wrote its outputs only")
     else:
         for name, value in metrics.items():
             if isinstance(value, list):

@@ -104,7 +104,7 @@ def first_training_batch(experiment: Experiment, adapter: TaskAdapter,
     """The first batch the trainer would hand the training step (epoch 0, one process) and where it
     comes from; when ``data.train`` cannot be read, None and why. A task that makes its own batches
     (``TaskAdapter.train_loader``) needs them: for it, data that cannot be read is an error."""
-    task = experiment.task.type if experiment.task is not None else "the experiment's"
+    task = experiment.task.type  # an adapter exists: the experiment has a [task]
     try:
         loader = own_train_loader(experiment, adapter, registry, workers=0)
         if loader is not None:
